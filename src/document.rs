@@ -1,0 +1,390 @@
+//! A DocumentDB object as the rules see it: every field read, typed, with the
+//! two API shapes merged and "absent / null / empty" collapsed into `None`.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use crate::field_error::FieldError;
+use crate::image::{ImageReference, UnversionedImage};
+use crate::json::{Field, Found, quote};
+use crate::request::ObjectDoc;
+use crate::settings::Settings;
+use crate::version::{ExtensionVersion, VersionError};
+
+/// `spec.schemaVersion`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DesiredSchema<'a> {
+    /// Empty: two-phase upgrades, the schema moves only when set explicitly.
+    TwoPhase,
+    /// `auto`: the schema follows the binary.
+    Auto,
+    /// Anything else; whether it is a valid `X.Y.Z` is Rule A's format check.
+    Explicit(&'a str),
+}
+
+/// Which field the extension image came from (messages name it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageField {
+    /// `spec.image.documentDB` (released shape).
+    Nested,
+    /// `spec.documentDBImage` (older flat shape).
+    Flat,
+}
+
+impl ImageField {
+    pub fn path(self) -> &'static str {
+        match self {
+            ImageField::Nested => "spec.image.documentDB",
+            ImageField::Flat => "spec.documentDBImage",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtensionImage<'a> {
+    pub reference: &'a str,
+    pub field: ImageField,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentDb<'a> {
+    /// `metadata.name`.
+    pub name: Option<&'a str>,
+    pub schema_version: DesiredSchema<'a>,
+    /// `spec.documentDBVersion`, as written.
+    pub documentdb_version: Option<&'a str>,
+    /// The effective extension image: the nested field wins over the flat one.
+    pub image: Option<ExtensionImage<'a>>,
+    /// `spec.clusterReplication` is a non-empty object.
+    pub cluster_replication: bool,
+    /// `status.schemaVersion`: the schema installed in the database.
+    pub installed_schema: Option<&'a str>,
+}
+
+/// Where a binary version came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOrigin {
+    ImageTag(ImageField),
+    DocumentDbVersion,
+    DefaultSetting,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BinaryVersion<'a> {
+    /// As written; parsed only when compared.
+    pub text: &'a str,
+    pub origin: BinaryOrigin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResolvedBinary<'a> {
+    Known(BinaryVersion<'a>),
+    /// No version anywhere; when an image is set, why its tag gave none.
+    Unknown(Option<UnversionedImage<'a>>),
+}
+
+impl<'a> DocumentDb<'a> {
+    /// Reads `doc`, reporting every mistyped field; `prefix` is prepended to
+    /// paths (`""` for the new object, `"oldObject."` for the stored one).
+    pub fn read(doc: &'a ObjectDoc<'a>, prefix: &'static str) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut report = |path: &str, found: &Found, expected: &str| {
+            errors.push(FieldError::mistyped(format!("{prefix}{path}"), found, expected));
+        };
+        let string = "a string";
+
+        let mut name = None;
+        match &doc.metadata {
+            Field::Present(metadata) => match metadata.name.text() {
+                Ok(value) => name = value,
+                Err(found) => report("metadata.name", found, string),
+            },
+            Field::Mistyped(found) => report("metadata", found, "an object"),
+            Field::Absent => {}
+        }
+
+        let mut document = DocumentDb {
+            name,
+            schema_version: DesiredSchema::TwoPhase,
+            documentdb_version: None,
+            image: None,
+            cluster_replication: false,
+            installed_schema: None,
+        };
+
+        match &doc.spec {
+            Field::Present(spec) => {
+                match spec.schema_version.text() {
+                    Ok(None) => {}
+                    Ok(Some("auto")) => document.schema_version = DesiredSchema::Auto,
+                    Ok(Some(explicit)) => document.schema_version = DesiredSchema::Explicit(explicit),
+                    Err(found) => report("spec.schemaVersion", found, "a string (\"\", \"auto\" or X.Y.Z)"),
+                }
+                match spec.documentdb_version.text() {
+                    Ok(version) => document.documentdb_version = version,
+                    Err(found) => report("spec.documentDBVersion", found, string),
+                }
+                let nested = match &spec.image {
+                    Field::Present(image) => match image.documentdb.text() {
+                        Ok(reference) => reference,
+                        Err(found) => {
+                            report("spec.image.documentDB", found, string);
+                            None
+                        }
+                    },
+                    Field::Mistyped(found) => {
+                        report("spec.image", found, "an object");
+                        None
+                    }
+                    Field::Absent => None,
+                };
+                let flat = match spec.documentdb_image.text() {
+                    Ok(reference) => reference,
+                    Err(found) => {
+                        report("spec.documentDBImage", found, string);
+                        None
+                    }
+                };
+                document.image = match (nested, flat) {
+                    (Some(reference), _) => Some(ExtensionImage { reference, field: ImageField::Nested }),
+                    (None, Some(reference)) => Some(ExtensionImage { reference, field: ImageField::Flat }),
+                    (None, None) => None,
+                };
+                match &spec.cluster_replication {
+                    Field::Present(non_empty) => document.cluster_replication = non_empty.0,
+                    Field::Mistyped(found) => report("spec.clusterReplication", found, "an object"),
+                    Field::Absent => {}
+                }
+            }
+            Field::Mistyped(found) => report("spec", found, "an object"),
+            // An absent or null spec is an empty spec.
+            Field::Absent => {}
+        }
+
+        match &doc.status {
+            Field::Present(status) => match status.schema_version.text() {
+                Ok(installed) => document.installed_schema = installed,
+                Err(found) => report("status.schemaVersion", found, string),
+            },
+            Field::Mistyped(found) => report("status", found, "an object"),
+            Field::Absent => {}
+        }
+
+        if errors.is_empty() { Ok(document) } else { Err(errors) }
+    }
+
+    /// The extension binary this object asks for: the image tag's `X.Y.Z`, else
+    /// `spec.documentDBVersion` as written, else — only when the object sets
+    /// neither a version nor an image, which is when the operator falls back to
+    /// its own default — the `defaultDocumentDBVersion` setting.
+    pub fn resolve_binary_version(&self, settings: &'a Settings) -> ResolvedBinary<'a> {
+        let mut unversioned_image = None;
+        if let Some(image) = self.image {
+            match ImageReference::parse(image.reference).tag_version() {
+                Ok(text) => {
+                    let origin = BinaryOrigin::ImageTag(image.field);
+                    return ResolvedBinary::Known(BinaryVersion { text, origin });
+                }
+                Err(why) => unversioned_image = Some(why),
+            }
+        }
+        if let Some(text) = self.documentdb_version {
+            let origin = BinaryOrigin::DocumentDbVersion;
+            return ResolvedBinary::Known(BinaryVersion { text, origin });
+        }
+        if self.image.is_none()
+            && let Some(text) = settings.default_documentdb_version.as_deref()
+        {
+            let origin = BinaryOrigin::DefaultSetting;
+            return ResolvedBinary::Known(BinaryVersion { text, origin });
+        }
+        ResolvedBinary::Unknown(unversioned_image)
+    }
+
+    /// The fields a version change is made of.
+    pub fn binary_inputs(&self) -> (Option<&'a str>, Option<&'a str>) {
+        (self.documentdb_version, self.image.map(|image| image.reference))
+    }
+}
+
+/// A version taking part in a comparison, with where it came from so that a
+/// parse failure says which field to fix.
+#[derive(Debug, Clone, Copy)]
+pub struct Operand<'a> {
+    pub text: &'a str,
+    pub origin: &'static str,
+}
+
+impl<'a> From<BinaryVersion<'a>> for Operand<'a> {
+    fn from(binary: BinaryVersion<'a>) -> Self {
+        let origin = match binary.origin {
+            BinaryOrigin::ImageTag(ImageField::Nested) => "the tag of spec.image.documentDB",
+            BinaryOrigin::ImageTag(ImageField::Flat) => "the tag of spec.documentDBImage",
+            BinaryOrigin::DocumentDbVersion => "spec.documentDBVersion",
+            BinaryOrigin::DefaultSetting => "the defaultDocumentDBVersion setting",
+        };
+        Operand { text: binary.text, origin }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComparisonError {
+    quoted: String,
+    origin: &'static str,
+    error: VersionError,
+}
+
+impl fmt::Display for ComparisonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid version {} in {}: {}", self.quoted, self.origin, self.error)
+    }
+}
+
+impl Operand<'_> {
+    pub fn parse(&self) -> Result<ExtensionVersion, ComparisonError> {
+        ExtensionVersion::parse(self.text).map_err(|error| ComparisonError {
+            quoted: quote(self.text),
+            origin: self.origin,
+            error,
+        })
+    }
+}
+
+/// `left` compared with `right`, numerically.
+pub fn compare_versions(left: Operand, right: Operand) -> Result<Ordering, ComparisonError> {
+    Ok(left.parse()?.cmp(&right.parse()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn read(json: &str) -> Result<DocumentDb<'static>, Vec<String>> {
+        let json: &'static str = Box::leak(json.to_owned().into_boxed_str());
+        let doc: &'static ObjectDoc = Box::leak(Box::new(serde_json::from_str(json).unwrap()));
+        DocumentDb::read(doc, "").map_err(|errors| errors.iter().map(ToString::to_string).collect())
+    }
+
+    #[rstest]
+    #[case::no_spec("{}")]
+    #[case::null_spec(r#"{"spec":null}"#)]
+    #[case::empty_spec(r#"{"spec":{}}"#)]
+    #[case::empty_strings(r#"{"spec":{"schemaVersion":"","documentDBVersion":"","image":{"documentDB":""},"documentDBImage":""}}"#)]
+    #[case::nulls(r#"{"spec":{"schemaVersion":null,"documentDBVersion":null,"image":null,"documentDBImage":null},"status":null}"#)]
+    fn absent_null_and_empty_mean_unset(#[case] json: &str) {
+        let db = read(json).unwrap();
+        assert_eq!(db.schema_version, DesiredSchema::TwoPhase);
+        assert_eq!((db.documentdb_version, db.image, db.installed_schema), (None, None, None));
+    }
+
+    #[rstest]
+    #[case::nested_only(r#"{"image":{"documentDB":"n:0.1.0"}}"#, Some(("n:0.1.0", ImageField::Nested)))]
+    #[case::flat_only(r#"{"documentDBImage":"f:0.2.0"}"#, Some(("f:0.2.0", ImageField::Flat)))]
+    #[case::nested_wins(r#"{"image":{"documentDB":"n:0.1.0"},"documentDBImage":"f:0.2.0"}"#, Some(("n:0.1.0", ImageField::Nested)))]
+    #[case::empty_nested_falls_back(r#"{"image":{"documentDB":""},"documentDBImage":"f:0.2.0"}"#, Some(("f:0.2.0", ImageField::Flat)))]
+    #[case::gateway_only(r#"{"image":{"gateway":"g:0.1.0"}}"#, None)]
+    fn merges_both_api_shapes(#[case] spec: &str, #[case] expected: Option<(&str, ImageField)>) {
+        let db = read(&format!(r#"{{"spec":{spec}}}"#)).unwrap();
+        assert_eq!(db.image.map(|i| (i.reference, i.field)), expected);
+    }
+
+    #[test]
+    fn reports_every_mistyped_field_with_its_path() {
+        let errors = read(
+            r#"{"metadata":{"name":7},"spec":{"schemaVersion":5,"documentDBVersion":true,"image":"x","documentDBImage":[],"clusterReplication":"yes"},"status":{"schemaVersion":{}}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "metadata.name: Invalid value: 7: must be a string, not a number",
+                "spec.schemaVersion: Invalid value: 5: must be a string (\"\", \"auto\" or X.Y.Z), not a number",
+                "spec.documentDBVersion: Invalid value: true: must be a string, not a boolean",
+                "spec.image: Invalid value: \"x\": must be an object, not a string",
+                "spec.documentDBImage: Invalid value: \"array\": must be a string, not an array",
+                "spec.clusterReplication: Invalid value: \"yes\": must be an object, not a string",
+                "status.schemaVersion: Invalid value: \"object\": must be a string, not an object",
+            ]
+        );
+    }
+
+    #[rstest]
+    #[case::spec_array(r#"{"spec":[]}"#, "spec: Invalid value: \"array\": must be an object, not an array")]
+    #[case::status_string(r#"{"status":"ok"}"#, "status: Invalid value: \"ok\": must be an object, not a string")]
+    #[case::metadata_number(r#"{"metadata":1}"#, "metadata: Invalid value: 1: must be an object, not a number")]
+    fn reports_mistyped_sections(#[case] json: &str, #[case] expected: &str) {
+        assert_eq!(read(json).unwrap_err(), [expected]);
+    }
+
+    fn settings_with_default(default: Option<&str>) -> &'static Settings {
+        Box::leak(Box::new(Settings {
+            default_documentdb_version: default.map(str::to_owned),
+            ..Settings::default()
+        }))
+    }
+
+    fn known(text: &str, origin: BinaryOrigin) -> ResolvedBinary<'_> {
+        ResolvedBinary::Known(BinaryVersion { text, origin })
+    }
+
+    // Ported from upstream's "resolveBinaryVersion helper" specs, plus the
+    // policy's additions (flat shape, default setting, tag+digest).
+    #[rstest]
+    #[case::prefers_image_tag_over_version(
+        r#"{"documentDBVersion":"0.110.0","image":{"documentDB":"ghcr.io/documentdb/documentdb:0.112.0"}}"#,
+        None, known("0.112.0", BinaryOrigin::ImageTag(ImageField::Nested))
+    )]
+    #[case::falls_back_to_version_without_image(r#"{"documentDBVersion":"0.110.0"}"#, None, known("0.110.0", BinaryOrigin::DocumentDbVersion))]
+    #[case::unknown_without_image_or_version("{}", None, ResolvedBinary::Unknown(None))]
+    #[case::tag_with_architecture_suffix(
+        r#"{"image":{"documentDB":"ghcr.io/documentdb/documentdb:0.112.0-amd64"}}"#,
+        None, known("0.112.0", BinaryOrigin::ImageTag(ImageField::Nested))
+    )]
+    #[case::digest_only_falls_back_to_version(
+        r#"{"documentDBVersion":"0.112.0","image":{"documentDB":"ghcr.io/documentdb/documentdb@sha256:abc123"}}"#,
+        None, known("0.112.0", BinaryOrigin::DocumentDbVersion)
+    )]
+    #[case::digest_only_without_version(
+        r#"{"image":{"documentDB":"ghcr.io/documentdb/documentdb@sha256:abc123"}}"#,
+        None, ResolvedBinary::Unknown(Some(UnversionedImage::DigestOnly))
+    )]
+    #[case::port_in_registry(
+        r#"{"image":{"documentDB":"localhost:5000/documentdb:0.112.0"}}"#,
+        None, known("0.112.0", BinaryOrigin::ImageTag(ImageField::Nested))
+    )]
+    #[case::flat_shape_tag(
+        r#"{"documentDBImage":"ghcr.io/documentdb/documentdb:0.111.0"}"#,
+        None, known("0.111.0", BinaryOrigin::ImageTag(ImageField::Flat))
+    )]
+    #[case::tag_and_digest_uses_tag(
+        r#"{"documentDBVersion":"0.100.0","image":{"documentDB":"repo:0.110.0@sha256:abc"}}"#,
+        None, known("0.110.0", BinaryOrigin::ImageTag(ImageField::Nested))
+    )]
+    #[case::version_as_written(r#"{"documentDBVersion":"v1.0.0"}"#, None, known("v1.0.0", BinaryOrigin::DocumentDbVersion))]
+    #[case::default_when_nothing_set("{}", Some("0.113.0"), known("0.113.0", BinaryOrigin::DefaultSetting))]
+    #[case::version_beats_default(r#"{"documentDBVersion":"0.110.0"}"#, Some("0.113.0"), known("0.110.0", BinaryOrigin::DocumentDbVersion))]
+    #[case::default_not_used_for_unversioned_image(
+        r#"{"image":{"documentDB":"repo:latest"}}"#,
+        Some("0.113.0"), ResolvedBinary::Unknown(Some(UnversionedImage::TagWithoutVersion("latest")))
+    )]
+    fn resolves_the_binary_version(
+        #[case] spec: &str,
+        #[case] default: Option<&str>,
+        #[case] expected: ResolvedBinary<'static>,
+    ) {
+        let db = read(&format!(r#"{{"spec":{spec}}}"#)).unwrap();
+        assert_eq!(db.resolve_binary_version(settings_with_default(default)), expected);
+    }
+
+    #[test]
+    fn comparison_errors_name_the_value_and_its_origin() {
+        let schema = Operand { text: "0.112.0", origin: "spec.schemaVersion" };
+        let binary = Operand { text: "invalid", origin: "spec.documentDBVersion" };
+        let error = compare_versions(schema, binary).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid version \"invalid\" in spec.documentDBVersion: unexpected character 'i' while parsing major version number"
+        );
+    }
+}

@@ -1,0 +1,310 @@
+//! The policy's settings and their validation.
+//!
+//! Settings are read by hand rather than with `#[serde(deny_unknown_fields)]`
+//! because serde stops at the first problem and, through the SDK's generic
+//! `validate_settings`, turns it into a guest error that echoes the payload.
+//! Here every problem is collected and named, and the answer is always a
+//! `{"valid": false, "message": …}` that policy-server can show.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+use crate::json::{Field, Found, Shape, quote};
+use crate::version::{ExtensionVersion, VersionError};
+
+pub const REJECT_UNKNOWN_BINARY_VERSION: &str = "rejectUnknownBinaryVersion";
+pub const ALLOW_AUTO_SCHEMA_VERSION: &str = "allowAutoSchemaVersion";
+pub const DEFAULT_DOCUMENTDB_VERSION: &str = "defaultDocumentDBVersion";
+const KNOWN_KEYS: [&str; 3] = [
+    REJECT_UNKNOWN_BINARY_VERSION,
+    ALLOW_AUTO_SCHEMA_VERSION,
+    DEFAULT_DOCUMENTDB_VERSION,
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Deny, instead of warn, a version change whose binary cannot be determined
+    /// on an object with an installed schema (Rule B).
+    pub reject_unknown_binary_version: bool,
+    /// When false, `spec.schemaVersion: auto` is denied.
+    pub allow_auto_schema_version: bool,
+    /// The operator's default DocumentDB version (its Helm value
+    /// `documentDbVersion`): the binary of an object that sets neither
+    /// `documentDBVersion` nor an image. Canonical `X.Y.Z`, checked at load.
+    pub default_documentdb_version: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            reject_unknown_binary_version: false,
+            allow_auto_schema_version: true,
+            default_documentdb_version: None,
+        }
+    }
+}
+
+/// Every problem found in a settings document, in key order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsErrors(pub Vec<String>);
+
+impl fmt::Display for SettingsErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join("; "))
+    }
+}
+
+/// The outcome of reading a settings document; deserializing it never fails on
+/// content, only on invalid JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedSettings(pub Result<Settings, SettingsErrors>);
+
+impl Settings {
+    pub fn from_json(json: &[u8]) -> Result<Settings, SettingsErrors> {
+        match serde_json::from_slice::<ParsedSettings>(json) {
+            Ok(ParsedSettings(result)) => result,
+            Err(e) => Err(SettingsErrors(vec![format!("the settings are not valid JSON: {e}")])),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ParsedSettings {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SettingsVisitor)
+    }
+}
+
+/// A setting's raw value: only booleans and strings are meaningful.
+enum Scalar<'a> {
+    Bool(bool),
+    Str(Cow<'a, str>),
+}
+
+impl<'de> Shape<'de> for Scalar<'de> {
+    fn from_str(value: Cow<'de, str>) -> Option<Self> {
+        Some(Scalar::Str(value))
+    }
+    fn from_bool(value: bool) -> Option<Self> {
+        Some(Scalar::Bool(value))
+    }
+}
+
+struct SettingsVisitor;
+
+impl SettingsVisitor {
+    fn not_an_object<E: de::Error>(found: &str) -> Result<ParsedSettings, E> {
+        Ok(ParsedSettings(Err(SettingsErrors(vec![format!(
+            "the settings must be a JSON object, not {found}"
+        )]))))
+    }
+}
+
+impl<'de> Visitor<'de> for SettingsVisitor {
+    type Value = ParsedSettings;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a settings object")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(ParsedSettings(Ok(Settings::default())))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Self::not_an_object("a boolean")
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Self::not_an_object("a number")
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Self::not_an_object("a number")
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Self::not_an_object("a number")
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Self::not_an_object("a string")
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Self::not_an_object("an array")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut settings = Settings::default();
+        let mut errors = Vec::new();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                REJECT_UNKNOWN_BINARY_VERSION => {
+                    let value = map.next_value::<Field<Scalar>>()?;
+                    match read_bool(REJECT_UNKNOWN_BINARY_VERSION, value) {
+                        Ok(value) => settings.reject_unknown_binary_version = value.unwrap_or(false),
+                        Err(e) => errors.push(e),
+                    }
+                }
+                ALLOW_AUTO_SCHEMA_VERSION => {
+                    let value = map.next_value::<Field<Scalar>>()?;
+                    match read_bool(ALLOW_AUTO_SCHEMA_VERSION, value) {
+                        Ok(value) => settings.allow_auto_schema_version = value.unwrap_or(true),
+                        Err(e) => errors.push(e),
+                    }
+                }
+                DEFAULT_DOCUMENTDB_VERSION => {
+                    let value = map.next_value::<Field<Scalar>>()?;
+                    match read_version(DEFAULT_DOCUMENTDB_VERSION, value) {
+                        Ok(value) => settings.default_documentdb_version = value,
+                        Err(e) => errors.push(e),
+                    }
+                }
+                unknown => {
+                    map.next_value::<IgnoredAny>()?;
+                    errors.push(unknown_key(unknown));
+                }
+            }
+        }
+        Ok(ParsedSettings(if errors.is_empty() {
+            Ok(settings)
+        } else {
+            Err(SettingsErrors(errors))
+        }))
+    }
+}
+
+/// `""` and `null` mean unset.
+fn read_bool(key: &str, value: Field<Scalar>) -> Result<Option<bool>, String> {
+    let wrong = |found: Found| {
+        format!("{key} must be a boolean (true or false), not {} ({found})", found.type_name())
+    };
+    match value {
+        Field::Absent => Ok(None),
+        Field::Present(Scalar::Bool(b)) => Ok(Some(b)),
+        Field::Present(Scalar::Str(s)) if s.is_empty() => Ok(None),
+        Field::Present(Scalar::Str(s)) => Err(wrong(Found::String(quote(&s)))),
+        Field::Mistyped(found) => Err(wrong(found)),
+    }
+}
+
+fn read_version(key: &str, value: Field<Scalar>) -> Result<Option<String>, String> {
+    let expected = "a version X.Y.Z such as \"0.112.0\"";
+    match value {
+        Field::Absent => Ok(None),
+        Field::Present(Scalar::Str(s)) if s.is_empty() => Ok(None),
+        Field::Present(Scalar::Str(s)) => match ExtensionVersion::parse(&s) {
+            Ok(_) => Ok(Some(s.into_owned())),
+            Err(VersionError::OutOfRange) => Err(format!(
+                "{key} {} is out of range: each component of {expected} must fit in 64 bits",
+                quote(&s)
+            )),
+            Err(VersionError::Malformed(why)) => {
+                Err(format!("{key} {} is not {expected}: {why}", quote(&s)))
+            }
+        },
+        Field::Present(Scalar::Bool(b)) => Err(format!("{key} must be {expected}, not a boolean ({b})")),
+        Field::Mistyped(found) => Err(format!("{key} must be {expected}, not {} ({found})", found.type_name())),
+    }
+}
+
+fn unknown_key(key: &str) -> String {
+    let known = "rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion";
+    match KNOWN_KEYS.iter().find(|k| k.eq_ignore_ascii_case(key)) {
+        Some(intended) => format!("unknown setting {}: did you mean {intended}? (known settings: {known})", quote(key)),
+        None => format!("unknown setting {} (known settings: {known})", quote(key)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn parse(json: &str) -> Result<Settings, SettingsErrors> {
+        Settings::from_json(json.as_bytes())
+    }
+
+    fn with(reject: bool, allow_auto: bool, default: Option<&str>) -> Settings {
+        Settings {
+            reject_unknown_binary_version: reject,
+            allow_auto_schema_version: allow_auto,
+            default_documentdb_version: default.map(str::to_owned),
+        }
+    }
+
+    #[rstest]
+    #[case::empty_object("{}", with(false, true, None))]
+    #[case::null("null", with(false, true, None))]
+    #[case::all_set(
+        r#"{"rejectUnknownBinaryVersion":true,"allowAutoSchemaVersion":false,"defaultDocumentDBVersion":"0.113.0"}"#,
+        with(true, false, Some("0.113.0"))
+    )]
+    #[case::empty_strings_are_unset(
+        r#"{"rejectUnknownBinaryVersion":"","allowAutoSchemaVersion":"","defaultDocumentDBVersion":""}"#,
+        with(false, true, None)
+    )]
+    #[case::nulls_are_unset(
+        r#"{"rejectUnknownBinaryVersion":null,"allowAutoSchemaVersion":null,"defaultDocumentDBVersion":null}"#,
+        with(false, true, None)
+    )]
+    fn accepts_valid_settings(#[case] json: &str, #[case] expected: Settings) {
+        assert_eq!(parse(json), Ok(expected));
+    }
+
+    #[rstest]
+    #[case::string_bool(
+        r#"{"rejectUnknownBinaryVersion":"true"}"#,
+        &["rejectUnknownBinaryVersion must be a boolean (true or false), not a string (\"true\")"]
+    )]
+    #[case::number_bool(
+        r#"{"allowAutoSchemaVersion":0}"#,
+        &["allowAutoSchemaVersion must be a boolean (true or false), not a number (0)"]
+    )]
+    #[case::version_number(
+        r#"{"defaultDocumentDBVersion":0.112}"#,
+        &["defaultDocumentDBVersion must be a version X.Y.Z such as \"0.112.0\", not a number (0.112)"]
+    )]
+    #[case::version_v_prefix(
+        r#"{"defaultDocumentDBVersion":"v0.112.0"}"#,
+        &["defaultDocumentDBVersion \"v0.112.0\" is not a version X.Y.Z such as \"0.112.0\": unexpected character 'v' while parsing major version number"]
+    )]
+    #[case::version_overflow(
+        r#"{"defaultDocumentDBVersion":"99999999999999999999.0.0"}"#,
+        &["defaultDocumentDBVersion \"99999999999999999999.0.0\" is out of range: each component of a version X.Y.Z such as \"0.112.0\" must fit in 64 bits"]
+    )]
+    #[case::camel_case_trap(
+        r#"{"defaultDocumentDbVersion":"0.112.0"}"#,
+        &["unknown setting \"defaultDocumentDbVersion\": did you mean defaultDocumentDBVersion? (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion)"]
+    )]
+    #[case::unknown_key(
+        r#"{"bogus":1}"#,
+        &["unknown setting \"bogus\" (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion)"]
+    )]
+    #[case::all_problems_at_once(
+        r#"{"bogus":[],"rejectUnknownBinaryVersion":{},"defaultDocumentDBVersion":true}"#,
+        &[
+            "unknown setting \"bogus\" (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion)",
+            "rejectUnknownBinaryVersion must be a boolean (true or false), not an object (\"object\")",
+            "defaultDocumentDBVersion must be a version X.Y.Z such as \"0.112.0\", not a boolean (true)",
+        ]
+    )]
+    #[case::array("[]", &["the settings must be a JSON object, not an array"])]
+    #[case::string(r#""x""#, &["the settings must be a JSON object, not a string"])]
+    fn reports_every_problem(#[case] json: &str, #[case] expected: &[&str]) {
+        let expected = SettingsErrors(expected.iter().map(|s| s.to_string()).collect());
+        assert_eq!(parse(json), Err(expected));
+    }
+
+    #[test]
+    fn invalid_json_is_a_settings_error_not_a_panic() {
+        let errors = parse("{\"rejectUnknownBinaryVersion\":").unwrap_err();
+        assert!(errors.to_string().starts_with("the settings are not valid JSON: "), "{errors}");
+    }
+
+    #[test]
+    fn a_huge_unknown_key_is_quoted_short() {
+        let json = format!("{{\"{}\":1}}", "k".repeat(1 << 20));
+        assert!(parse(&json).unwrap_err().to_string().len() < 300);
+    }
+}
