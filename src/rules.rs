@@ -104,17 +104,12 @@ fn installed_schema_operand(text: &str) -> Operand<'_> {
     Operand { text, origin: "oldObject.status.schemaVersion" }
 }
 
-/// Why no binary version could be found, naming the field to set.
-fn unknown_binary_reason(new: &DocumentDb, unversioned: Option<UnversionedImage>) -> String {
-    let image_field = match new.image {
-        Some(image) => image.field,
-        None => ImageField::Nested,
-    };
-    let mut reason = format!("neither spec.documentDBVersion nor {} gives a version", image_field.path());
-    if let Some(why) = unversioned {
-        reason.push_str(&format!(" ({why})"));
+/// Why no binary version could be found.
+fn unknown_binary_reason(unversioned: Option<UnversionedImage>) -> String {
+    match unversioned {
+        Some(why) => why.to_string(),
+        None => "neither spec.documentDBVersion nor an image is set".to_owned(),
     }
-    reason
 }
 
 /// Rule A: an explicit schemaVersion must not exceed the binary version.
@@ -184,7 +179,7 @@ pub fn auto_schema_on_replicated_cluster(review: &Review, findings: &mut Finding
     if review.new.schema_version == DesiredSchema::Auto && review.new.cluster_replication {
         findings.warnings.push(
             "schemaVersion \"auto\" is meant for single-region clusters; with spec.clusterReplication set, \
-             pin an explicit schemaVersion"
+             pin a schemaVersion"
                 .to_owned(),
         );
     }
@@ -204,19 +199,19 @@ pub fn no_binary_below_installed_schema(review: &Review, findings: &mut Findings
     let binary: BinaryVersion = match review.binary() {
         ResolvedBinary::Known(binary) => binary,
         ResolvedBinary::Unknown(unversioned) => {
-            let reason = unknown_binary_reason(review.new, unversioned);
+            let reason = unknown_binary_reason(unversioned);
             if review.settings.reject_unknown_binary_version {
                 findings.errors.push(FieldError::forbidden(
                     "spec",
                     format!(
-                        "cannot determine the binary version: {reason}; the setting rejectUnknownBinaryVersion \
-                         requires one to check the change against installed schema version {installed}"
+                        "the binary version is unknown ({reason}); the setting rejectUnknownBinaryVersion requires \
+                         one to check the change against installed schema version {installed}"
                     ),
                 ));
             } else {
                 findings
                     .warnings
-                    .push(format!("rollback check skipped: cannot determine the binary version: {reason}"));
+                    .push(format!("rollback check skipped: the binary version is unknown ({reason})"));
             }
             return;
         }

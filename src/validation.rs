@@ -112,10 +112,13 @@ pub fn validate_request<'a>(request: &'a AdmissionRequest<'a>, settings: &Settin
 
     let new = new_doc.map(|doc| DocumentDb::read(doc, ""));
     let old = old_doc.map(|doc| DocumentDb::read(doc, "oldObject."));
-    let name = match &new {
-        Some(Ok(new)) if new.name.is_some() => new.name,
-        _ => request.name.text().ok().flatten(),
-    };
+    // The name heads every message, even when the object has other problems.
+    let name = new_doc
+        .and_then(|doc| match &doc.metadata {
+            Field::Present(metadata) => metadata.name.text().ok().flatten(),
+            _ => None,
+        })
+        .or_else(|| request.name.text().ok().flatten());
     let (new, old) = match (new, old) {
         (Some(Ok(new)), Some(Ok(old))) => (new, Some(old)),
         (Some(Ok(new)), None) if errors.is_empty() => (new, None),
@@ -203,3 +206,7 @@ pub fn invalid_object_message(name: Option<&str>, errors: &[FieldError]) -> Stri
     }
     message
 }
+
+#[cfg(test)]
+#[path = "validation_tests.rs"]
+mod tests;
