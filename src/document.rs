@@ -89,7 +89,11 @@ impl<'a> DocumentDb<'a> {
     pub fn read(doc: &'a ObjectDoc<'a>, prefix: &'static str) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut report = |path: &str, found: &Found, expected: &str| {
-            errors.push(FieldError::mistyped(format!("{prefix}{path}"), found, expected));
+            errors.push(FieldError::mistyped(
+                format!("{prefix}{path}"),
+                found,
+                expected,
+            ));
         };
         let string = "a string";
 
@@ -117,8 +121,14 @@ impl<'a> DocumentDb<'a> {
                 match spec.schema_version.text() {
                     Ok(None) => {}
                     Ok(Some("auto")) => document.schema_version = DesiredSchema::Auto,
-                    Ok(Some(explicit)) => document.schema_version = DesiredSchema::Explicit(explicit),
-                    Err(found) => report("spec.schemaVersion", found, "a string (\"\", \"auto\" or X.Y.Z)"),
+                    Ok(Some(explicit)) => {
+                        document.schema_version = DesiredSchema::Explicit(explicit)
+                    }
+                    Err(found) => report(
+                        "spec.schemaVersion",
+                        found,
+                        "a string (\"\", \"auto\" or X.Y.Z)",
+                    ),
                 }
                 match spec.documentdb_version.text() {
                     Ok(version) => document.documentdb_version = version,
@@ -146,8 +156,14 @@ impl<'a> DocumentDb<'a> {
                     }
                 };
                 document.image = match (nested, flat) {
-                    (Some(reference), _) => Some(ExtensionImage { reference, field: ImageField::Nested }),
-                    (None, Some(reference)) => Some(ExtensionImage { reference, field: ImageField::Flat }),
+                    (Some(reference), _) => Some(ExtensionImage {
+                        reference,
+                        field: ImageField::Nested,
+                    }),
+                    (None, Some(reference)) => Some(ExtensionImage {
+                        reference,
+                        field: ImageField::Flat,
+                    }),
                     (None, None) => None,
                 };
                 match &spec.cluster_replication {
@@ -170,7 +186,11 @@ impl<'a> DocumentDb<'a> {
             Field::Absent => {}
         }
 
-        if errors.is_empty() { Ok(document) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(document)
+        } else {
+            Err(errors)
+        }
     }
 
     /// The extension binary this object asks for: the image tag's `X.Y.Z`, else
@@ -203,7 +223,10 @@ impl<'a> DocumentDb<'a> {
 
     /// The fields a version change is made of.
     pub fn binary_inputs(&self) -> (Option<&'a str>, Option<&'a str>) {
-        (self.documentdb_version, self.image.map(|image| image.reference))
+        (
+            self.documentdb_version,
+            self.image.map(|image| image.reference),
+        )
     }
 }
 
@@ -223,7 +246,10 @@ impl<'a> From<BinaryVersion<'a>> for Operand<'a> {
             BinaryOrigin::DocumentDbVersion => "spec.documentDBVersion",
             BinaryOrigin::DefaultSetting => "the defaultDocumentDBVersion setting",
         };
-        Operand { text: binary.text, origin }
+        Operand {
+            text: binary.text,
+            origin,
+        }
     }
 }
 
@@ -236,7 +262,11 @@ pub struct ComparisonError {
 
 impl fmt::Display for ComparisonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid version {} in {}: {}", self.quoted, self.origin, self.error)
+        write!(
+            f,
+            "invalid version {} in {}: {}",
+            self.quoted, self.origin, self.error
+        )
     }
 }
 
@@ -275,7 +305,10 @@ mod tests {
     fn absent_null_and_empty_mean_unset(#[case] json: &str) {
         let db = read(json).unwrap();
         assert_eq!(db.schema_version, DesiredSchema::TwoPhase);
-        assert_eq!((db.documentdb_version, db.image, db.installed_schema), (None, None, None));
+        assert_eq!(
+            (db.documentdb_version, db.image, db.installed_schema),
+            (None, None, None)
+        );
     }
 
     #[rstest]
@@ -298,8 +331,8 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "metadata.name: Invalid value: 7: must be a string, not a number",
-                "spec.schemaVersion: Invalid value: 5: must be a string (\"\", \"auto\" or X.Y.Z), not a number",
+                "metadata.name: Invalid value: \"number\": must be a string, not a number",
+                "spec.schemaVersion: Invalid value: \"number\": must be a string (\"\", \"auto\" or X.Y.Z), not a number",
                 "spec.documentDBVersion: Invalid value: true: must be a string, not a boolean",
                 "spec.image: Invalid value: \"x\": must be an object, not a string",
                 "spec.documentDBImage: Invalid value: \"array\": must be a string, not an array",
@@ -310,9 +343,18 @@ mod tests {
     }
 
     #[rstest]
-    #[case::spec_array(r#"{"spec":[]}"#, "spec: Invalid value: \"array\": must be an object, not an array")]
-    #[case::status_string(r#"{"status":"ok"}"#, "status: Invalid value: \"ok\": must be an object, not a string")]
-    #[case::metadata_number(r#"{"metadata":1}"#, "metadata: Invalid value: 1: must be an object, not a number")]
+    #[case::spec_array(
+        r#"{"spec":[]}"#,
+        "spec: Invalid value: \"array\": must be an object, not an array"
+    )]
+    #[case::status_string(
+        r#"{"status":"ok"}"#,
+        "status: Invalid value: \"ok\": must be an object, not a string"
+    )]
+    #[case::metadata_number(
+        r#"{"metadata":1}"#,
+        "metadata: Invalid value: \"number\": must be an object, not a number"
+    )]
     fn reports_mistyped_sections(#[case] json: &str, #[case] expected: &str) {
         assert_eq!(read(json).unwrap_err(), [expected]);
     }
@@ -335,11 +377,16 @@ mod tests {
         r#"{"documentDBVersion":"0.110.0","image":{"documentDB":"ghcr.io/documentdb/documentdb:0.112.0"}}"#,
         None, known("0.112.0", BinaryOrigin::ImageTag(ImageField::Nested))
     )]
-    #[case::falls_back_to_version_without_image(r#"{"documentDBVersion":"0.110.0"}"#, None, known("0.110.0", BinaryOrigin::DocumentDbVersion))]
+    #[case::falls_back_to_version_without_image(
+        r#"{"documentDBVersion":"0.110.0"}"#,
+        None,
+        known("0.110.0", BinaryOrigin::DocumentDbVersion)
+    )]
     #[case::unknown_without_image_or_version("{}", None, ResolvedBinary::Unknown(None))]
     #[case::tag_with_architecture_suffix(
         r#"{"image":{"documentDB":"ghcr.io/documentdb/documentdb:0.112.0-amd64"}}"#,
-        None, known("0.112.0", BinaryOrigin::ImageTag(ImageField::Nested))
+        None,
+        known("0.112.0", BinaryOrigin::ImageTag(ImageField::Nested))
     )]
     #[case::digest_only_falls_back_to_version(
         r#"{"documentDBVersion":"0.112.0","image":{"documentDB":"ghcr.io/documentdb/documentdb@sha256:abc123"}}"#,
@@ -347,26 +394,43 @@ mod tests {
     )]
     #[case::digest_only_without_version(
         r#"{"image":{"documentDB":"ghcr.io/documentdb/documentdb@sha256:abc123"}}"#,
-        None, ResolvedBinary::Unknown(Some(UnversionedImage::DigestOnly))
+        None,
+        ResolvedBinary::Unknown(Some(UnversionedImage::DigestOnly))
     )]
     #[case::port_in_registry(
         r#"{"image":{"documentDB":"localhost:5000/documentdb:0.112.0"}}"#,
-        None, known("0.112.0", BinaryOrigin::ImageTag(ImageField::Nested))
+        None,
+        known("0.112.0", BinaryOrigin::ImageTag(ImageField::Nested))
     )]
     #[case::flat_shape_tag(
         r#"{"documentDBImage":"ghcr.io/documentdb/documentdb:0.111.0"}"#,
-        None, known("0.111.0", BinaryOrigin::ImageTag(ImageField::Flat))
+        None,
+        known("0.111.0", BinaryOrigin::ImageTag(ImageField::Flat))
     )]
     #[case::tag_and_digest_uses_tag(
         r#"{"documentDBVersion":"0.100.0","image":{"documentDB":"repo:0.110.0@sha256:abc"}}"#,
-        None, known("0.110.0", BinaryOrigin::ImageTag(ImageField::Nested))
+        None,
+        known("0.110.0", BinaryOrigin::ImageTag(ImageField::Nested))
     )]
-    #[case::version_as_written(r#"{"documentDBVersion":"v1.0.0"}"#, None, known("v1.0.0", BinaryOrigin::DocumentDbVersion))]
-    #[case::default_when_nothing_set("{}", Some("0.113.0"), known("0.113.0", BinaryOrigin::DefaultSetting))]
-    #[case::version_beats_default(r#"{"documentDBVersion":"0.110.0"}"#, Some("0.113.0"), known("0.110.0", BinaryOrigin::DocumentDbVersion))]
+    #[case::version_as_written(
+        r#"{"documentDBVersion":"v1.0.0"}"#,
+        None,
+        known("v1.0.0", BinaryOrigin::DocumentDbVersion)
+    )]
+    #[case::default_when_nothing_set(
+        "{}",
+        Some("0.113.0"),
+        known("0.113.0", BinaryOrigin::DefaultSetting)
+    )]
+    #[case::version_beats_default(
+        r#"{"documentDBVersion":"0.110.0"}"#,
+        Some("0.113.0"),
+        known("0.110.0", BinaryOrigin::DocumentDbVersion)
+    )]
     #[case::default_not_used_for_unversioned_image(
         r#"{"image":{"documentDB":"repo:latest"}}"#,
-        Some("0.113.0"), ResolvedBinary::Unknown(Some(UnversionedImage::TagWithoutVersion("latest")))
+        Some("0.113.0"),
+        ResolvedBinary::Unknown(Some(UnversionedImage::TagWithoutVersion("latest")))
     )]
     fn resolves_the_binary_version(
         #[case] spec: &str,
@@ -374,13 +438,22 @@ mod tests {
         #[case] expected: ResolvedBinary<'static>,
     ) {
         let db = read(&format!(r#"{{"spec":{spec}}}"#)).unwrap();
-        assert_eq!(db.resolve_binary_version(settings_with_default(default)), expected);
+        assert_eq!(
+            db.resolve_binary_version(settings_with_default(default)),
+            expected
+        );
     }
 
     #[test]
     fn comparison_errors_name_the_value_and_its_origin() {
-        let schema = Operand { text: "0.112.0", origin: "spec.schemaVersion" };
-        let binary = Operand { text: "invalid", origin: "spec.documentDBVersion" };
+        let schema = Operand {
+            text: "0.112.0",
+            origin: "spec.schemaVersion",
+        };
+        let binary = Operand {
+            text: "invalid",
+            origin: "spec.documentDBVersion",
+        };
         let error = compare_versions(schema, binary).unwrap_err();
         assert_eq!(
             error.to_string(),

@@ -81,16 +81,33 @@ mod tests {
     #[rstest]
     #[case::registry_path_tag(
         "ghcr.io/documentdb/documentdb-kubernetes-operator/documentdb:0.110.0",
-        "ghcr.io/documentdb/documentdb-kubernetes-operator/documentdb", Some("0.110.0"), None
+        "ghcr.io/documentdb/documentdb-kubernetes-operator/documentdb",
+        Some("0.110.0"),
+        None
     )]
-    #[case::port_and_tag("localhost:5000/documentdb:0.112.0", "localhost:5000/documentdb", Some("0.112.0"), None)]
+    #[case::port_and_tag(
+        "localhost:5000/documentdb:0.112.0",
+        "localhost:5000/documentdb",
+        Some("0.112.0"),
+        None
+    )]
     #[case::port_no_tag("localhost:5000/documentdb", "localhost:5000/documentdb", None, None)]
     #[case::bare_name("documentdb", "documentdb", None, None)]
     #[case::bare_name_tag("documentdb:latest", "documentdb", Some("latest"), None)]
-    #[case::digest_only("ghcr.io/documentdb/documentdb@sha256:abc123", "ghcr.io/documentdb/documentdb", None, Some("sha256:abc123"))]
+    #[case::digest_only(
+        "ghcr.io/documentdb/documentdb@sha256:abc123",
+        "ghcr.io/documentdb/documentdb",
+        None,
+        Some("sha256:abc123")
+    )]
     #[case::tag_and_digest("repo:0.110.0@sha256:abc", "repo", Some("0.110.0"), Some("sha256:abc"))]
     #[case::sha512("repo@sha512:abc", "repo", None, Some("sha512:abc"))]
-    #[case::port_tag_digest("reg:443/a/b:0.1.2@sha256:ff", "reg:443/a/b", Some("0.1.2"), Some("sha256:ff"))]
+    #[case::port_tag_digest(
+        "reg:443/a/b:0.1.2@sha256:ff",
+        "reg:443/a/b",
+        Some("0.1.2"),
+        Some("sha256:ff")
+    )]
     #[case::empty_tag("repo:", "repo", Some(""), None)]
     fn splits_references(
         #[case] reference: &str,
@@ -98,7 +115,10 @@ mod tests {
         #[case] tag: Option<&str>,
         #[case] digest: Option<&str>,
     ) {
-        assert_eq!(ImageReference::parse(reference), ImageReference { name, tag, digest });
+        assert_eq!(
+            ImageReference::parse(reference),
+            ImageReference { name, tag, digest }
+        );
     }
 
     #[rstest]
@@ -106,16 +126,25 @@ mod tests {
     #[case::arch_suffix("ghcr.io/documentdb/documentdb:0.112.0-amd64", Ok("0.112.0"))]
     #[case::port("localhost:5000/documentdb:0.112.0", Ok("0.112.0"))]
     #[case::tag_wins_over_digest(&format!("repo:0.110.0@{DIGEST}"), Ok("0.110.0"))]
-    #[case::latest("ghcr.io/documentdb/documentdb:latest", Err(UnversionedImage::TagWithoutVersion("latest")))]
+    #[case::latest(
+        "ghcr.io/documentdb/documentdb:latest",
+        Err(UnversionedImage::TagWithoutVersion("latest"))
+    )]
     #[case::digest_only(&format!("repo@{DIGEST}"), Err(UnversionedImage::DigestOnly))]
     #[case::sha512_digest_only("repo@sha512:abc", Err(UnversionedImage::DigestOnly))]
     #[case::port_no_tag("localhost:5000/documentdb", Err(UnversionedImage::NoTag))]
-    fn finds_the_tag_version(#[case] reference: &str, #[case] expected: Result<&str, UnversionedImage>) {
+    fn finds_the_tag_version(
+        #[case] reference: &str,
+        #[case] expected: Result<&str, UnversionedImage>,
+    ) {
         assert_eq!(ImageReference::parse(reference).tag_version(), expected);
     }
 
     #[rstest]
-    #[case::tag(UnversionedImage::TagWithoutVersion("latest"), "the image tag \"latest\" does not start with X.Y.Z")]
+    #[case::tag(
+        UnversionedImage::TagWithoutVersion("latest"),
+        "the image tag \"latest\" does not start with X.Y.Z"
+    )]
     #[case::digest(UnversionedImage::DigestOnly, "the image is pinned by digest only")]
     #[case::no_tag(UnversionedImage::NoTag, "the image reference has no tag")]
     fn explains_why_there_is_no_version(#[case] why: UnversionedImage, #[case] text: &str) {

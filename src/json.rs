@@ -18,11 +18,41 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAcces
 pub const MAX_QUOTED_CHARS: usize = 64;
 
 /// Quote `value` for a message, cut to [`MAX_QUOTED_CHARS`] characters with `…`.
+/// Quotes, backslashes and control characters are escaped so a value cannot
+/// forge the end of the quote or break a log line. (Hand-written rather than
+/// `{:?}`: Debug formatting brings Unicode printability tables into the module.)
 pub fn quote(value: &str) -> String {
-    match value.char_indices().nth(MAX_QUOTED_CHARS) {
-        None => format!("{value:?}"),
-        Some((cut, _)) => format!("{:?}", format!("{}…", &value[..cut])),
+    let (shown, cut) = match value.char_indices().nth(MAX_QUOTED_CHARS) {
+        None => (value, false),
+        Some((end, _)) => (&value[..end], true),
+    };
+    let mut quoted = String::with_capacity(shown.len() + 5);
+    quoted.push('"');
+    for c in shown.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\t' => quoted.push_str("\\t"),
+            '\r' => quoted.push_str("\\r"),
+            c if c.is_control() => {
+                quoted.push_str("\\u{");
+                let code = c as u32;
+                let digits = if code > 0xff { 4 } else { 2 };
+                for shift in (0..digits).rev() {
+                    let nibble = (code >> (shift * 4)) & 0xf;
+                    quoted.push(char::from_digit(nibble, 16).unwrap_or('0'));
+                }
+                quoted.push('}');
+            }
+            c => quoted.push(c),
+        }
     }
+    if cut {
+        quoted.push('…');
+    }
+    quoted.push('"');
+    quoted
 }
 
 /// One field of a JSON object, read without failing on a wrong type.
@@ -40,8 +70,9 @@ pub enum Field<T> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Found {
     Bool(bool),
-    /// The number as written (re-rendered from the parsed value).
-    Number(String),
+    /// Not rendered: formatting floats would add ~20 KB to the module for a
+    /// case the API server's schema validation already prevents.
+    Number,
     /// Already cut by [`quote`].
     String(String),
     Array,
@@ -52,7 +83,7 @@ impl fmt::Display for Found {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Found::Bool(b) => write!(f, "{b}"),
-            Found::Number(n) => f.write_str(n),
+            Found::Number => f.write_str("\"number\""),
             Found::String(s) => f.write_str(s),
             Found::Array => f.write_str("\"array\""),
             Found::Object => f.write_str("\"object\""),
@@ -61,11 +92,19 @@ impl fmt::Display for Found {
 }
 
 impl Found {
+    /// "a string (\"true\")", "a number", …: the type, and the value when short.
+    pub fn describe(&self) -> String {
+        match self {
+            Found::Bool(_) | Found::String(_) => format!("{} ({self})", self.type_name()),
+            _ => self.type_name().to_owned(),
+        }
+    }
+
     /// The JSON type's name, for "must be a string, not a number".
     pub fn type_name(&self) -> &'static str {
         match self {
             Found::Bool(_) => "a boolean",
-            Found::Number(_) => "a number",
+            Found::Number => "a number",
             Found::String(_) => "a string",
             Found::Array => "an array",
             Found::Object => "an object",
@@ -163,16 +202,16 @@ impl<'de, T: Shape<'de>> Visitor<'de> for FieldVisitor<T> {
         Ok(Self::present_or(T::from_bool(v), || Found::Bool(v)))
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Field::Mistyped(Found::Number(v.to_string())))
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Field::Mistyped(Found::Number))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Field::Mistyped(Found::Number(v.to_string())))
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Field::Mistyped(Found::Number))
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Field::Mistyped(Found::Number(v.to_string())))
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Field::Mistyped(Found::Number))
     }
 
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
@@ -184,7 +223,10 @@ impl<'de, T: Shape<'de>> Visitor<'de> for FieldVisitor<T> {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         // Strings with escapes cannot be borrowed from the input.
         let found = || Found::String(quote(v));
-        Ok(Self::present_or(T::from_str(Cow::Owned(v.to_owned())), found))
+        Ok(Self::present_or(
+            T::from_str(Cow::Owned(v.to_owned())),
+            found,
+        ))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
@@ -239,9 +281,9 @@ mod tests {
     #[case::null(r#"{"s":null}"#, Field::Absent)]
     #[case::string(r#"{"s":"0.112.0"}"#, Field::Present(Cow::Borrowed("0.112.0")))]
     #[case::escaped(r#"{"s":"a\"b"}"#, Field::Present(Cow::Owned("a\"b".to_owned())))]
-    #[case::integer(r#"{"s":5}"#, Field::Mistyped(Found::Number("5".into())))]
-    #[case::float(r#"{"s":0.112}"#, Field::Mistyped(Found::Number("0.112".into())))]
-    #[case::negative(r#"{"s":-1}"#, Field::Mistyped(Found::Number("-1".into())))]
+    #[case::integer(r#"{"s":5}"#, Field::Mistyped(Found::Number))]
+    #[case::float(r#"{"s":0.112}"#, Field::Mistyped(Found::Number))]
+    #[case::negative(r#"{"s":-1}"#, Field::Mistyped(Found::Number))]
     #[case::boolean(r#"{"s":true}"#, Field::Mistyped(Found::Bool(true)))]
     #[case::array(r#"{"s":[1,[2]]}"#, Field::Mistyped(Found::Array))]
     #[case::object(r#"{"s":{"a":{"b":1}}}"#, Field::Mistyped(Found::Object))]
@@ -259,7 +301,10 @@ mod tests {
 
     #[rstest]
     #[case::empty(r#"{"m":{}}"#, Field::Present(NonEmpty(false)))]
-    #[case::non_empty(r#"{"m":{"primary":"a","clusterList":[{"name":"a"}]}}"#, Field::Present(NonEmpty(true)))]
+    #[case::non_empty(
+        r#"{"m":{"primary":"a","clusterList":[{"name":"a"}]}}"#,
+        Field::Present(NonEmpty(true))
+    )]
     #[case::string(r#"{"m":"x"}"#, Field::Mistyped(Found::String("\"x\"".into())))]
     fn non_empty_objects(#[case] json: &str, #[case] expected: Field<NonEmpty>) {
         assert_eq!(probe(json).m, expected);
@@ -274,7 +319,9 @@ mod tests {
 
     #[rstest]
     #[case::short("latest", "\"latest\"")]
-    #[case::escapes("a\"b\n", r#""a\"b\n""#)]
+    #[case::escapes("a\"b\n\\", r#""a\"b\n\\""#)]
+    #[case::control_chars("\u{0}\u{7f}\u{9f}", r#""\u{00}\u{7f}\u{9f}""#)]
+    #[case::unicode_kept("é✓", "\"é✓\"")]
     #[case::exactly_64(&"x".repeat(64), &format!("\"{}\"", "x".repeat(64)))]
     #[case::cut_at_64(&"x".repeat(65), &format!("\"{}…\"", "x".repeat(64)))]
     #[case::multibyte_boundary(&"é".repeat(100), &format!("\"{}…\"", "é".repeat(64)))]

@@ -3,10 +3,10 @@
 //! This file only registers the waPC entry points and dispatches; the rules
 //! live in [`rules`], the request handling in [`validation`].
 
+use kubewarden_policy_sdk::protocol_version_guest;
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest as guest;
-use kubewarden_policy_sdk::protocol_version_guest;
 
 use guest::prelude::*;
 
@@ -46,8 +46,14 @@ pub fn validate(payload: &[u8]) -> CallResult {
 /// guest error.
 pub fn validate_settings(payload: &[u8]) -> CallResult {
     let response = match Settings::from_json(payload) {
-        Ok(_) => SettingsValidationResponse { valid: true, message: None },
-        Err(errors) => SettingsValidationResponse { valid: false, message: Some(errors.to_string()) },
+        Ok(_) => SettingsValidationResponse {
+            valid: true,
+            message: None,
+        },
+        Err(errors) => SettingsValidationResponse {
+            valid: false,
+            message: Some(errors.to_string()),
+        },
     };
     Ok(serde_json::to_vec(&response)?)
 }
@@ -64,7 +70,10 @@ fn log_debug(message: &str) {
             level: &'static str,
             message: &'a str,
         }
-        if let Ok(record) = serde_json::to_vec(&Record { level: "debug", message }) {
+        if let Ok(record) = serde_json::to_vec(&Record {
+            level: "debug",
+            message,
+        }) {
             // A failed log call must not change the verdict.
             let _ = guest::host_call("kubewarden", "tracing", "log", &record);
         }

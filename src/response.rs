@@ -10,7 +10,11 @@ impl From<Verdict> for ValidationResponse {
         let (accepted, message, code, warnings) = match verdict {
             Verdict::NotApplicable(_) => (true, None, None, Vec::new()),
             Verdict::Accepted { warnings } => (true, None, None, warnings),
-            Verdict::Rejected { message, code, warnings } => (false, Some(message), Some(code), warnings),
+            Verdict::Rejected {
+                message,
+                code,
+                warnings,
+            } => (false, Some(message), Some(code), warnings),
         };
         ValidationResponse {
             accepted,

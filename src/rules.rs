@@ -75,13 +75,15 @@ impl<'a> Review<'a> {
     /// blocks even the operator's finalizer updates and can hang in Terminating.
     fn spec_rule_inputs_unchanged(&self) -> bool {
         self.old.is_some_and(|old| {
-            old.schema_version == self.new.schema_version && old.binary_inputs() == self.new.binary_inputs()
+            old.schema_version == self.new.schema_version
+                && old.binary_inputs() == self.new.binary_inputs()
         })
     }
 
     /// The UPDATE changes `documentDBVersion` or the effective image.
     fn binary_changed(&self) -> bool {
-        self.old.is_some_and(|old| old.binary_inputs() != self.new.binary_inputs())
+        self.old
+            .is_some_and(|old| old.binary_inputs() != self.new.binary_inputs())
     }
 
     /// `oldObject.status.schemaVersion`, when parseable (warnings only use a
@@ -101,7 +103,10 @@ impl<'a> Review<'a> {
 }
 
 fn installed_schema_operand(text: &str) -> Operand<'_> {
-    Operand { text, origin: "oldObject.status.schemaVersion" }
+    Operand {
+        text,
+        origin: "oldObject.status.schemaVersion",
+    }
 }
 
 /// Why no binary version could be found.
@@ -121,13 +126,21 @@ pub fn schema_not_above_binary(review: &Review, findings: &mut Findings) {
         return;
     }
     if !has_canonical_syntax(schema) {
-        findings.errors.push(FieldError::invalid(SCHEMA_VERSION, schema, SCHEMA_FORMAT.to_owned()));
+        findings.errors.push(FieldError::invalid(
+            SCHEMA_VERSION,
+            schema,
+            SCHEMA_FORMAT.to_owned(),
+        ));
         return;
     }
     let binary = match review.binary() {
         ResolvedBinary::Known(binary) => binary,
         ResolvedBinary::Unknown(unversioned) => {
-            let image_field = review.new.image.map_or(ImageField::Nested, |image| image.field).path();
+            let image_field = review
+                .new
+                .image
+                .map_or(ImageField::Nested, |image| image.field)
+                .path();
             let mut detail = format!(
                 "cannot set an explicit schemaVersion without also setting spec.documentDBVersion or \
                  {image_field}; the policy needs a binary version to validate against"
@@ -135,11 +148,16 @@ pub fn schema_not_above_binary(review: &Review, findings: &mut Findings) {
             if let Some(why) = unversioned {
                 detail.push_str(&format!("; {why}"));
             }
-            findings.errors.push(FieldError::invalid(SCHEMA_VERSION, schema, detail));
+            findings
+                .errors
+                .push(FieldError::invalid(SCHEMA_VERSION, schema, detail));
             return;
         }
     };
-    let schema_operand = Operand { text: schema, origin: SCHEMA_VERSION };
+    let schema_operand = Operand {
+        text: schema,
+        origin: SCHEMA_VERSION,
+    };
     match compare_versions(schema_operand, binary.into()) {
         Err(e) => findings.errors.push(FieldError::invalid(
             SCHEMA_VERSION,
@@ -209,9 +227,9 @@ pub fn no_binary_below_installed_schema(review: &Review, findings: &mut Findings
                     ),
                 ));
             } else {
-                findings
-                    .warnings
-                    .push(format!("rollback check skipped: the binary version is unknown ({reason})"));
+                findings.warnings.push(format!(
+                    "rollback check skipped: the binary version is unknown ({reason})"
+                ));
             }
             return;
         }
@@ -240,7 +258,9 @@ pub fn two_phase_upgrade_pending(review: &Review, findings: &mut Findings) {
     if review.new.schema_version != DesiredSchema::TwoPhase || !review.binary_changed() {
         return;
     }
-    let (Some(installed), Some(binary)) = (review.installed_schema_version(), review.binary_version()) else {
+    let (Some(installed), Some(binary)) =
+        (review.installed_schema_version(), review.binary_version())
+    else {
         return;
     };
     if binary > installed {
@@ -253,13 +273,17 @@ pub fn two_phase_upgrade_pending(review: &Review, findings: &mut Findings) {
 
 /// Setting schemaVersion below the installed schema does nothing.
 pub fn schema_downgrade_is_noop(review: &Review, findings: &mut Findings) {
-    let (DesiredSchema::Explicit(schema), Some(old)) = (review.new.schema_version, review.old) else {
+    let (DesiredSchema::Explicit(schema), Some(old)) = (review.new.schema_version, review.old)
+    else {
         return;
     };
     if old.schema_version == review.new.schema_version {
         return;
     }
-    let (Ok(schema), Some(installed)) = (ExtensionVersion::parse(schema), review.installed_schema_version()) else {
+    let (Ok(schema), Some(installed)) = (
+        ExtensionVersion::parse(schema),
+        review.installed_schema_version(),
+    ) else {
         return;
     };
     if schema < installed {

@@ -65,7 +65,9 @@ impl Settings {
     pub fn from_json(json: &[u8]) -> Result<Settings, SettingsErrors> {
         match serde_json::from_slice::<ParsedSettings>(json) {
             Ok(ParsedSettings(result)) => result,
-            Err(e) => Err(SettingsErrors(vec![format!("the settings are not valid JSON: {e}")])),
+            Err(e) => Err(SettingsErrors(vec![format!(
+                "the settings are not valid JSON: {e}"
+            )])),
         }
     }
 }
@@ -142,7 +144,9 @@ impl<'de> Visitor<'de> for SettingsVisitor {
                 REJECT_UNKNOWN_BINARY_VERSION => {
                     let value = map.next_value::<Field<Scalar>>()?;
                     match read_bool(REJECT_UNKNOWN_BINARY_VERSION, value) {
-                        Ok(value) => settings.reject_unknown_binary_version = value.unwrap_or(false),
+                        Ok(value) => {
+                            settings.reject_unknown_binary_version = value.unwrap_or(false)
+                        }
                         Err(e) => errors.push(e),
                     }
                 }
@@ -177,7 +181,10 @@ impl<'de> Visitor<'de> for SettingsVisitor {
 /// `""` and `null` mean unset.
 fn read_bool(key: &str, value: Field<Scalar>) -> Result<Option<bool>, String> {
     let wrong = |found: Found| {
-        format!("{key} must be a boolean (true or false), not {} ({found})", found.type_name())
+        format!(
+            "{key} must be a boolean (true or false), not {}",
+            found.describe()
+        )
     };
     match value {
         Field::Absent => Ok(None),
@@ -203,15 +210,23 @@ fn read_version(key: &str, value: Field<Scalar>) -> Result<Option<String>, Strin
                 Err(format!("{key} {} is not {expected}: {why}", quote(&s)))
             }
         },
-        Field::Present(Scalar::Bool(b)) => Err(format!("{key} must be {expected}, not a boolean ({b})")),
-        Field::Mistyped(found) => Err(format!("{key} must be {expected}, not {} ({found})", found.type_name())),
+        Field::Present(Scalar::Bool(b)) => {
+            Err(format!("{key} must be {expected}, not a boolean ({b})"))
+        }
+        Field::Mistyped(found) => Err(format!(
+            "{key} must be {expected}, not {}",
+            found.describe()
+        )),
     }
 }
 
 fn unknown_key(key: &str) -> String {
     let known = "rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion";
     match KNOWN_KEYS.iter().find(|k| k.eq_ignore_ascii_case(key)) {
-        Some(intended) => format!("unknown setting {}: did you mean {intended}? (known settings: {known})", quote(key)),
+        Some(intended) => format!(
+            "unknown setting {}: did you mean {intended}? (known settings: {known})",
+            quote(key)
+        ),
         None => format!("unknown setting {} (known settings: {known})", quote(key)),
     }
 }
@@ -259,11 +274,11 @@ mod tests {
     )]
     #[case::number_bool(
         r#"{"allowAutoSchemaVersion":0}"#,
-        &["allowAutoSchemaVersion must be a boolean (true or false), not a number (0)"]
+        &["allowAutoSchemaVersion must be a boolean (true or false), not a number"]
     )]
     #[case::version_number(
         r#"{"defaultDocumentDBVersion":0.112}"#,
-        &["defaultDocumentDBVersion must be a version X.Y.Z such as \"0.112.0\", not a number (0.112)"]
+        &["defaultDocumentDBVersion must be a version X.Y.Z such as \"0.112.0\", not a number"]
     )]
     #[case::version_v_prefix(
         r#"{"defaultDocumentDBVersion":"v0.112.0"}"#,
@@ -285,7 +300,7 @@ mod tests {
         r#"{"bogus":[],"rejectUnknownBinaryVersion":{},"defaultDocumentDBVersion":true}"#,
         &[
             "unknown setting \"bogus\" (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion)",
-            "rejectUnknownBinaryVersion must be a boolean (true or false), not an object (\"object\")",
+            "rejectUnknownBinaryVersion must be a boolean (true or false), not an object",
             "defaultDocumentDBVersion must be a version X.Y.Z such as \"0.112.0\", not a boolean (true)",
         ]
     )]
@@ -299,7 +314,12 @@ mod tests {
     #[test]
     fn invalid_json_is_a_settings_error_not_a_panic() {
         let errors = parse("{\"rejectUnknownBinaryVersion\":").unwrap_err();
-        assert!(errors.to_string().starts_with("the settings are not valid JSON: "), "{errors}");
+        assert!(
+            errors
+                .to_string()
+                .starts_with("the settings are not valid JSON: "),
+            "{errors}"
+        );
     }
 
     #[test]

@@ -29,8 +29,14 @@ pub const CODE_MISCONFIGURED: u16 = 500;
 pub enum Verdict {
     /// Not a DocumentDB CREATE or UPDATE of the main resource: not ours.
     NotApplicable(String),
-    Accepted { warnings: Vec<String> },
-    Rejected { message: String, code: u16, warnings: Vec<String> },
+    Accepted {
+        warnings: Vec<String>,
+    },
+    Rejected {
+        message: String,
+        code: u16,
+        warnings: Vec<String>,
+    },
 }
 
 impl Verdict {
@@ -39,11 +45,18 @@ impl Verdict {
     }
 
     fn rejected(message: String, code: u16) -> Self {
-        Verdict::Rejected { message, code, warnings: Vec::new() }
+        Verdict::Rejected {
+            message,
+            code,
+            warnings: Vec::new(),
+        }
     }
 
     fn invalid_request(detail: &str) -> Self {
-        Verdict::rejected(format!("the admission request is invalid: {detail}"), CODE_INVALID)
+        Verdict::rejected(
+            format!("the admission request is invalid: {detail}"),
+            CODE_INVALID,
+        )
     }
 
     fn invalid_request_field(error: FieldError) -> Self {
@@ -63,22 +76,35 @@ pub fn validate_payload(payload: &[u8]) -> Verdict {
         Ok(Field::Absent) => return Verdict::invalid_request("the validation payload is null"),
         Ok(Field::Mistyped(found)) => {
             let found = found.type_name();
-            return Verdict::invalid_request(&format!("the validation payload must be a JSON object, not {found}"));
+            return Verdict::invalid_request(&format!(
+                "the validation payload must be a JSON object, not {found}"
+            ));
         }
         // Also covers nesting deeper than serde_json's recursion limit (128).
-        Err(e) => return Verdict::rejected(format!("the admission request is not valid JSON: {e}"), CODE_BAD_REQUEST),
+        Err(e) => {
+            return Verdict::rejected(
+                format!("the admission request is not valid JSON: {e}"),
+                CODE_BAD_REQUEST,
+            );
+        }
     };
     let settings = match payload.settings.0 {
         Ok(settings) => settings,
         Err(errors) => {
-            let message = format!("the policy settings are invalid, fix the policy's configuration: {errors}");
+            let message = format!(
+                "the policy settings are invalid, fix the policy's configuration: {errors}"
+            );
             return Verdict::rejected(message, CODE_MISCONFIGURED);
         }
     };
     match &payload.request {
         Field::Present(request) => validate_request(request, &settings),
-        Field::Absent => Verdict::invalid_request_field(FieldError::required("request", "missing".to_owned())),
-        Field::Mistyped(found) => Verdict::invalid_request_field(FieldError::mistyped("request", found, "an object")),
+        Field::Absent => {
+            Verdict::invalid_request_field(FieldError::required("request", "missing".to_owned()))
+        }
+        Field::Mistyped(found) => {
+            Verdict::invalid_request_field(FieldError::mistyped("request", found, "an object"))
+        }
     }
 }
 
@@ -90,20 +116,21 @@ pub fn validate_request<'a>(request: &'a AdmissionRequest<'a>, settings: &Settin
     };
 
     let mut errors = Vec::new();
-    let mut present = |field: &'static str, doc: &'a Field<ObjectDoc<'a>>| -> Option<&'a ObjectDoc<'a>> {
-        match doc {
-            Field::Present(doc) => Some(doc),
-            Field::Absent => {
-                let detail = format!("the admission request carries no {field}");
-                errors.push(FieldError::required(field, detail));
-                None
+    let mut present =
+        |field: &'static str, doc: &'a Field<ObjectDoc<'a>>| -> Option<&'a ObjectDoc<'a>> {
+            match doc {
+                Field::Present(doc) => Some(doc),
+                Field::Absent => {
+                    let detail = format!("the admission request carries no {field}");
+                    errors.push(FieldError::required(field, detail));
+                    None
+                }
+                Field::Mistyped(found) => {
+                    errors.push(FieldError::mistyped(field, found, "an object"));
+                    None
+                }
             }
-            Field::Mistyped(found) => {
-                errors.push(FieldError::mistyped(field, found, "an object"));
-                None
-            }
-        }
-    };
+        };
     let new_doc = present("object", &request.object);
     let old_doc = match operation {
         Operation::Update => present("oldObject", &request.old_object),
@@ -132,10 +159,16 @@ pub fn validate_request<'a>(request: &'a AdmissionRequest<'a>, settings: &Settin
         }
     };
 
-    let review = Review { new: &new, old: old.as_ref(), settings };
+    let review = Review {
+        new: &new,
+        old: old.as_ref(),
+        settings,
+    };
     let findings = rules::evaluate(&review);
     if findings.errors.is_empty() {
-        Verdict::Accepted { warnings: findings.warnings }
+        Verdict::Accepted {
+            warnings: findings.warnings,
+        }
     } else {
         Verdict::Rejected {
             message: invalid_object_message(name, &findings.errors),
@@ -150,15 +183,25 @@ fn applicable_operation(request: &AdmissionRequest) -> Result<Option<Operation>,
     let kind = match &request.kind {
         Field::Present(kind) => kind,
         Field::Absent => return Err(FieldError::required("request.kind", "missing".to_owned())),
-        Field::Mistyped(found) => return Err(FieldError::mistyped("request.kind", found, "an object")),
+        Field::Mistyped(found) => {
+            return Err(FieldError::mistyped("request.kind", found, "an object"));
+        }
     };
-    let group = kind.group.text().map_err(|found| FieldError::mistyped("request.kind.group", found, "a string"))?;
-    let kind = kind.kind.text().map_err(|found| FieldError::mistyped("request.kind.kind", found, "a string"))?;
+    let group = kind
+        .group
+        .text()
+        .map_err(|found| FieldError::mistyped("request.kind.group", found, "a string"))?;
+    let kind = kind
+        .kind
+        .text()
+        .map_err(|found| FieldError::mistyped("request.kind.kind", found, "a string"))?;
     if group.unwrap_or_default() != GROUP || kind != Some(KIND) {
         return Ok(None);
     }
-    let sub_resource =
-        request.sub_resource.text().map_err(|found| FieldError::mistyped("request.subResource", found, "a string"))?;
+    let sub_resource = request
+        .sub_resource
+        .text()
+        .map_err(|found| FieldError::mistyped("request.subResource", found, "a string"))?;
     if sub_resource.is_some() {
         // `dbs/status` is the operator reporting, not a user asking.
         return Ok(None);
@@ -167,14 +210,19 @@ fn applicable_operation(request: &AdmissionRequest) -> Result<Option<Operation>,
         Ok(Some("CREATE")) => Ok(Some(Operation::Create)),
         Ok(Some("UPDATE")) => Ok(Some(Operation::Update)),
         Ok(Some(_)) => Ok(None),
-        Ok(None) => Err(FieldError::required("request.operation", "missing".to_owned())),
+        Ok(None) => Err(FieldError::required(
+            "request.operation",
+            "missing".to_owned(),
+        )),
         Err(found) => Err(FieldError::mistyped("request.operation", found, "a string")),
     }
 }
 
 /// For the debug log of a request the policy lets through untouched.
 fn describe(request: &AdmissionRequest) -> String {
-    let text = |field: &Field<std::borrow::Cow<str>>| quote(field.text().ok().flatten().unwrap_or_default());
+    let text = |field: &Field<std::borrow::Cow<str>>| {
+        quote(field.text().ok().flatten().unwrap_or_default())
+    };
     let (group, kind) = match &request.kind {
         Field::Present(kind) => (text(&kind.group), text(&kind.kind)),
         _ => (String::new(), String::new()),
@@ -188,7 +236,10 @@ fn describe(request: &AdmissionRequest) -> String {
 
 /// The message of apimachinery's `NewInvalid`, as the upstream webhook returns it.
 pub fn invalid_object_message(name: Option<&str>, errors: &[FieldError]) -> String {
-    let mut message = format!("{KIND}.{GROUP} {} is invalid: ", quote(name.unwrap_or_default()));
+    let mut message = format!(
+        "{KIND}.{GROUP} {} is invalid: ",
+        quote(name.unwrap_or_default())
+    );
     match errors {
         [single] => {
             let _ = write!(message, "{single}");

@@ -102,7 +102,9 @@ fn accepted() -> Verdict {
 }
 
 fn accepted_with(warning: &str) -> Verdict {
-    Verdict::Accepted { warnings: vec![warning.to_owned()] }
+    Verdict::Accepted {
+        warnings: vec![warning.to_owned()],
+    }
 }
 
 fn denied(error: &str) -> Verdict {
@@ -116,7 +118,9 @@ fn denied(error: &str) -> Verdict {
 #[track_caller]
 fn assert_denied_containing(verdict: &Verdict, needle: &str) {
     match verdict {
-        Verdict::Rejected { message, code: 422, .. } => assert!(message.contains(needle), "{message:?} lacks {needle:?}"),
+        Verdict::Rejected {
+            message, code: 422, ..
+        } => assert!(message.contains(needle), "{message:?} lacks {needle:?}"),
         other => panic!("expected a 422 denial containing {needle:?}, got {other:?}"),
     }
 }
@@ -152,7 +156,10 @@ fn create_accepts(#[case] object: Value) {
 
 #[rstest]
 #[case::upstream_rejects_schema_above_binary(db("0.110.0", "0.112.0", ""), EXCEEDS_112_OVER_110)]
-#[case::upstream_handler_rejects_schema_above_binary(db("0.110.0", "0.112.0", ""), EXCEEDS_112_OVER_110)]
+#[case::upstream_handler_rejects_schema_above_binary(
+    db("0.110.0", "0.112.0", ""),
+    EXCEEDS_112_OVER_110
+)]
 #[case::upstream_rejects_schema_above_image_tag(
     db("", "0.115.0", &format!("{IMG}:0.112.0")),
     "spec.schemaVersion: Invalid value: \"0.115.0\": schemaVersion 0.115.0 exceeds the binary version 0.112.0; \
@@ -233,13 +240,17 @@ fn create_denies(#[case] object: Value, #[case] error: &str) {
 #[case::format_whitespace(" 0.112.0")]
 fn schema_version_format_is_checked_before_the_binary(#[case] schema: &str) {
     // No binary at all: the format error still comes first and alone.
-    assert_denied_containing(&create(db("", schema, "")), "schemaVersion must be \"\", \"auto\" or a version X.Y.Z");
+    assert_denied_containing(
+        &create(db("", schema, "")),
+        "schemaVersion must be \"\", \"auto\" or a version X.Y.Z",
+    );
 }
 
 #[test]
 fn a_megabyte_schema_version_is_quoted_short() {
     let huge = "1".repeat(1 << 20);
-    let Verdict::Rejected { message, .. } = create(db("0.112.0", &format!("{huge}.0.0"), "")) else {
+    let Verdict::Rejected { message, .. } = create(db("0.112.0", &format!("{huge}.0.0"), ""))
+    else {
         panic!("expected a denial");
     };
     assert!(message.len() < 600, "{} bytes", message.len());
@@ -249,15 +260,30 @@ fn a_megabyte_schema_version_is_quoted_short() {
 // --- Rule B on UPDATE (upstream "image rollback validation") ----------------
 
 #[rstest]
-#[case::upstream_allows_upgrade_above_installed(installed(db("0.110.0", "", ""), "0.110.0"), db("0.112.0", "", ""))]
-#[case::upstream_allows_rollback_without_installed_schema(db("0.112.0", "", ""), db("0.110.0", "", ""))]
-#[case::upstream_allows_same_version(installed(db("0.112.0", "auto", ""), "0.112.0"), db("0.112.0", "auto", ""))]
+#[case::upstream_allows_upgrade_above_installed(
+    installed(db("0.110.0", "", ""), "0.110.0"),
+    db("0.112.0", "", "")
+)]
+#[case::upstream_allows_rollback_without_installed_schema(
+    db("0.112.0", "", ""),
+    db("0.110.0", "", "")
+)]
+#[case::upstream_allows_same_version(
+    installed(db("0.112.0", "auto", ""), "0.112.0"),
+    db("0.112.0", "auto", "")
+)]
 #[case::upstream_skips_unchanged_image_fields(
     installed(db("0.112.0", "", ""), "0.112.0"),
     with_spec(db("0.112.0", "", ""), "resource", json!({"storage": {"pvcSize": "20Gi", "persistentVolumeReclaimPolicy": "Retain"}}))
 )]
-#[case::upstream_handler_allows_valid_upgrade_stays(installed(db("0.112.0", "0.112.0", ""), "0.112.0"), db("0.113.0", "0.112.0", ""))]
-#[case::unrelated_patch_with_old_rollback_in_place(installed(db("0.110.0", "", ""), "0.112.0"), db("0.110.0", "", ""))]
+#[case::upstream_handler_allows_valid_upgrade_stays(
+    installed(db("0.112.0", "0.112.0", ""), "0.112.0"),
+    db("0.113.0", "0.112.0", "")
+)]
+#[case::unrelated_patch_with_old_rollback_in_place(
+    installed(db("0.110.0", "", ""), "0.112.0"),
+    db("0.110.0", "", "")
+)]
 #[case::equal_to_installed(installed(db("0.112.0", "", ""), "0.112.0"), db("", "", &format!("{IMG}:0.112.0")))]
 fn update_accepts(#[case] old: Value, #[case] new: Value) {
     match update(old, new) {
@@ -267,8 +293,14 @@ fn update_accepts(#[case] old: Value, #[case] new: Value) {
 }
 
 #[rstest]
-#[case::upstream_blocks_rollback_below_installed(installed(db("0.112.0", "auto", ""), "0.112.0"), db("0.110.0", "auto", ""))]
-#[case::upstream_handler_rejects_rollback(installed(db("0.112.0", "auto", ""), "0.112.0"), db("0.110.0", "auto", ""))]
+#[case::upstream_blocks_rollback_below_installed(
+    installed(db("0.112.0", "auto", ""), "0.112.0"),
+    db("0.110.0", "auto", "")
+)]
+#[case::upstream_handler_rejects_rollback(
+    installed(db("0.112.0", "auto", ""), "0.112.0"),
+    db("0.110.0", "auto", "")
+)]
 #[case::upstream_blocks_rollback_via_image(
     installed(db("", "", &format!("{IMG}:0.112.0")), "0.112.0"),
     db("", "", &format!("{IMG}:0.110.0"))
@@ -291,7 +323,10 @@ fn update_blocks_rollback(#[case] old: Value, #[case] new: Value) {
 
 #[test]
 fn upstream_rejects_unparseable_rollback_versions() {
-    let verdict = update(installed(db("invalid-old", "", ""), "invalid"), db("invalid-new", "", ""));
+    let verdict = update(
+        installed(db("invalid-old", "", ""), "invalid"),
+        db("invalid-new", "", ""),
+    );
     assert_eq!(
         verdict,
         denied(
@@ -303,7 +338,10 @@ fn upstream_rejects_unparseable_rollback_versions() {
 
 #[test]
 fn unparseable_installed_schema_is_a_comparison_failure() {
-    let verdict = update(installed(db("0.112.0", "", ""), "0.112"), db("0.113.0", "", ""));
+    let verdict = update(
+        installed(db("0.112.0", "", ""), "0.112"),
+        db("0.113.0", "", ""),
+    );
     assert_denied_containing(
         &verdict,
         "spec: Forbidden: cannot validate image rollback: version comparison failed: invalid version \"0.112\" in \
@@ -311,8 +349,7 @@ fn unparseable_installed_schema_is_a_comparison_failure() {
     );
 }
 
-const SKIPPED_LATEST: &str =
-    "rollback check skipped: the binary version is unknown (the image tag \"latest\" does not start with X.Y.Z)";
+const SKIPPED_LATEST: &str = "rollback check skipped: the binary version is unknown (the image tag \"latest\" does not start with X.Y.Z)";
 
 #[rstest]
 #[case::upstream_skips_unparseable_tag(
@@ -330,14 +367,21 @@ const SKIPPED_LATEST: &str =
     db("", "", &format!("{IMG}@sha256:abc")),
     "rollback check skipped: the binary version is unknown (the image is pinned by digest only)"
 )]
-fn unknown_binary_is_accepted_with_a_warning(#[case] old: Value, #[case] new: Value, #[case] warning: &str) {
+fn unknown_binary_is_accepted_with_a_warning(
+    #[case] old: Value,
+    #[case] new: Value,
+    #[case] warning: &str,
+) {
     assert_eq!(update(old, new), accepted_with(warning));
 }
 
 #[test]
 fn upstream_skips_when_neither_object_has_a_binary() {
     // Nothing changed: Rule B does not even look.
-    assert_eq!(update(installed(db("", "", ""), "0.112.0"), db("", "", "")), accepted());
+    assert_eq!(
+        update(installed(db("", "", ""), "0.112.0"), db("", "", "")),
+        accepted()
+    );
 }
 
 #[test]
@@ -360,14 +404,25 @@ fn reject_unknown_binary_version_setting_denies_instead() {
 
 #[test]
 fn upstream_handler_rejects_schema_above_binary_on_update() {
-    let verdict = update(installed(db("0.110.0", "", ""), "0.110.0"), db("0.110.0", "0.112.0", ""));
+    let verdict = update(
+        installed(db("0.110.0", "", ""), "0.110.0"),
+        db("0.110.0", "0.112.0", ""),
+    );
     assert_eq!(verdict, denied(EXCEEDS_112_OVER_110));
 }
 
 #[test]
 fn both_rules_are_reported_together_rule_a_first() {
-    let verdict = update(installed(db("0.112.0", "0.112.0", ""), "0.112.0"), db("0.110.0", "0.112.0", ""));
-    assert_eq!(verdict, denied(&format!("[{EXCEEDS_112_OVER_110}, {ROLLBACK_110_BELOW_112}]")));
+    let verdict = update(
+        installed(db("0.112.0", "0.112.0", ""), "0.112.0"),
+        db("0.110.0", "0.112.0", ""),
+    );
+    assert_eq!(
+        verdict,
+        denied(&format!(
+            "[{EXCEEDS_112_OVER_110}, {ROLLBACK_110_BELOW_112}]"
+        ))
+    );
 }
 
 #[test]
@@ -376,8 +431,13 @@ fn name_falls_back_to_the_request_name() {
     object["metadata"].as_object_mut().unwrap().remove("name");
     let mut req = request("CREATE", Some(object), None);
     req["name"] = json!("from-request");
-    let Verdict::Rejected { message, .. } = evaluate(req, json!({})) else { panic!("expected a denial") };
-    assert!(message.starts_with("DocumentDB.documentdb.io \"from-request\" is invalid: "), "{message}");
+    let Verdict::Rejected { message, .. } = evaluate(req, json!({})) else {
+        panic!("expected a denial")
+    };
+    assert!(
+        message.starts_with("DocumentDB.documentdb.io \"from-request\" is invalid: "),
+        "{message}"
+    );
 }
 
 // --- Ratchet -----------------------------------------------------------------
@@ -410,13 +470,20 @@ const AUTO_FORBIDDEN: &str = "spec.schemaVersion: Forbidden: this policy forbids
 
 #[test]
 fn auto_denied_on_create_when_disallowed() {
-    let verdict = evaluate(request("CREATE", Some(db("0.112.0", "auto", "")), None), json!({"allowAutoSchemaVersion": false}));
+    let verdict = evaluate(
+        request("CREATE", Some(db("0.112.0", "auto", "")), None),
+        json!({"allowAutoSchemaVersion": false}),
+    );
     assert_eq!(verdict, denied(AUTO_FORBIDDEN));
 }
 
 #[test]
 fn auto_denied_when_switched_to_on_update() {
-    let verdict = update_with(db("0.112.0", "", ""), db("0.112.0", "auto", ""), json!({"allowAutoSchemaVersion": false}));
+    let verdict = update_with(
+        db("0.112.0", "", ""),
+        db("0.112.0", "auto", ""),
+        json!({"allowAutoSchemaVersion": false}),
+    );
     assert_eq!(verdict, denied(AUTO_FORBIDDEN));
 }
 
@@ -425,7 +492,10 @@ fn auto_ratcheted_for_objects_already_on_auto() {
     let stored = installed(db("0.112.0", "auto", ""), "0.112.0");
     let mut new = db("0.112.0", "auto", "");
     new["spec"]["nodeCount"] = json!(2);
-    assert_eq!(update_with(stored, new, json!({"allowAutoSchemaVersion": false})), accepted());
+    assert_eq!(
+        update_with(stored, new, json!({"allowAutoSchemaVersion": false})),
+        accepted()
+    );
 }
 
 #[test]
@@ -467,8 +537,7 @@ fn default_version_serves_objects_without_version_or_image(
 
 // --- Warnings ----------------------------------------------------------------
 
-const TWO_PHASE_112: &str =
-    "two-phase upgrade: the binary moves to 0.112.0 but the schema stays at 0.110.0 until spec.schemaVersion is set";
+const TWO_PHASE_112: &str = "two-phase upgrade: the binary moves to 0.112.0 but the schema stays at 0.110.0 until spec.schemaVersion is set";
 
 #[rstest]
 #[case::version_bump(installed(db("0.110.0", "", ""), "0.110.0"), db("0.112.0", "", ""))]
@@ -479,20 +548,28 @@ fn two_phase_warning(#[case] old: Value, #[case] new: Value) {
 }
 
 #[rstest]
-#[case::schema_set(installed(db("0.110.0", "", ""), "0.110.0"), db("0.112.0", "0.112.0", ""))]
-#[case::auto(installed(db("0.110.0", "auto", ""), "0.110.0"), db("0.112.0", "auto", ""))]
+#[case::schema_set(
+    installed(db("0.110.0", "", ""), "0.110.0"),
+    db("0.112.0", "0.112.0", "")
+)]
+#[case::auto(
+    installed(db("0.110.0", "auto", ""), "0.110.0"),
+    db("0.112.0", "auto", "")
+)]
 #[case::no_version_change(installed(db("0.112.0", "", ""), "0.110.0"), db("0.112.0", "", ""))]
 #[case::nothing_installed(db("0.110.0", "", ""), db("0.112.0", "", ""))]
 fn no_two_phase_warning(#[case] old: Value, #[case] new: Value) {
     assert_eq!(update(old, new), accepted());
 }
 
-const NOOP_110_BELOW_112: &str =
-    "spec.schemaVersion 0.110.0 is below the installed schema 0.112.0: no-op, a schema cannot be downgraded";
+const NOOP_110_BELOW_112: &str = "spec.schemaVersion 0.110.0 is below the installed schema 0.112.0: no-op, a schema cannot be downgraded";
 
 #[test]
 fn schema_below_installed_is_a_noop_warning() {
-    let verdict = update(installed(db("0.112.0", "", ""), "0.112.0"), db("0.112.0", "0.110.0", ""));
+    let verdict = update(
+        installed(db("0.112.0", "", ""), "0.112.0"),
+        db("0.112.0", "0.110.0", ""),
+    );
     assert_eq!(verdict, accepted_with(NOOP_110_BELOW_112));
 }
 
@@ -502,16 +579,22 @@ fn unchanged_schema_below_installed_does_not_warn_again() {
     assert_eq!(update(stored, db("0.112.0", "0.110.0", "")), accepted());
 }
 
-const AUTO_REPLICATED: &str =
-    "schemaVersion \"auto\" is meant for single-region clusters; with spec.clusterReplication set, pin a schemaVersion";
+const AUTO_REPLICATED: &str = "schemaVersion \"auto\" is meant for single-region clusters; with spec.clusterReplication set, pin a schemaVersion";
 
 #[rstest]
 #[case::create(None, true)]
 #[case::update(Some(db("0.112.0", "auto", "")), true)]
 fn auto_on_replicated_cluster_warns(#[case] old: Option<Value>, #[case] _unused: bool) {
-    let new = with_spec(db("0.112.0", "auto", ""), "clusterReplication", json!({"primary": "member-1", "clusterList": [{"name": "member-1"}]}));
+    let new = with_spec(
+        db("0.112.0", "auto", ""),
+        "clusterReplication",
+        json!({"primary": "member-1", "clusterList": [{"name": "member-1"}]}),
+    );
     let operation = if old.is_some() { "UPDATE" } else { "CREATE" };
-    assert_eq!(evaluate(request(operation, Some(new), old), json!({})), accepted_with(AUTO_REPLICATED));
+    assert_eq!(
+        evaluate(request(operation, Some(new), old), json!({})),
+        accepted_with(AUTO_REPLICATED)
+    );
 }
 
 #[rstest]
@@ -524,14 +607,26 @@ fn no_replication_warning(#[case] object: Value) {
 #[test]
 fn warnings_are_short() {
     // Kubernetes: "Limit warnings to 120 characters if possible".
-    for warning in [TWO_PHASE_112, AUTO_REPLICATED, SKIPPED_LATEST, NOOP_110_BELOW_112] {
-        assert!(warning.chars().count() <= 120, "{} chars: {warning}", warning.chars().count());
+    for warning in [
+        TWO_PHASE_112,
+        AUTO_REPLICATED,
+        SKIPPED_LATEST,
+        NOOP_110_BELOW_112,
+    ] {
+        assert!(
+            warning.chars().count() <= 120,
+            "{} chars: {warning}",
+            warning.chars().count()
+        );
     }
 }
 
 #[test]
 fn warnings_accompany_a_denial() {
-    let verdict = update(installed(db("0.112.0", "", ""), "0.112.0"), db("0.112.0", "0.113.0", ""));
+    let verdict = update(
+        installed(db("0.112.0", "", ""), "0.112.0"),
+        db("0.112.0", "0.113.0", ""),
+    );
     assert_denied_containing(&verdict, "exceeds the binary version");
 }
 
@@ -543,9 +638,17 @@ fn warnings_accompany_a_denial() {
 #[case::status_subresource(json!({"group": "documentdb.io", "version": "preview", "kind": "DocumentDB"}), "status", "UPDATE")]
 #[case::delete(json!({"group": "documentdb.io", "version": "preview", "kind": "DocumentDB"}), "", "DELETE")]
 #[case::connect(json!({"group": "documentdb.io", "version": "preview", "kind": "DocumentDB"}), "", "CONNECT")]
-fn not_applicable_requests_pass_untouched(#[case] kind: Value, #[case] sub_resource: &str, #[case] operation: &str) {
+fn not_applicable_requests_pass_untouched(
+    #[case] kind: Value,
+    #[case] sub_resource: &str,
+    #[case] operation: &str,
+) {
     // Even an object that would violate Rule A.
-    let mut req = request(operation, Some(db("0.110.0", "0.112.0", "")), Some(installed(db("0.112.0", "", ""), "0.112.0")));
+    let mut req = request(
+        operation,
+        Some(db("0.110.0", "0.112.0", "")),
+        Some(installed(db("0.112.0", "", ""), "0.112.0")),
+    );
     req["kind"] = kind;
     if !sub_resource.is_empty() {
         req["subResource"] = json!(sub_resource);
@@ -559,7 +662,7 @@ fn not_applicable_requests_pass_untouched(#[case] kind: Value, #[case] sub_resou
 #[rstest]
 #[case::schema_version_number(
     with_spec(db("0.112.0", "", ""), "schemaVersion", json!(0.112)),
-    "spec.schemaVersion: Invalid value: 0.112: must be a string (\"\", \"auto\" or X.Y.Z), not a number"
+    "spec.schemaVersion: Invalid value: \"number\": must be a string (\"\", \"auto\" or X.Y.Z), not a number"
 )]
 #[case::spec_not_object(
     json!({"metadata": {"name": "test-db"}, "spec": ["a"]}),
@@ -571,7 +674,7 @@ fn not_applicable_requests_pass_untouched(#[case] kind: Value, #[case] sub_resou
 )]
 #[case::several_at_once(
     with_spec(with_spec(db("", "", ""), "documentDBVersion", json!(112)), "image", json!({"documentDB": false})),
-    "[spec.documentDBVersion: Invalid value: 112: must be a string, not a number, spec.image.documentDB: Invalid \
+    "[spec.documentDBVersion: Invalid value: \"number\": must be a string, not a number, spec.image.documentDB: Invalid \
      value: false: must be a string, not a boolean]"
 )]
 fn mistyped_fields_are_denied_by_name(#[case] object: Value, #[case] error: &str) {
@@ -584,12 +687,17 @@ fn mistyped_old_object_fields_are_named_as_such() {
     old["status"]["schemaVersion"] = json!(112);
     assert_eq!(
         update(old, db("0.113.0", "", "")),
-        denied("oldObject.status.schemaVersion: Invalid value: 112: must be a string, not a number")
+        denied(
+            "oldObject.status.schemaVersion: Invalid value: \"number\": must be a string, not a number"
+        )
     );
 }
 
 #[rstest]
-#[case::create_without_object(request("CREATE", None, None), "object: Required value: the admission request carries no object")]
+#[case::create_without_object(
+    request("CREATE", None, None),
+    "object: Required value: the admission request carries no object"
+)]
 #[case::update_without_old_object(
     request("UPDATE", Some(db("0.112.0", "", "")), None),
     "oldObject: Required value: the admission request carries no oldObject"
@@ -607,29 +715,75 @@ fn raw(payload: &str) -> Verdict {
 }
 
 #[rstest]
-#[case::empty("", 400, "the admission request is not valid JSON: EOF while parsing a value at line 1 column 0")]
-#[case::truncated(r#"{"request": {"uid": "#, 400, "the admission request is not valid JSON: EOF while parsing a value at line 1 column 20")]
-#[case::top_level_array("[1, 2]", 422, "the admission request is invalid: the validation payload must be a JSON object, not an array")]
-#[case::top_level_null("null", 422, "the admission request is invalid: the validation payload is null")]
-#[case::no_request("{}", 422, "the admission request is invalid: request: Required value: missing")]
-#[case::request_is_array(r#"{"request": []}"#, 422, "the admission request is invalid: request: Invalid value: \"array\": must be an object, not an array")]
-#[case::no_kind(r#"{"request": {"operation": "CREATE"}}"#, 422, "the admission request is invalid: request.kind: Required value: missing")]
-#[case::kind_mistyped(r#"{"request": {"kind": "DocumentDB"}}"#, 422, "the admission request is invalid: request.kind: Invalid value: \"DocumentDB\": must be an object, not a string")]
+#[case::empty(
+    "",
+    400,
+    "the admission request is not valid JSON: EOF while parsing a value at line 1 column 0"
+)]
+#[case::truncated(
+    r#"{"request": {"uid": "#,
+    400,
+    "the admission request is not valid JSON: EOF while parsing a value at line 1 column 20"
+)]
+#[case::top_level_array(
+    "[1, 2]",
+    422,
+    "the admission request is invalid: the validation payload must be a JSON object, not an array"
+)]
+#[case::top_level_null(
+    "null",
+    422,
+    "the admission request is invalid: the validation payload is null"
+)]
+#[case::no_request(
+    "{}",
+    422,
+    "the admission request is invalid: request: Required value: missing"
+)]
+#[case::request_is_array(
+    r#"{"request": []}"#,
+    422,
+    "the admission request is invalid: request: Invalid value: \"array\": must be an object, not an array"
+)]
+#[case::no_kind(
+    r#"{"request": {"operation": "CREATE"}}"#,
+    422,
+    "the admission request is invalid: request.kind: Required value: missing"
+)]
+#[case::kind_mistyped(
+    r#"{"request": {"kind": "DocumentDB"}}"#,
+    422,
+    "the admission request is invalid: request.kind: Invalid value: \"DocumentDB\": must be an object, not a string"
+)]
 #[case::operation_missing(
     r#"{"request": {"kind": {"group": "documentdb.io", "kind": "DocumentDB"}}}"#,
-    422, "the admission request is invalid: request.operation: Required value: missing"
+    422,
+    "the admission request is invalid: request.operation: Required value: missing"
 )]
 #[case::operation_number(
     r#"{"request": {"kind": {"group": "documentdb.io", "kind": "DocumentDB"}, "operation": 1}}"#,
-    422, "the admission request is invalid: request.operation: Invalid value: 1: must be a string, not a number"
+    422,
+    "the admission request is invalid: request.operation: Invalid value: \"number\": must be a string, not a number"
 )]
 #[case::bad_settings(
     r#"{"request": {}, "settings": {"bogus": true}}"#,
-    500, "the policy settings are invalid, fix the policy's configuration: unknown setting \"bogus\" (known settings: \
+    500,
+    "the policy settings are invalid, fix the policy's configuration: unknown setting \"bogus\" (known settings: \
      rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion)"
 )]
-fn malformed_payloads_get_a_clear_answer(#[case] payload: &str, #[case] code: u16, #[case] message: &str) {
-    assert_eq!(raw(payload), Verdict::Rejected { message: message.to_owned(), code, warnings: vec![] });
+fn malformed_payloads_get_a_clear_answer(
+    #[case] payload: &str,
+    #[case] code: u16,
+    #[case] message: &str,
+) {
+    assert_eq!(
+        raw(payload),
+        Verdict::Rejected {
+            message: message.to_owned(),
+            code,
+            warnings: vec![]
+        }
+    );
 }
 
 #[rstest]
@@ -654,8 +808,9 @@ fn deep_nesting_costs_no_recursion(#[case] field: &str, #[case] error: &str) {
 #[test]
 fn ten_thousand_annotations_are_skipped() {
     let mut object = db("0.110.0", "0.112.0", "");
-    let annotations: serde_json::Map<String, Value> =
-        (0..10_000).map(|i| (format!("example.com/key-{i}"), json!("v".repeat(100)))).collect();
+    let annotations: serde_json::Map<String, Value> = (0..10_000)
+        .map(|i| (format!("example.com/key-{i}"), json!("v".repeat(100))))
+        .collect();
     object["metadata"]["annotations"] = Value::Object(annotations);
     assert_eq!(create(object), denied(EXCEEDS_112_OVER_110));
 }

@@ -95,7 +95,10 @@ pub fn leading_version(tag: &str) -> Option<&str> {
             }
             end += 1;
         }
-        let digits = bytes[end..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let digits = bytes[end..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
         if digits == 0 {
             return None;
         }
@@ -110,7 +113,11 @@ mod tests {
     use rstest::rstest;
 
     fn v(major: u64, minor: u64, patch: u64) -> ExtensionVersion {
-        ExtensionVersion { major, minor, patch }
+        ExtensionVersion {
+            major,
+            minor,
+            patch,
+        }
     }
 
     #[rstest]
@@ -141,7 +148,10 @@ mod tests {
     #[case::unicode_digit("٠.1.0")]
     fn rejects_malformed_versions(#[case] text: &str) {
         assert!(
-            matches!(ExtensionVersion::parse(text), Err(VersionError::Malformed(_))),
+            matches!(
+                ExtensionVersion::parse(text),
+                Err(VersionError::Malformed(_))
+            ),
             "{text:?} -> {:?}",
             ExtensionVersion::parse(text)
         );
@@ -162,7 +172,10 @@ mod tests {
     #[case::patch("0.112.1", "0.112.0")]
     #[case::major_dominates("1.0.0", "0.999.999")]
     fn orders_numerically(#[case] greater: &str, #[case] lesser: &str) {
-        let (g, l) = (ExtensionVersion::parse(greater).unwrap(), ExtensionVersion::parse(lesser).unwrap());
+        let (g, l) = (
+            ExtensionVersion::parse(greater).unwrap(),
+            ExtensionVersion::parse(lesser).unwrap(),
+        );
         assert!(g > l);
     }
 
