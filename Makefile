@@ -32,8 +32,7 @@ prerequisites:
 # Written through a temporary file: tests build it concurrently.
 policy.wasm: $(POLICY_SOURCES) | prerequisites
 	$(CARGO) build $(CARGO_GLOBAL_OPTIONS) --target=$(WASM_TARGET) --release -p $(POLICY_CRATE)
-	wasm-opt $(WASM_OPT_FLAGS) target/$(WASM_TARGET)/release/documentdb_upgrade_policy.wasm -o $@.$$$$.tmp
-	mv $@.$$$$.tmp $@
+	tmp=$@.$$$$.tmp; wasm-opt $(WASM_OPT_FLAGS) target/$(WASM_TARGET)/release/documentdb_upgrade_policy.wasm -o $$tmp; mv $$tmp $@
 	@echo "policy.wasm: $$(stat -c %s $@) bytes"
 
 # The benchmark baseline: accepts everything without reading it, same SDK and profile.
