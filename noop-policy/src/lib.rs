@@ -2,9 +2,9 @@
 //! profile as the real one, that accepts every request without reading it.
 //! Benchmarks compare the real policy against it (size, fresh-instance cost).
 
+use guest::prelude::*;
 use kubewarden_policy_sdk::wapc_guest as guest;
 use kubewarden_policy_sdk::{accept_request, protocol_version_guest};
-use guest::prelude::*;
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wapc_init() {

@@ -1,0 +1,396 @@
+//! The `policy-runner` binary: output, exit codes, flags.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::guest::{Behaviour, Guest};
+use crate::sdk::noop_wasm;
+use crate::{bare_request, review_request, scratch_dir};
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn runner(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_policy-runner"))
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start policy-runner");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    Output {
+        code: out.status.code().expect("terminated by a signal"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// Writes the guest module and the bare request into `dir`.
+fn fixture(dir: &Path, guest: &Guest) -> (String, String) {
+    let wasm = dir.join("policy.wasm");
+    std::fs::write(&wasm, guest.wasm()).unwrap();
+    let request = dir.join("request.json");
+    std::fs::write(
+        &request,
+        serde_json::to_string_pretty(&bare_request()).unwrap(),
+    )
+    .unwrap();
+    (path(&wasm), path(&request))
+}
+
+fn path(p: &Path) -> String {
+    p.to_str().unwrap().to_owned()
+}
+
+const ACCEPT_LINE: &str =
+    "{\"uid\":\"abc-123\",\"allowed\":true,\"auditAnnotations\":null,\"warnings\":null}\n";
+
+#[test]
+fn run_prints_one_json_line_and_exits_0_for_accept_and_reject() {
+    let dir = scratch_dir("cli-accept-reject");
+    let (wasm, request) = fixture(&dir, &Guest::default());
+    let out = runner(&["run", "-r", &request, &wasm], None);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, ACCEPT_LINE),
+        "{}",
+        out.stderr
+    );
+
+    let reject = Guest::validating(Behaviour::Reply(
+        r#"{"accepted":false,"message":"pod name nginx is not accepted","code":400,"warnings":["demo warning"]}"#.into(),
+    ));
+    let (wasm, request) = fixture(&dir, &reject);
+    let out = runner(&["run", "--request-path", &request, &wasm], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "{\"uid\":\"abc-123\",\"allowed\":false,\"status\":{\"message\":\"pod name nginx is not accepted\",\"code\":400},\"auditAnnotations\":null,\"warnings\":[\"demo warning\"]}\n"
+    );
+    let out = runner(&["run", "--human", "--request-path", &request, &wasm], None);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (
+            0,
+            "DENIED (code 400)\n  uid:      abc-123\n  message:  pod name nginx is not accepted\n  warning:  demo warning\n"
+        )
+    );
+}
+
+#[test]
+fn run_reads_an_admission_review_from_stdin_and_keeps_logs_off_stdout() {
+    let dir = scratch_dir("cli-stdin");
+    let guest = Guest::validating(Behaviour::HostCall {
+        binding: "kubewarden".into(),
+        namespace: "tracing".into(),
+        operation: "log".into(),
+        payload: r#"{"level":"info","message":"starting validation","kind":"DocumentDB"}"#.into(),
+        reply: r#"{"accepted":true}"#.into(),
+    });
+    let (wasm, _) = fixture(&dir, &guest);
+    let review = review_request().to_string();
+    for mode in [None, Some("--fresh-instance")] {
+        let mut args = vec!["run", "-r", "-", wasm.as_str()];
+        args.extend(mode);
+        let out = runner(&args, Some(&review));
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (0, ACCEPT_LINE),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr
+                .contains(r#"INFO policy_log: starting validation data={"kind":"DocumentDB"}"#),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn settings_come_from_json_or_yaml_and_invalid_settings_exit_1() {
+    let dir = scratch_dir("cli-settings");
+    let echo = Guest {
+        validate_settings: Behaviour::EchoPayloadToLog {
+            reply: r#"{"valid":true}"#.into(),
+        },
+        ..Guest::default()
+    };
+    let (wasm, request) = fixture(&dir, &echo);
+    let yaml = dir.join("settings.yml");
+    std::fs::write(&yaml, "names:\n  - a\n  - b\nmax: 3\n").unwrap();
+    let json = dir.join("settings.json");
+    std::fs::write(&json, r#"{"max": 3, "names": ["a", "b"]}"#).unwrap();
+    for args in [
+        vec!["run", "-r", &request, "-s", yaml.to_str().unwrap(), &wasm],
+        vec![
+            "run",
+            "-r",
+            &request,
+            "--settings-path",
+            json.to_str().unwrap(),
+            &wasm,
+        ],
+        vec![
+            "run",
+            "-r",
+            &request,
+            "--settings-json",
+            r#"{"names":["a","b"],"max":3}"#,
+            &wasm,
+        ],
+    ] {
+        let out = runner(&args, None);
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (0, ACCEPT_LINE),
+            "{}",
+            out.stderr
+        );
+        // The echoed settings are not a log record: the host reports them on stderr.
+        assert!(
+            out.stderr.contains(r#": {"max":3,"names":["a","b"]}"#),
+            "{}",
+            out.stderr
+        );
+    }
+
+    let invalid = Guest {
+        validate_settings: Behaviour::Reply(
+            r#"{"valid":false,"message":"names must not contain empty strings"}"#.into(),
+        ),
+        ..Guest::default()
+    };
+    let (wasm, request) = fixture(&dir, &invalid);
+    let out = runner(
+        &[
+            "run",
+            "-r",
+            &request,
+            "--settings-json",
+            r#"{"names":[""]}"#,
+            &wasm,
+        ],
+        None,
+    );
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        "Error: Provided settings are not valid: names must not contain empty strings\n"
+    );
+}
+
+#[test]
+fn runaway_guests_fail_clearly_and_in_bounded_time() {
+    let dir = scratch_dir("cli-runaway");
+    // Loop in validate_settings: settings invalid, exit 1.
+    let (wasm, request) = fixture(
+        &dir,
+        &Guest {
+            validate_settings: Behaviour::LoopForever,
+            ..Guest::default()
+        },
+    );
+    let started = Instant::now();
+    let out = runner(
+        &["run", "--execution-timeout", "0.3", "-r", &request, &wasm],
+        None,
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        "Error: Provided settings are not valid: Error invoking settings validation callback: \
+         GuestCallFailure(\"guest code interrupted, execution deadline exceeded\")\n"
+    );
+
+    // Loop in validate: policy-server's timeout rejection, exit 0.
+    let (wasm, request) = fixture(&dir, &Guest::validating(Behaviour::LoopForever));
+    let out = runner(
+        &["run", "--execution-timeout=0.3", "-r", &request, &wasm],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "{\"uid\":\"abc-123\",\"allowed\":false,\"status\":{\"message\":\"Policy execution interrupted because it exceeded the allowed execution time\",\"code\":500},\"auditAnnotations\":null,\"warnings\":null}\n"
+    );
+
+    // Trap in protocol_version: not usable, exit 1.
+    let (wasm, request) = fixture(
+        &dir,
+        &Guest {
+            protocol_version: Behaviour::Trap,
+            ..Guest::default()
+        },
+    );
+    let out = runner(&["run", "-r", &request, &wasm], None);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.starts_with(
+            "Error: Cannot compute ProtocolVersion: Guest call failure: error while executing at wasm backtrace:"
+        ),
+        "{}",
+        out.stderr
+    );
+
+    // Memory exhaustion in validate: a 500 response.
+    let (wasm, request) = fixture(&dir, &Guest::validating(Behaviour::GrowMemoryUntilFailure));
+    let out = runner(
+        &["run", "--max-memory-mib", "32", "-r", &request, &wasm],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "{\"uid\":\"abc-123\",\"allowed\":false,\"status\":{\"message\":\"internal server error: Guest call failure: memory.grow failed at 0x00000200 pages\",\"code\":500},\"auditAnnotations\":null,\"warnings\":null}\n"
+    );
+}
+
+#[test]
+fn bad_input_and_usage_errors() {
+    let dir = scratch_dir("cli-errors");
+    let (wasm, _) = fixture(&dir, &Guest::default());
+    let no_uid = dir.join("no-uid.json");
+    let mut request = bare_request();
+    request.as_object_mut().unwrap().remove("uid");
+    std::fs::write(&no_uid, request.to_string()).unwrap();
+    let out = runner(&["run", "-r", no_uid.to_str().unwrap(), &wasm], None);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        "Error: cannot build AdmissionRequest object from given input: missing field `uid`\n"
+    );
+
+    let out = runner(&["run", "-r", "/nonexistent.json", &wasm], None);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        "Error: cannot read /nonexistent.json: No such file or directory (os error 2)\n"
+    );
+
+    for args in [
+        vec!["run", &wasm],
+        vec!["run", "-r", "x.json"],
+        vec!["frobnicate"],
+        vec!["run", "-r", "x.json", "--bogus", &wasm],
+        vec!["run", "-r", "x.json", "--iterations", "3", &wasm],
+        vec![
+            "run",
+            "-r",
+            "x.json",
+            "-s",
+            "a.yml",
+            "--settings-json",
+            "{}",
+            &wasm,
+        ],
+        vec!["run", "-r", "x.json", "--execution-timeout", "soon", &wasm],
+    ] {
+        let out = runner(&args, None);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.starts_with("Error: "), "{}", out.stderr);
+    }
+    let out = runner(&["--help"], None);
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.contains("policy-runner run"));
+}
+
+#[test]
+fn run_and_bench_with_the_noop_sdk_policy() {
+    let Some(noop) = noop_wasm() else { return };
+    let noop = path(&noop);
+    let dir = scratch_dir("cli-noop");
+    let (guest, request) = fixture(&dir, &Guest::default());
+    let out = runner(&["run", "-r", &request, &noop], None);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, ACCEPT_LINE),
+        "{}",
+        out.stderr
+    );
+
+    let out = runner(
+        &[
+            "bench",
+            "-r",
+            &request,
+            "--iterations",
+            "20",
+            "--warmup",
+            "2",
+            "--json",
+            &guest,
+            "--baseline",
+            &noop,
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["iterations"], 20);
+    assert_eq!(report["policy"]["module"], guest.as_str());
+    assert_eq!(report["baseline"]["module"], noop.as_str());
+    assert_eq!(report["policy"]["verdict"]["allowed"], true);
+    assert_eq!(report["baseline"]["verdicts_agree"], true);
+    let guest_size = std::fs::metadata(&guest).unwrap().len() as f64;
+    let noop_size = std::fs::metadata(&noop).unwrap().len() as f64;
+    assert_eq!(report["policy"]["size_bytes"].as_f64(), Some(guest_size));
+    let ratio = report["ratios"]["size"].as_f64().unwrap();
+    assert!((ratio - guest_size / noop_size).abs() < 1e-9);
+    for module in ["policy", "baseline"] {
+        for mode in ["warm", "fresh"] {
+            let stats = &report[module][mode];
+            assert_eq!(stats["iterations"], 20);
+            for key in ["mean_us", "p50_us", "p99_us", "evals_per_sec"] {
+                assert!(stats[key].as_f64().unwrap() > 0.0, "{module}.{mode}.{key}");
+            }
+        }
+    }
+
+    let out = runner(
+        &[
+            "bench",
+            "-r",
+            &request,
+            "--iterations",
+            "5",
+            "--warmup",
+            "0",
+            &noop,
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for needle in [
+        "size",
+        "compile",
+        "warm instance",
+        "fresh instance",
+        "evals/s",
+    ] {
+        assert!(out.stdout.contains(needle), "{needle}: {}", out.stdout);
+    }
+}
