@@ -16,7 +16,6 @@ WASM_TARGET := wasm32-wasip1
 POLICY_CRATE := documentdb-upgrade-policy
 POLICY_SOURCES := Cargo.toml Cargo.lock $(wildcard src/*.rs)
 RUNNER := target/debug/policy-runner
-BENCH_RUNNER := target/release-bench/policy-runner
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	--enable-nontrapping-float-to-int
 FUZZ_SECONDS ?= 30
@@ -39,6 +38,62 @@ policy.wasm: $(POLICY_SOURCES) | prerequisites
 target/noop-policy.wasm: noop-policy/Cargo.toml noop-policy/src/lib.rs Cargo.lock | prerequisites
 	$(CARGO) build $(CARGO_GLOBAL_OPTIONS) --target=$(WASM_TARGET) --release -p noop-policy
 	wasm-opt $(WASM_OPT_FLAGS) target/$(WASM_TARGET)/release/noop_policy.wasm -o $@
+
+# ------------------------------------------------------------ distribution
+# annotate, push and the Artifact Hub package use kwctl when it is on PATH,
+# else `cargo run -p policy-dist` (same inputs and outputs; dist/src/lib.rs
+# lists the documented differences).
+#
+#   make annotated-policy.wasm
+#   make push [REGISTRY=host/repo] [TAG=v…] [SOURCES=sources.yml]
+#   make artifacthub
+
+KWCTL ?= kwctl
+KWCTL_BIN := $(shell command -v $(KWCTL) 2>/dev/null)
+POLICY_DIST := $(CARGO) run $(CARGO_GLOBAL_OPTIONS) -q -p policy-dist --
+METADATA := policy-metadata/metadata.yml
+QUESTIONS := policy-metadata/questions-ui.yml
+# [package] version is the first `version =` line of Cargo.toml.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
+OCI_URL := $(shell sed -n 's/^ *io\.kubewarden\.policy\.ociUrl: *//p' $(METADATA))
+REGISTRY ?= $(OCI_URL)
+TAG ?= v$(VERSION)
+# A YAML file with `insecure_sources: ["host:port"]` for a plain-HTTP registry.
+SOURCES ?=
+# createdAt of the generated Artifact Hub package: the last commit touching
+# its inputs (reproducible), now when there is no git history.
+ARTIFACTHUB_EPOCH ?= $(shell git log -1 --format=%ct -- $(METADATA) $(QUESTIONS) 2>/dev/null)
+
+.PHONY: push artifacthub
+
+annotated-policy.wasm: policy.wasm $(METADATA) README.md
+ifneq ($(KWCTL_BIN),)
+	tmp=$@.$$$$.tmp; $(KWCTL) annotate -m $(METADATA) -u README.md -o $$tmp policy.wasm; mv $$tmp $@
+else
+	@echo "kwctl not found: using policy-dist annotate (cargo run -p policy-dist)"
+	$(POLICY_DIST) annotate -m $(METADATA) -u README.md -o $@ policy.wasm
+endif
+
+push: annotated-policy.wasm
+	@test -n "$(REGISTRY)" || { echo "REGISTRY is empty: make push REGISTRY=<host>/<repository>"; exit 1; }
+ifneq ($(KWCTL_BIN),)
+	$(KWCTL) push $(if $(SOURCES),--sources-path $(SOURCES)) -o json annotated-policy.wasm registry://$(REGISTRY):$(TAG)
+else
+	@echo "kwctl not found: using policy-dist push (cargo run -p policy-dist)"
+	$(POLICY_DIST) push $(if $(SOURCES),--sources-path $(SOURCES)) -o json annotated-policy.wasm registry://$(REGISTRY):$(TAG)
+endif
+	@echo
+
+artifacthub: $(METADATA) $(QUESTIONS)
+ifneq ($(KWCTL_BIN),)
+	$(KWCTL) scaffold artifacthub --metadata-path $(METADATA) --questions-path $(QUESTIONS) \
+		--output artifacthub/artifacthub-pkg.yml
+else
+	@echo "kwctl not found: using policy-dist scaffold artifacthub (cargo run -p policy-dist)"
+	$(POLICY_DIST) scaffold artifacthub --metadata-path $(METADATA) --questions-path $(QUESTIONS) \
+		$(if $(ARTIFACTHUB_EPOCH),--created-at @$(ARTIFACTHUB_EPOCH)) --output artifacthub/artifacthub-pkg.yml
+endif
+	ln -sfn ../README.md artifacthub/README.md
 
 runner:
 	$(CARGO) build $(CARGO_GLOBAL_OPTIONS) -q -p policy-runner

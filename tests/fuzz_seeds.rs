@@ -59,11 +59,13 @@ fn replay(target: &str, minimum: usize, run: fn(&[u8])) {
         "fuzz/seeds/{target}/ should hold at least {minimum} seeds, found {}",
         files.len()
     );
-    replay_files(&files, run);
+    let failures = replay_files(&files, run);
+    assert!(failures.is_empty(), "failing inputs: {failures:#?}");
 }
 
-fn replay_files(files: &[PathBuf], run: fn(&[u8])) {
-    let failures: Vec<String> = files
+/// The inputs on which `run` panics.
+fn replay_files(files: &[PathBuf], run: fn(&[u8])) -> Vec<String> {
+    files
         .iter()
         .filter_map(|path| {
             let data = std::fs::read(path).expect("readable seed");
@@ -71,8 +73,7 @@ fn replay_files(files: &[PathBuf], run: fn(&[u8])) {
                 .err()
                 .map(|_| path.display().to_string())
         })
-        .collect();
-    assert!(failures.is_empty(), "failing inputs: {failures:#?}");
+        .collect()
 }
 
 #[test]
@@ -102,9 +103,11 @@ fn open_crashes() {
             _ => checks::run_parsing,
         }
     };
-    for target in ["payload", "structured", "parsing"] {
-        replay_files(&files_under(&["regressions/open"], target), run(target));
-    }
+    let failures: Vec<String> = ["payload", "structured", "parsing"]
+        .into_iter()
+        .flat_map(|target| replay_files(&files_under(&["regressions/open"], target), run(target)))
+        .collect();
+    assert!(failures.is_empty(), "failing inputs: {failures:#?}");
 }
 
 /// The payload seeds are realistic requests, not just bytes: each one gets

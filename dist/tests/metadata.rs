@@ -3,6 +3,8 @@
 
 mod common;
 
+const INSTALL_DOCS: &str = "README.md";
+
 use std::collections::BTreeSet;
 
 use chrono::DateTime;
@@ -22,7 +24,6 @@ use common::{read_text, repo_file};
 const METADATA: &str = "policy-metadata/metadata.yml";
 const QUESTIONS: &str = "policy-metadata/questions-ui.yml";
 const PKG: &str = "artifacthub/artifacthub-pkg.yml";
-const INSTALL_DOCS: &str = "dist/README-install.md";
 
 fn metadata() -> Metadata {
     Metadata::from_yaml(&read_text(METADATA)).expect("metadata.yml parses as Kubewarden metadata")
@@ -351,10 +352,7 @@ fn policy_blocks(markdown: &str) -> Vec<Value> {
 fn documented_cluster_admission_policy_matches_the_metadata() {
     let m = metadata();
     let version = cargo_version();
-    let mut docs = vec![(INSTALL_DOCS, read_text(INSTALL_DOCS))];
-    if repo_file("README.md").is_file() {
-        docs.push(("README.md", read_text("README.md")));
-    }
+    let docs = [(INSTALL_DOCS, read_text(INSTALL_DOCS))];
     let mut checked = 0;
     for (name, text) in docs {
         for documented in policy_blocks(&text) {
@@ -367,9 +365,13 @@ fn documented_cluster_admission_policy_matches_the_metadata() {
                 None,
             )
             .unwrap();
-            assert!(
-                module.ends_with(&format!(":v{version}")),
-                "{name}: {module} is not v{version}"
+            assert_eq!(
+                module,
+                format!(
+                    "registry://{}:v{version}",
+                    m.annotation(metadata::OCI_URL).unwrap()
+                ),
+                "{name}: spec.module"
             );
             assert_eq!(
                 documented["metadata"], scaffolded["metadata"],
@@ -404,4 +406,28 @@ fn documented_cluster_admission_policy_matches_the_metadata() {
         checked >= 1,
         "no ClusterAdmissionPolicy found in {INSTALL_DOCS}"
     );
+}
+
+#[test]
+fn install_docs_name_the_published_artifact() {
+    let oci_url = metadata().annotation(metadata::OCI_URL).unwrap().to_owned();
+    let registry = oci_url.split('/').next().unwrap().to_owned();
+    let current = [
+        format!("{oci_url}:v{}", cargo_version()),
+        format!("{oci_url}@sha256:"),
+    ];
+    let text = read_text(INSTALL_DOCS);
+    let mut seen = 0;
+    for (at, _) in text.match_indices(&format!("{registry}/")) {
+        let reference: String = text[at..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !"`'\")".contains(*c))
+            .collect();
+        assert!(
+            reference == oci_url || current.iter().any(|c| reference.starts_with(c.as_str())),
+            "{INSTALL_DOCS} mentions {reference}, not {oci_url}:v<Cargo.toml version>"
+        );
+        seen += 1;
+    }
+    assert!(seen >= 3, "the install docs name the artifact");
 }

@@ -21,6 +21,7 @@
 //! guest call (policy-server's default 2 s) and guest linear memory is capped (1 GiB by default).
 
 pub mod bench;
+pub mod cases;
 mod error;
 mod host;
 mod policy;
@@ -30,8 +31,8 @@ mod response;
 pub use error::RunnerError;
 pub use host::{LogRecord, host_callback};
 pub use policy::{
-    DEFAULT_EXECUTION_TIMEOUT, DEFAULT_MAX_MEMORY_BYTES, InstanceMode, ModuleInfo, Policy,
-    PolicySource, RunnerOptions, SettingsOutcome,
+    CompilationCache, DEFAULT_EXECUTION_TIMEOUT, DEFAULT_MAX_MEMORY_BYTES, InstanceMode,
+    ModuleInfo, Policy, PolicySource, RunnerOptions, SettingsOutcome,
 };
 pub use request::{
     AdmissionRequest, GroupVersionKind, GroupVersionResource, Settings, UserInfo,

@@ -3,6 +3,7 @@
 //! ```text
 //! policy-runner run   -r REQUEST.json [-s SETTINGS.yml | --settings-json JSON] POLICY.wasm
 //! policy-runner bench -r REQUEST.json [...] [--iterations N] POLICY.wasm [--baseline OTHER.wasm]
+//! policy-runner cases CASES.yaml
 //! ```
 
 use std::io::Read;
@@ -12,8 +13,8 @@ use std::time::Duration;
 
 use policy_runner::bench::{BenchOptions, BenchReport, bench_module};
 use policy_runner::{
-    AdmissionRequest, DEFAULT_MAX_MEMORY_BYTES, InstanceMode, Policy, RunnerError, RunnerOptions,
-    Settings, settings_from_value,
+    AdmissionRequest, CompilationCache, DEFAULT_MAX_MEMORY_BYTES, InstanceMode, Policy,
+    RunnerError, RunnerOptions, Settings, settings_from_value,
 };
 use serde_json::Value;
 
@@ -23,6 +24,7 @@ policy-runner: evaluate a Kubewarden waPC policy module like kwctl run / policy-
 USAGE:
     policy-runner run   [OPTIONS] --request-path FILE POLICY.wasm
     policy-runner bench [OPTIONS] --request-path FILE POLICY.wasm [--baseline OTHER.wasm]
+    policy-runner cases CASES.yaml   print each element of a YAML list as one JSON line
 
 COMMON OPTIONS:
     -r, --request-path FILE        AdmissionRequest or AdmissionReview JSON ('-' reads stdin)
@@ -33,6 +35,11 @@ COMMON OPTIONS:
         --max-memory-mib MIB       cap on the guest's linear memory [default: 1024];
                                    0 keeps wasmtime's defaults (4 GiB reservation)
         --no-policy-logs           don't print the policy's log records (stderr)
+        --cache-dir DIR            wasmtime compilation cache directory: later runs load the
+                                   compiled module instead of compiling it again
+                                   [run default: wasmtime's, ~/.cache/wasmtime, like kwctl;
+                                   bench default: no cache, compile times are real]
+        --disable-wasmtime-cache   compile the module every time (run)
 
 RUN OPTIONS:
         --fresh-instance           evaluate on a fresh instance (policy-server) instead of the
@@ -56,6 +63,13 @@ enum Command {
     Bench,
 }
 
+enum Parsed {
+    Help,
+    Version,
+    Cases(PathBuf),
+    Args(Box<Args>),
+}
+
 #[derive(Debug)]
 struct Args {
     command: Command,
@@ -64,6 +78,8 @@ struct Args {
     settings_json: Option<String>,
     execution_timeout: Option<Duration>,
     max_memory_bytes: Option<u64>,
+    cache_dir: Option<PathBuf>,
+    disable_cache: bool,
     policy_logs: bool,
     fresh_instance: bool,
     human: bool,
@@ -74,12 +90,6 @@ struct Args {
     policy: PathBuf,
 }
 
-enum Parsed {
-    Help,
-    Version,
-    Args(Box<Args>),
-}
-
 fn parse_args(raw: Vec<String>) -> Result<Parsed, String> {
     let mut iter = raw.into_iter();
     let command = match iter.next().as_deref() {
@@ -87,6 +97,14 @@ fn parse_args(raw: Vec<String>) -> Result<Parsed, String> {
         Some("-V" | "--version") => return Ok(Parsed::Version),
         Some("run") => Command::Run,
         Some("bench") => Command::Bench,
+        Some("cases") => {
+            let rest: Vec<String> = iter.collect();
+            return match rest.as_slice() {
+                [flag] if flag == "-h" || flag == "--help" => Ok(Parsed::Help),
+                [file] if !file.starts_with('-') => Ok(Parsed::Cases(PathBuf::from(file))),
+                _ => Err("usage: policy-runner cases CASES.yaml".into()),
+            };
+        }
         Some(other) => {
             return Err(format!(
                 "unknown command `{other}` (expected `run` or `bench`)"
@@ -100,6 +118,8 @@ fn parse_args(raw: Vec<String>) -> Result<Parsed, String> {
         settings_json: None,
         execution_timeout: Some(policy_runner::DEFAULT_EXECUTION_TIMEOUT),
         max_memory_bytes: Some(DEFAULT_MAX_MEMORY_BYTES),
+        cache_dir: None,
+        disable_cache: false,
         policy_logs: true,
         fresh_instance: false,
         human: false,
@@ -169,6 +189,8 @@ fn parse_args(raw: Vec<String>) -> Result<Parsed, String> {
                 args.max_memory_bytes = (mib != 0).then_some(mib << 20);
             }
             "--no-policy-logs" => args.policy_logs = false,
+            "--cache-dir" => args.cache_dir = Some(PathBuf::from(value(&flag)?)),
+            "--disable-wasmtime-cache" => args.disable_cache = true,
             "--fresh-instance" => {
                 run_only(&flag)?;
                 args.fresh_instance = true;
@@ -263,6 +285,12 @@ fn options(args: &Args) -> RunnerOptions {
         max_memory_bytes: args.max_memory_bytes,
         print_policy_logs: args.policy_logs,
         capture_policy_logs: false,
+        compilation_cache: match (&args.cache_dir, args.disable_cache, args.command) {
+            (_, true, _) => CompilationCache::Off,
+            (Some(dir), false, _) => CompilationCache::Directory(dir.clone()),
+            (None, false, Command::Run) => CompilationCache::DefaultDirectory,
+            (None, false, Command::Bench) => CompilationCache::Off,
+        },
     }
 }
 
@@ -346,6 +374,29 @@ fn bench(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
+/// `cases`: a YAML list (the e2e case table) as JSON lines, for shell tools such as jq.
+fn cases(path: &PathBuf) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        RunnerError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        }
+        .to_string()
+    })?;
+    let value: Value =
+        serde_yaml::from_str(&text).map_err(|e| format!("cannot parse {}: {e}", path.display()))?;
+    let Value::Array(items) = value else {
+        return Err(format!("{}: expected a YAML list", path.display()));
+    };
+    let mut out = String::new();
+    for item in items {
+        out.push_str(&item.to_string());
+        out.push('\n');
+    }
+    print!("{out}");
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args = match parse_args(std::env::args().skip(1).collect()) {
         Ok(Parsed::Help) => {
@@ -355,6 +406,15 @@ fn main() -> ExitCode {
         Ok(Parsed::Version) => {
             println!("policy-runner {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
+        }
+        Ok(Parsed::Cases(path)) => {
+            return match cases(&path) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("Error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
         }
         Ok(Parsed::Args(args)) => args,
         Err(e) => {

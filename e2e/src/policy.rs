@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wapc::WapcHost;
-use wasmtime_provider::wasmtime::{Config, Engine, ExternType, Module};
+use wasmtime_provider::wasmtime::{Cache, CacheConfig, Config, Engine, ExternType, Module};
 use wasmtime_provider::{EpochDeadlines, WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre};
 
 use crate::host::{LogRecord, LogSink, make_callback};
@@ -42,6 +42,22 @@ pub struct RunnerOptions {
     pub print_policy_logs: bool,
     /// Keep `tracing/log` host calls in memory (see [`Policy::take_logs`]).
     pub capture_policy_logs: bool,
+    /// wasmtime's on-disk compilation cache (kwctl and policy-server enable it by default):
+    /// a module compiled once is loaded from disk by later processes.
+    pub compilation_cache: CompilationCache,
+}
+
+/// Where compiled modules are cached.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CompilationCache {
+    /// Compile every time: [`ModuleInfo::compile_time`] is the real Cranelift time.
+    #[default]
+    Off,
+    /// wasmtime's default directory (`$XDG_CACHE_HOME/wasmtime`, `~/.cache/wasmtime`),
+    /// the one kwctl uses.
+    DefaultDirectory,
+    /// This directory.
+    Directory(PathBuf),
 }
 
 impl Default for RunnerOptions {
@@ -51,6 +67,7 @@ impl Default for RunnerOptions {
             max_memory_bytes: Some(DEFAULT_MAX_MEMORY_BYTES),
             print_policy_logs: true,
             capture_policy_logs: false,
+            compilation_cache: CompilationCache::Off,
         }
     }
 }
@@ -112,7 +129,8 @@ pub struct SettingsOutcome {
 pub struct ModuleInfo {
     /// Size of the module file in bytes.
     pub size_bytes: usize,
-    /// Cranelift compilation of the module (`wasmtime::Module::new`).
+    /// Cranelift compilation of the module (`wasmtime::Module::new`; a cache lookup when
+    /// [`RunnerOptions::compilation_cache`] is on and the module was compiled before).
     pub compile_time: Duration,
     /// Everything `Policy::load` did: compile, link, first instance, `protocol_version`.
     pub load_time: Duration,
@@ -198,7 +216,11 @@ impl Policy {
             PolicySource::Bytes(bytes) => bytes,
         };
         let timeout = options.execution_timeout.filter(|t| !t.is_zero());
-        let engine = build_engine(timeout.is_some(), options.max_memory_bytes)?;
+        let engine = build_engine(
+            timeout.is_some(),
+            options.max_memory_bytes,
+            &options.compilation_cache,
+        )?;
 
         let compile_started = Instant::now();
         let module =
@@ -409,7 +431,11 @@ impl Policy {
     }
 }
 
-fn build_engine(epoch_interruption: bool, max_memory_bytes: Option<u64>) -> Result<Engine> {
+fn build_engine(
+    epoch_interruption: bool,
+    max_memory_bytes: Option<u64>,
+    cache: &CompilationCache,
+) -> Result<Engine> {
     let mut config = Config::new();
     // What policy-evaluator configures.
     config.wasm_function_references(true);
@@ -420,6 +446,24 @@ fn build_engine(epoch_interruption: bool, max_memory_bytes: Option<u64>) -> Resu
         config.memory_reservation(max);
         config.memory_may_move(false);
         config.memory_reservation_for_growth(0);
+    }
+    let cache_config = match cache {
+        CompilationCache::Off => None,
+        CompilationCache::DefaultDirectory => Some(CacheConfig::new()),
+        CompilationCache::Directory(dir) => {
+            let mut cache_config = CacheConfig::new();
+            cache_config.with_directory(dir);
+            Some(cache_config)
+        }
+    };
+    if let Some(cache_config) = cache_config {
+        // Like kwctl: an unusable cache is a warning, not an error.
+        match Cache::new(cache_config) {
+            Ok(cache) => {
+                config.cache(Some(cache));
+            }
+            Err(e) => eprintln!("warning: wasmtime compilation cache disabled: {e:?}"),
+        }
     }
     Engine::new(&config)
         .map_err(|e| RunnerError::Module(format!("cannot configure wasmtime: {e:?}")))

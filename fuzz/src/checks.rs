@@ -74,6 +74,7 @@ pub fn check_payload(data: &[u8]) -> Verdict {
 pub fn check_verdict(verdict: &Verdict) {
     match verdict {
         Verdict::NotApplicable(reason) => {
+            check_no_raw_controls(reason);
             assert!(
                 reason.len() <= MAX_MESSAGE_BYTES,
                 "reason of {} bytes",
@@ -96,6 +97,7 @@ pub fn check_verdict(verdict: &Verdict) {
                 message.len(),
                 prefix(message, 300)
             );
+            check_no_raw_controls(message);
             check_warnings(warnings);
         }
     }
@@ -114,7 +116,19 @@ fn check_warnings(warnings: &[String]) {
             warning.len(),
             prefix(warning, 300)
         );
+        check_no_raw_controls(warning);
     }
+}
+
+/// User values reach messages only through `quote`, which escapes control
+/// characters: a raw newline would let a value forge log lines or message
+/// structure.
+fn check_no_raw_controls(text: &str) {
+    assert!(
+        !text.chars().any(char::is_control),
+        "raw control character in {:?}…",
+        prefix(text, 300)
+    );
 }
 
 /// `validate_settings` logic on raw bytes: an answer, never a guest error,

@@ -18,8 +18,19 @@ struct Output {
 }
 
 fn runner(args: &[&str], stdin: Option<&str>) -> Output {
+    runner_with_cache_home(
+        args,
+        stdin,
+        &Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"),
+    )
+}
+
+/// Runs the binary with `XDG_CACHE_HOME` pointing at `cache_home`, so that the default
+/// wasmtime cache of `run` never lands in the real home directory.
+fn runner_with_cache_home(args: &[&str], stdin: Option<&str>, cache_home: &Path) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_policy-runner"))
         .args(args)
+        .env("XDG_CACHE_HOME", cache_home)
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -393,4 +404,102 @@ fn run_and_bench_with_the_noop_sdk_policy() {
     ] {
         assert!(out.stdout.contains(needle), "{needle}: {}", out.stdout);
     }
+}
+
+fn files_under(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .map(|e| {
+            let path = e.unwrap().path();
+            if path.is_dir() { files_under(&path) } else { 1 }
+        })
+        .sum()
+}
+
+#[test]
+fn run_uses_the_wasmtime_compilation_cache_like_kwctl() {
+    let dir = scratch_dir("cli-cache");
+    let (wasm, request) = fixture(&dir, &Guest::default());
+    let home = dir.join("xdg");
+    let out = runner_with_cache_home(
+        &["run", "--disable-wasmtime-cache", "-r", &request, &wasm],
+        None,
+        &home,
+    );
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, ACCEPT_LINE),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        files_under(&home),
+        0,
+        "--disable-wasmtime-cache wrote a cache"
+    );
+
+    let out = runner_with_cache_home(&["run", "-r", &request, &wasm], None, &home);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, ACCEPT_LINE),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        files_under(&home.join("wasmtime")) > 0,
+        "no module cached in the default directory"
+    );
+
+    let explicit = dir.join("explicit-cache");
+    for _ in 0..2 {
+        let out = runner(
+            &[
+                "run",
+                "--cache-dir",
+                explicit.to_str().unwrap(),
+                "-r",
+                &request,
+                &wasm,
+            ],
+            None,
+        );
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (0, ACCEPT_LINE),
+            "{}",
+            out.stderr
+        );
+    }
+    assert!(
+        files_under(&explicit) > 0,
+        "no module cached in --cache-dir"
+    );
+}
+
+#[test]
+fn cases_prints_a_yaml_list_as_json_lines() {
+    let dir = scratch_dir("cli-cases");
+    let table = dir.join("cases.yaml");
+    std::fs::write(
+        &table,
+        "# comment\n- name: one\n  request: a.json\n  allowed: true\n  warnings: []\n- name: two\n  settings: {x: 1}\n  message: [\"a: b\"]\n",
+    )
+    .unwrap();
+    let out = runner(&["cases", table.to_str().unwrap()], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "{\"allowed\":true,\"name\":\"one\",\"request\":\"a.json\",\"warnings\":[]}\n\
+         {\"message\":[\"a: b\"],\"name\":\"two\",\"settings\":{\"x\":1}}\n"
+    );
+    std::fs::write(&table, "name: not a list\n").unwrap();
+    let out = runner(&["cases", table.to_str().unwrap()], None);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.ends_with("expected a YAML list\n"),
+        "{}",
+        out.stderr
+    );
 }

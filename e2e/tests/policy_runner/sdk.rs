@@ -24,6 +24,7 @@ pub fn noop_wasm() -> Option<PathBuf> {
             .current_dir(&root)
             .args([
                 "build",
+                "--locked",
                 "--release",
                 "--target",
                 "wasm32-wasip1",
