@@ -102,6 +102,15 @@ impl<'a> Review<'a> {
     }
 }
 
+/// A version for a message: canonical when it parses, else quoted and cut, so
+/// no stored value reaches a message raw.
+fn shown(text: &str) -> String {
+    match ExtensionVersion::parse(text) {
+        Ok(version) => version.to_string(),
+        Err(_) => crate::json::quote(text),
+    }
+}
+
 fn installed_schema_operand(text: &str) -> Operand<'_> {
     Operand {
         text,
@@ -223,7 +232,8 @@ pub fn no_binary_below_installed_schema(review: &Review, findings: &mut Findings
                     "spec",
                     format!(
                         "the binary version is unknown ({reason}); the setting rejectUnknownBinaryVersion requires \
-                         one to check the change against installed schema version {installed}"
+                         one to check the change against installed schema version {}",
+                        shown(installed)
                     ),
                 ));
             } else {

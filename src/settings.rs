@@ -138,7 +138,7 @@ impl<'de> Visitor<'de> for SettingsVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut settings = Settings::default();
-        let mut errors = Vec::new();
+        let mut errors = Problems::default();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match key.as_ref() {
                 REJECT_UNKNOWN_BINARY_VERSION => {
@@ -170,11 +170,42 @@ impl<'de> Visitor<'de> for SettingsVisitor {
                 }
             }
         }
-        Ok(ParsedSettings(if errors.is_empty() {
-            Ok(settings)
+        Ok(ParsedSettings(errors.into_result(settings)))
+    }
+}
+
+/// Most problems one answer lists: a document repeating a bad key a million
+/// times must not become a message a million times longer than the key.
+const MAX_PROBLEMS: usize = 10;
+
+/// The problems found so far, each distinct one once, at most [`MAX_PROBLEMS`].
+#[derive(Default)]
+struct Problems {
+    listed: Vec<String>,
+    omitted: usize,
+}
+
+impl Problems {
+    fn push(&mut self, problem: String) {
+        if self.listed.contains(&problem) {
+            return;
+        }
+        if self.listed.len() < MAX_PROBLEMS {
+            self.listed.push(problem);
         } else {
-            Err(SettingsErrors(errors))
-        }))
+            self.omitted += 1;
+        }
+    }
+
+    fn into_result(mut self, settings: Settings) -> Result<Settings, SettingsErrors> {
+        if self.listed.is_empty() {
+            return Ok(settings);
+        }
+        if self.omitted > 0 {
+            self.listed
+                .push(format!("and {} more problems", self.omitted));
+        }
+        Err(SettingsErrors(self.listed))
     }
 }
 
@@ -320,6 +351,21 @@ mod tests {
                 .starts_with("the settings are not valid JSON: "),
             "{errors}"
         );
+    }
+
+    #[test]
+    fn repeated_problems_are_reported_once() {
+        let json = format!("{{{}\"x\":1}}", "\"a\":1,".repeat(100_000));
+        let errors = parse(&json).unwrap_err();
+        assert_eq!(errors.0.len(), 2, "{errors}");
+    }
+
+    #[test]
+    fn problems_are_capped() {
+        let keys: Vec<String> = (0..50).map(|i| format!("\"k{i}\":1")).collect();
+        let errors = parse(&format!("{{{}}}", keys.join(","))).unwrap_err();
+        assert_eq!(errors.0.len(), MAX_PROBLEMS + 1);
+        assert_eq!(errors.0.last().unwrap(), "and 40 more problems");
     }
 
     #[test]
