@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# `make bench`: the rule engine natively (criterion) and the wasm module
+# (policy-runner bench: warm instance as kwctl, fresh instance per request as
+# policy-server), on the same request files, in one run, against the
+# do-nothing policy; then one table of figures and ratios.
+#
+#   BENCH_ITERATIONS   wasm evaluations per mode, typical request (default 3000)
+#   BENCH_LARGE_ITERATIONS  the same for the ~1 MiB object (default 300)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+profile=release-bench
+iterations=${BENCH_ITERATIONS:-3000}
+large_iterations=${BENCH_LARGE_ITERATIONS:-300}
+out=target/bench
+mkdir -p "$out"
+
+echo "==> native: criterion (profile $profile)"
+cargo bench --locked --profile "$profile" -p documentdb-upgrade-policy --bench rules
+cp target/bench-native.json "$out/native.json"
+
+echo "==> wasm: policy-runner bench (profile $profile)"
+cargo build --locked -q --profile "$profile" -p policy-runner
+runner=target/$profile/policy-runner
+for request in typical-update large-object; do
+    n=$iterations
+    [ "$request" = large-object ] && n=$large_iterations
+    "$runner" bench --iterations "$n" --request-path "test_data/bench/$request.json" \
+        --baseline target/noop-policy.wasm --json policy.wasm >"$out/wasm-$request.json"
+done
+
+jq -rn --slurpfile native "$out/native.json" \
+    --slurpfile typical "$out/wasm-typical-update.json" \
+    --slurpfile large "$out/wasm-large-object.json" '
+  def r: . * 100 | round / 100;
+  def row($name; $w):
+    ($native[0].requests[$name].validate.mean_us) as $n
+    | "| \($name) (\($w.request_bytes) B) | \($n | r) | \($w.policy.warm.mean_us | r) (p50 \($w.policy.warm.p50_us | r), p99 \($w.policy.warm.p99_us | r)) | \($w.policy.warm.mean_us / $n | r)× | \($w.policy.fresh.mean_us | r) (p99 \($w.policy.fresh.p99_us | r)) | \($w.baseline.fresh.mean_us | r) | \($w.ratios.fresh_mean | r)× | \($w.policy.fresh.evals_per_sec | round) |";
+  "",
+  "| request | native µs | wasm warm µs | warm / native | wasm fresh µs | do-nothing fresh µs | fresh / do-nothing | fresh evals/s |",
+  "|---|---|---|---|---|---|---|---|",
+  row("typical-update"; $typical[0]),
+  row("large-object"; $large[0]),
+  "",
+  "| module | bytes | compile ms |",
+  "|---|---|---|",
+  "| policy.wasm | \($typical[0].policy.size_bytes) | \($typical[0].policy.compile_ms | r) |",
+  "| do-nothing | \($typical[0].baseline.size_bytes) | \($typical[0].baseline.compile_ms | r) |",
+  "| ratio | \($typical[0].ratios.size | r)× | \($typical[0].ratios.compile | r)× |",
+  "",
+  "Targets (issue 5): size ≤ 1.25×; warm/native ≤ 2× (typical); fresh/do-nothing ≤ 1.3× (typical), ≤ 1.5× (large)."
+'
