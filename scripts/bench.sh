@@ -6,6 +6,7 @@
 #
 #   BENCH_ITERATIONS   wasm evaluations per mode, typical request (default 3000)
 #   BENCH_LARGE_ITERATIONS  the same for the ~1 MiB object (default 300)
+#   BENCH_REPORT_ONLY=1     print the table of the last run (target/bench/) again
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ large_iterations=${BENCH_LARGE_ITERATIONS:-300}
 out=target/bench
 mkdir -p "$out"
 
+if [ -z "${BENCH_REPORT_ONLY:-}" ]; then
 echo "==> native: criterion (profile $profile)"
 cargo bench --locked --profile "$profile" -p documentdb-upgrade-policy --bench rules
 cp target/bench-native.json "$out/native.json"
@@ -28,6 +30,7 @@ for request in typical-update large-object; do
     "$runner" bench --iterations "$n" --request-path "test_data/bench/$request.json" \
         --baseline target/noop-policy.wasm --json policy.wasm >"$out/wasm-$request.json"
 done
+fi
 
 jq -rn --slurpfile native "$out/native.json" \
     --slurpfile typical "$out/wasm-typical-update.json" \
@@ -35,10 +38,11 @@ jq -rn --slurpfile native "$out/native.json" \
   def r: . * 100 | round / 100;
   def row($name; $w):
     ($native[0].requests[$name].validate.mean_us) as $n
-    | "| \($name) (\($w.request_bytes) B) | \($n | r) | \($w.policy.warm.mean_us | r) (p50 \($w.policy.warm.p50_us | r), p99 \($w.policy.warm.p99_us | r)) | \($w.policy.warm.mean_us / $n | r)× | \($w.policy.fresh.mean_us | r) (p99 \($w.policy.fresh.p99_us | r)) | \($w.baseline.fresh.mean_us | r) | \($w.ratios.fresh_mean | r)× | \($w.policy.fresh.evals_per_sec | round) |";
+    | ($w.policy.warm.mean_us - $w.baseline.warm.mean_us) as $own
+    | "| \($name) (\($w.request_bytes) B) | \($n | r) | \($w.policy.warm.mean_us | r) (p50 \($w.policy.warm.p50_us | r), p99 \($w.policy.warm.p99_us | r)) | \($w.policy.warm.mean_us / $n | r)× | \($w.baseline.warm.mean_us | r) | \($own | r) = \($own / $n | r)× | \($w.policy.fresh.mean_us | r) (p99 \($w.policy.fresh.p99_us | r)) | \($w.baseline.fresh.mean_us | r) | \($w.ratios.fresh_mean | r)× | \($w.policy.fresh.evals_per_sec | round) |";
   "",
-  "| request | native µs | wasm warm µs | warm / native | wasm fresh µs | do-nothing fresh µs | fresh / do-nothing | fresh evals/s |",
-  "|---|---|---|---|---|---|---|---|",
+  "| request | native µs | wasm warm µs | warm / native | do-nothing warm µs | policy own warm µs (/ native) | wasm fresh µs | do-nothing fresh µs | fresh / do-nothing | fresh evals/s |",
+  "|---|---|---|---|---|---|---|---|---|---|",
   row("typical-update"; $typical[0]),
   row("large-object"; $large[0]),
   "",
