@@ -47,11 +47,16 @@ pub enum Outcome {
 /// Reads the table; a case that states neither a verdict nor a settings error
 /// is refused, so that no case can pass by asserting nothing.
 pub fn load(path: &Path) -> Result<Vec<Case>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let cases: Vec<Case> = serde_yaml::from_str(&text).map_err(|e| format!("cannot parse {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let cases: Vec<Case> =
+        serde_yaml::from_str(&text).map_err(|e| format!("cannot parse {}: {e}", path.display()))?;
     for case in &cases {
         if case.allowed.is_some() == case.settings_error.is_some() {
-            return Err(format!("case {}: state exactly one of `allowed` and `settings_error`", case.name));
+            return Err(format!(
+                "case {}: state exactly one of `allowed` and `settings_error`",
+                case.name
+            ));
         }
     }
     Ok(cases)
@@ -64,14 +69,19 @@ impl Case {
         match (outcome, &self.settings_error) {
             (Outcome::SettingsRefused(message), Some(expected)) => {
                 if !message.contains(expected.as_str()) {
-                    problems.push(format!("settings refused with {message:?}, expected it to contain {expected:?}"));
+                    problems.push(format!(
+                        "settings refused with {message:?}, expected it to contain {expected:?}"
+                    ));
                 }
             }
             (Outcome::SettingsRefused(message), None) => {
                 problems.push(format!("settings refused: {message}"));
             }
             (Outcome::Response(response), Some(_)) => {
-                problems.push(format!("settings accepted, response {}", response.to_json_line()));
+                problems.push(format!(
+                    "settings accepted, response {}",
+                    response.to_json_line()
+                ));
             }
             (Outcome::Response(response), None) => self.check_response(response, &mut problems),
         }
@@ -80,11 +90,17 @@ impl Case {
 
     fn check_response(&self, response: &AdmissionResponse, problems: &mut Vec<String>) {
         if Some(response.allowed) != self.allowed {
-            problems.push(format!("allowed is {}, expected {:?}", response.allowed, self.allowed));
+            problems.push(format!(
+                "allowed is {}, expected {:?}",
+                response.allowed, self.allowed
+            ));
         }
         let status = response.status.clone().unwrap_or_default();
         if self.code.is_some() && status.code != self.code {
-            problems.push(format!("code is {:?}, expected {:?}", status.code, self.code));
+            problems.push(format!(
+                "code is {:?}, expected {:?}",
+                status.code, self.code
+            ));
         }
         let message = status.message.unwrap_or_default();
         for expected in &self.message {
@@ -95,7 +111,10 @@ impl Case {
         if let Some(expected) = &self.warnings {
             let actual = response.warnings.clone().unwrap_or_default();
             let matches = actual.len() == expected.len()
-                && actual.iter().zip(expected).all(|(warning, part)| warning.contains(part.as_str()));
+                && actual
+                    .iter()
+                    .zip(expected)
+                    .all(|(warning, part)| warning.contains(part.as_str()));
             if !matches {
                 problems.push(format!("warnings are {actual:?}, expected {expected:?}"));
             }

@@ -11,7 +11,9 @@ use policy_runner::{InstanceMode, Policy, RunnerOptions};
 use serde_json::Value;
 
 fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("e2e/ is inside the repository")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("e2e/ is inside the repository")
 }
 
 /// `make policy.wasm` is a no-op when the module is fresh; otherwise it builds
@@ -31,40 +33,73 @@ fn load_cases() -> Vec<Case> {
 }
 
 fn run_case(policy: &mut Policy, case: &Case, mode: InstanceMode) -> Outcome {
-    let settings = policy.validate_settings(&case.settings).expect("validate_settings answers");
+    let settings = policy
+        .validate_settings(&case.settings)
+        .expect("validate_settings answers");
     if !settings.valid {
         return Outcome::SettingsRefused(settings.message.unwrap_or_default());
     }
     let text = std::fs::read_to_string(repo().join(&case.request))
         .unwrap_or_else(|e| panic!("{}: {}: {e}", case.name, case.request.display()));
     let request: Value = serde_json::from_str(&text).unwrap();
-    Outcome::Response(policy.evaluate_with_mode(&request, &case.settings, mode).unwrap())
+    Outcome::Response(
+        policy
+            .evaluate_with_mode(&request, &case.settings, mode)
+            .unwrap(),
+    )
 }
 
 #[test]
 fn every_case_through_the_wasm_module() {
     let cases = load_cases();
-    let options = RunnerOptions { print_policy_logs: false, ..RunnerOptions::default() };
+    let options = RunnerOptions {
+        print_policy_logs: false,
+        ..RunnerOptions::default()
+    };
     let mut policy = Policy::load(policy_wasm(), &options).expect("policy.wasm loads");
     let mut failures = Vec::new();
     for mode in [InstanceMode::Warm, InstanceMode::Fresh] {
         for case in &cases {
             let problems = case.problems(&run_case(&mut policy, case, mode));
             if !problems.is_empty() {
-                failures.push(format!("{} ({mode:?}):\n  {}", case.name, problems.join("\n  ")));
+                failures.push(format!(
+                    "{} ({mode:?}):\n  {}",
+                    case.name,
+                    problems.join("\n  ")
+                ));
             }
         }
     }
-    assert!(cases.len() > 50, "only {} cases: is the table truncated?", cases.len());
-    assert!(failures.is_empty(), "{} failing:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        cases.len() > 50,
+        "only {} cases: is the table truncated?",
+        cases.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failing:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn the_checker_catches_a_wrong_verdict() {
-    let case = load_cases().into_iter().find(|c| c.name == "walkthrough-4-rollback-denied").unwrap();
-    let accepted = policy_runner::AdmissionResponse { uid: "x".into(), allowed: true, ..Default::default() };
+    let case = load_cases()
+        .into_iter()
+        .find(|c| c.name == "walkthrough-4-rollback-denied")
+        .unwrap();
+    let accepted = policy_runner::AdmissionResponse {
+        uid: "x".into(),
+        allowed: true,
+        ..Default::default()
+    };
     assert!(!case.problems(&Outcome::Response(accepted)).is_empty());
-    assert!(!case.problems(&Outcome::SettingsRefused("nope".into())).is_empty());
+    assert!(
+        !case
+            .problems(&Outcome::SettingsRefused("nope".into()))
+            .is_empty()
+    );
 }
 
 #[test]
