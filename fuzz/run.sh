@@ -25,7 +25,7 @@ toolchain="${FUZZ_TOOLCHAIN:-+nightly}"
 
 # Input size limits (bytes of fuzzer input, before any expansion): a payload
 # up to 2 MiB (above the 1.5 MiB etcd object limit); the structured target's
-# input is a recipe that renders to up to ~3 MiB of JSON; parsing inputs that
+# input is a recipe that renders to at most one ~1 MiB value; parsing inputs that
 # start with 0xFF are repeated up to 1 MiB.
 max_len() {
     case "$1" in
