@@ -41,12 +41,12 @@ pub struct AdmissionRequest<'a> {
     pub old_object: Field<ObjectDoc<'a>>,
 }
 
+/// Group and kind only: every API version of the kind is validated (the
+/// metadata's rules select `preview`).
 #[derive(Debug, Default, Deserialize)]
 pub struct GroupVersionKind<'a> {
     #[serde(borrow, default)]
     pub group: Field<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    pub version: Field<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub kind: Field<Cow<'a, str>>,
 }
