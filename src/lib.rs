@@ -1,83 +1,96 @@
 //! Kubewarden policy: safe DocumentDB extension upgrades.
 //!
 //! This file only registers the waPC entry points and dispatches; the rules
-//! live in [`rules`], the request handling in [`validation`].
-
-use kubewarden_policy_sdk::protocol_version_guest;
-use kubewarden_policy_sdk::response::ValidationResponse;
-use kubewarden_policy_sdk::settings::SettingsValidationResponse;
-use kubewarden_policy_sdk::wapc_guest as guest;
-
-use guest::prelude::*;
+//! live in [`rules`], the request handling in [`validation`]. The entry points
+//! and the SDK come with the default `kubewarden` feature; without it the
+//! crate is the bare rule engine that `web/` compiles with wasm-bindgen.
 
 pub mod document;
 pub mod field_error;
 pub mod image;
 pub mod json;
 pub mod request;
+#[cfg(feature = "kubewarden")]
 pub mod response;
 pub mod rules;
 pub mod settings;
 pub mod validation;
 pub mod version;
 
-use settings::Settings;
-use validation::Verdict;
+/// The policy's version (Cargo.toml, the single source): shown by builds of
+/// the rules outside the module, such as `web/`.
+pub const POLICY_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-#[unsafe(no_mangle)]
-pub extern "C" fn wapc_init() {
-    register_function("validate", validate);
-    register_function("validate_settings", validate_settings);
-    register_function("protocol_version", protocol_version_guest);
-}
+#[cfg(feature = "kubewarden")]
+pub use entry_points::{validate, validate_settings};
 
-/// Never returns `Err` for a bad request: the engine would turn it into an
-/// HTTP 500 "internal server error" that, under `failurePolicy: Fail`, blocks
-/// the write with a message nobody can act on.
-pub fn validate(payload: &[u8]) -> CallResult {
-    let verdict = validation::validate_payload(payload);
-    if let Verdict::NotApplicable(reason) = &verdict {
-        log_debug(reason);
+#[cfg(feature = "kubewarden")]
+mod entry_points {
+    use kubewarden_policy_sdk::protocol_version_guest;
+    use kubewarden_policy_sdk::response::ValidationResponse;
+    use kubewarden_policy_sdk::settings::SettingsValidationResponse;
+    use kubewarden_policy_sdk::wapc_guest as guest;
+
+    use guest::prelude::*;
+
+    use crate::settings::Settings;
+    use crate::validation::{self, Verdict};
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn wapc_init() {
+        register_function("validate", validate);
+        register_function("validate_settings", validate_settings);
+        register_function("protocol_version", protocol_version_guest);
     }
-    Ok(serde_json::to_vec(&ValidationResponse::from(verdict))?)
-}
 
-/// Answers `{"valid": false, "message": …}` for every settings problem, never a
-/// guest error.
-pub fn validate_settings(payload: &[u8]) -> CallResult {
-    let response = match Settings::from_json(payload) {
-        Ok(_) => SettingsValidationResponse {
-            valid: true,
-            message: None,
-        },
-        Err(errors) => SettingsValidationResponse {
-            valid: false,
-            message: Some(errors.to_string()),
-        },
-    };
-    Ok(serde_json::to_vec(&response)?)
-}
-
-/// A debug record for the engine's log, in the shape the SDK's slog drain
-/// sends (`{"level", "message"}` to `kubewarden/tracing/log`). Written out here
-/// because the drain brings in slog for this one line, and only on the path of
-/// requests the policy does not validate.
-fn log_debug(message: &str) {
-    #[cfg(target_arch = "wasm32")]
-    {
-        #[derive(serde::Serialize)]
-        struct Record<'a> {
-            level: &'static str,
-            message: &'a str,
+    /// Never returns `Err` for a bad request: the engine would turn it into an
+    /// HTTP 500 "internal server error" that, under `failurePolicy: Fail`, blocks
+    /// the write with a message nobody can act on.
+    pub fn validate(payload: &[u8]) -> CallResult {
+        let verdict = validation::validate_payload(payload);
+        if let Verdict::NotApplicable(reason) = &verdict {
+            log_debug(reason);
         }
-        if let Ok(record) = serde_json::to_vec(&Record {
-            level: "debug",
-            message,
-        }) {
-            // A failed log call must not change the verdict.
-            let _ = guest::host_call("kubewarden", "tracing", "log", &record);
-        }
+        Ok(serde_json::to_vec(&ValidationResponse::from(verdict))?)
     }
-    #[cfg(not(target_arch = "wasm32"))]
-    let _ = message;
+
+    /// Answers `{"valid": false, "message": …}` for every settings problem, never a
+    /// guest error.
+    pub fn validate_settings(payload: &[u8]) -> CallResult {
+        let response = match Settings::from_json(payload) {
+            Ok(_) => SettingsValidationResponse {
+                valid: true,
+                message: None,
+            },
+            Err(errors) => SettingsValidationResponse {
+                valid: false,
+                message: Some(errors.to_string()),
+            },
+        };
+        Ok(serde_json::to_vec(&response)?)
+    }
+
+    /// A debug record for the engine's log, in the shape the SDK's slog drain
+    /// sends (`{"level", "message"}` to `kubewarden/tracing/log`). Written out here
+    /// because the drain brings in slog for this one line, and only on the path of
+    /// requests the policy does not validate.
+    fn log_debug(message: &str) {
+        #[cfg(target_arch = "wasm32")]
+        {
+            #[derive(serde::Serialize)]
+            struct Record<'a> {
+                level: &'static str,
+                message: &'a str,
+            }
+            if let Ok(record) = serde_json::to_vec(&Record {
+                level: "debug",
+                message,
+            }) {
+                // A failed log call must not change the verdict.
+                let _ = guest::host_call("kubewarden", "tracing", "log", &record);
+            }
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = message;
+    }
 }

@@ -1,0 +1,276 @@
+//! Where a change sits in the two-phase upgrade (installed schema → binary →
+//! schema), and the next safe step. Presentation only: the verdict comes from
+//! the policy's rules; this reads the same documents to explain it.
+
+use std::cmp::Ordering;
+
+use serde::Serialize;
+
+use documentdb_upgrade_policy::document::{DesiredSchema, DocumentDb, ResolvedBinary};
+use documentdb_upgrade_policy::json::quote;
+use documentdb_upgrade_policy::settings::Settings;
+use documentdb_upgrade_policy::version::ExtensionVersion;
+
+/// A version for display: canonical when it parses, else quoted and cut.
+pub fn shown(text: &str) -> String {
+    match ExtensionVersion::parse(text) {
+        Ok(version) => version.to_string(),
+        Err(_) => quote(text),
+    }
+}
+
+/// One stage of the upgrade and what this change does to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Step {
+    pub name: &'static str,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// This change moves it.
+    pub changed: bool,
+}
+
+/// What kind of step the change is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    NewCluster,
+    /// Phase 1: the binary moves, the schema stays.
+    BinaryUpgrade,
+    /// Phase 2: the schema catches up with the binary.
+    SchemaUpdate,
+    /// Binary and schema in one change (`auto`, or both fields at once).
+    OneStepUpgrade,
+    /// The binary goes back, not below the installed schema.
+    BinaryRollback,
+    NoVersionChange,
+    /// The desired binary version cannot be determined.
+    VersionUnknown,
+    /// The policy denies the change.
+    Blocked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Timeline {
+    /// Installed schema, binary, schema: in the order a safe upgrade moves them.
+    pub steps: Vec<Step>,
+    pub stage: Stage,
+    pub summary: String,
+    pub next_step: String,
+}
+
+/// A version as written and, when it parses, as a number to compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Shown {
+    text: String,
+    parsed: Option<ExtensionVersion>,
+}
+
+impl Shown {
+    fn new(text: &str) -> Self {
+        Shown {
+            text: shown(text),
+            parsed: ExtensionVersion::parse(text).ok(),
+        }
+    }
+}
+
+/// `left` against `right` when both parse.
+fn compare(left: Option<&Shown>, right: Option<&Shown>) -> Option<Ordering> {
+    Some(left?.parsed?.cmp(&right?.parsed?))
+}
+
+fn binary_of(document: &DocumentDb, settings: &Settings) -> Option<Shown> {
+    match document.resolve_binary_version(settings) {
+        ResolvedBinary::Known(binary) => Some(Shown::new(binary.text)),
+        ResolvedBinary::Unknown(_) => None,
+    }
+}
+
+/// The schema the operator leaves installed once it has applied `document`.
+fn schema_after(
+    document: &DocumentDb,
+    binary: Option<&Shown>,
+    installed: Option<&Shown>,
+    creating: bool,
+) -> Option<Shown> {
+    match document.schema_version {
+        // CREATE EXTENSION installs the binary's own version.
+        DesiredSchema::TwoPhase if creating => binary.cloned(),
+        DesiredSchema::TwoPhase => installed.cloned(),
+        DesiredSchema::Auto => binary.cloned(),
+        DesiredSchema::Explicit(text) => {
+            let requested = Shown::new(text);
+            // A schema below the installed one is a no-op: there is no downgrade.
+            match compare(Some(&requested), installed) {
+                Some(Ordering::Less) => installed.cloned(),
+                _ => Some(requested),
+            }
+        }
+    }
+}
+
+fn text(version: Option<&Shown>) -> &str {
+    version.map_or("unknown", |version| version.text.as_str())
+}
+
+pub fn timeline(
+    old: Option<&DocumentDb>,
+    new: &DocumentDb,
+    settings: &Settings,
+    allowed: bool,
+) -> Timeline {
+    let creating = old.is_none();
+    let installed = old.and_then(|old| old.installed_schema).map(Shown::new);
+    let binary_before = old.and_then(|old| binary_of(old, settings));
+    let binary_after = binary_of(new, settings);
+    let schema_before = installed.clone();
+    let schema_after = schema_after(new, binary_after.as_ref(), installed.as_ref(), creating);
+
+    let binary_moves = compare(binary_after.as_ref(), binary_before.as_ref());
+    let schema_moves = match (&schema_after, &schema_before) {
+        (Some(_), None) => creating.then_some(Ordering::Greater),
+        _ => compare(schema_after.as_ref(), schema_before.as_ref()),
+    };
+    let binary_changed = match binary_moves {
+        Some(order) => order != Ordering::Equal,
+        None => binary_before != binary_after,
+    };
+    let steps = vec![
+        Step {
+            name: "installed schema",
+            from: installed.as_ref().map(|v| v.text.clone()),
+            to: installed.as_ref().map(|v| v.text.clone()),
+            changed: false,
+        },
+        Step {
+            name: "binary",
+            from: binary_before.as_ref().map(|v| v.text.clone()),
+            to: binary_after.as_ref().map(|v| v.text.clone()),
+            changed: binary_changed,
+        },
+        Step {
+            name: "schema",
+            from: schema_before.as_ref().map(|v| v.text.clone()),
+            to: schema_after.as_ref().map(|v| v.text.clone()),
+            changed: schema_moves == Some(Ordering::Greater),
+        },
+    ];
+
+    let installed_text = text(installed.as_ref());
+    let (b0, b1) = (text(binary_before.as_ref()), text(binary_after.as_ref()));
+    let after = text(schema_after.as_ref());
+    let (stage, summary, next_step) = if !allowed {
+        blocked(new, binary_after.as_ref(), installed.as_ref())
+    } else if creating {
+        let next = match new.schema_version {
+            DesiredSchema::Auto => "schemaVersion \"auto\": every later binary upgrade also updates the \
+                                    schema, and the binary can never go back below it"
+                .to_owned(),
+            _ => "to upgrade later, raise the binary first (phase 1), then spec.schemaVersion (phase 2)"
+                .to_owned(),
+        };
+        (
+            Stage::NewCluster,
+            format!("new cluster: binary {b1}, schema installed at {after}"),
+            next,
+        )
+    } else if binary_after.is_none() {
+        (
+            Stage::VersionUnknown,
+            "the desired binary version cannot be determined".to_owned(),
+            "pin the image to an X.Y.Z tag or set spec.documentDBVersion, so that the rollback rule can check the change"
+                .to_owned(),
+        )
+    } else if binary_moves == Some(Ordering::Greater) && schema_moves == Some(Ordering::Greater) {
+        (
+            Stage::OneStepUpgrade,
+            format!("binary {b0} → {b1} and schema {installed_text} → {after} in one change"),
+            format!("no step left; after this the binary can never go below {after}"),
+        )
+    } else if binary_moves == Some(Ordering::Greater) {
+        (
+            Stage::BinaryUpgrade,
+            format!("phase 1 of 2: binary {b0} → {b1}; the schema stays at {installed_text}"),
+            format!(
+                "once the pods run {b1} and are healthy, set spec.schemaVersion: \"{b1}\" (phase 2); until then the \
+                 binary can still go back as far as {installed_text}"
+            ),
+        )
+    } else if binary_moves == Some(Ordering::Less) {
+        (
+            Stage::BinaryRollback,
+            format!(
+                "binary rollback {b0} → {b1}, allowed: the installed schema {installed_text} is not above it"
+            ),
+            format!(
+                "the schema stays at {installed_text}; do not set spec.schemaVersion above {b1}"
+            ),
+        )
+    } else if schema_moves == Some(Ordering::Greater) {
+        let next = match compare(schema_after.as_ref(), binary_after.as_ref()) {
+            Some(Ordering::Less) => format!(
+                "the schema is still behind the binary: set spec.schemaVersion: \"{b1}\" to catch up"
+            ),
+            _ => format!("upgrade complete; from now on the binary must stay at {after} or later"),
+        };
+        (
+            Stage::SchemaUpdate,
+            format!(
+                "phase 2 of 2: schema {installed_text} → {after} (ALTER EXTENSION, no way back)"
+            ),
+            next,
+        )
+    } else {
+        let next = match compare(installed.as_ref(), binary_after.as_ref()) {
+            Some(Ordering::Less) => format!(
+                "the schema ({installed_text}) is behind the binary ({b1}): set spec.schemaVersion: \"{b1}\" to \
+                 finish the upgrade"
+            ),
+            _ => "nothing pending".to_owned(),
+        };
+        (Stage::NoVersionChange, "no version change".to_owned(), next)
+    };
+    Timeline {
+        steps,
+        stage,
+        summary,
+        next_step,
+    }
+}
+
+/// The way out of a denial, for the two rules that deny version changes.
+fn blocked(
+    new: &DocumentDb,
+    binary: Option<&Shown>,
+    installed: Option<&Shown>,
+) -> (Stage, String, String) {
+    let mut steps = Vec::new();
+    if let (Some(installed), Some(Ordering::Less)) = (installed, compare(binary, installed)) {
+        steps.push(format!(
+            "keep the binary at {} or later: the schema cannot be downgraded, and running {} again needs a \
+             backup taken before the schema update",
+            installed.text,
+            text(binary)
+        ));
+    }
+    if let DesiredSchema::Explicit(schema) = new.schema_version {
+        let schema = Shown::new(schema);
+        if compare(Some(&schema), binary) == Some(Ordering::Greater) {
+            steps.push(format!(
+                "upgrade the binary to {s} or later first and let the pods become healthy (phase 1), then set \
+                 spec.schemaVersion: \"{s}\" (phase 2)",
+                s = schema.text
+            ));
+        }
+    }
+    if steps.is_empty() {
+        steps.push("fix the fields the message names, then check again".to_owned());
+    }
+    (
+        Stage::Blocked,
+        "this change is blocked".to_owned(),
+        steps.join("; "),
+    )
+}
