@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::AdmissionResponse;
+use crate::{AdmissionResponse, InstanceMode, Policy};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,6 +42,47 @@ pub enum Outcome {
     Response(AdmissionResponse),
     /// `validate_settings` answered `valid: false` with this message.
     SettingsRefused(String),
+}
+
+impl Outcome {
+    /// `{"response": <kwctl's JSON line>}` or `{"settingsRefused": message}`:
+    /// what `policy-runner cases --evaluate` prints for other engines (web/) to
+    /// compare their own answers with.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Outcome::Response(response) => serde_json::json!({ "response": response }),
+            Outcome::SettingsRefused(message) => serde_json::json!({ "settingsRefused": message }),
+        }
+    }
+}
+
+/// What `policy` does with `case`, the way the engines do it: settings
+/// validated first, then `validate`. `root` is what request paths are
+/// relative to.
+pub fn evaluate(
+    policy: &mut Policy,
+    case: &Case,
+    root: &Path,
+    mode: InstanceMode,
+) -> Result<Outcome, String> {
+    let fail = |e: &dyn std::fmt::Display| format!("case {}: {e}", case.name);
+    let settings = policy
+        .validate_settings(&case.settings)
+        .map_err(|e| fail(&e))?;
+    if !settings.valid {
+        return Ok(Outcome::SettingsRefused(
+            settings.message.unwrap_or_default(),
+        ));
+    }
+    let path = root.join(&case.request);
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| fail(&format!("{}: {e}", path.display())))?;
+    let request: Value =
+        serde_json::from_str(&text).map_err(|e| fail(&format!("{}: {e}", path.display())))?;
+    policy
+        .evaluate_with_mode(&request, &case.settings, mode)
+        .map(Outcome::Response)
+        .map_err(|e| fail(&e))
 }
 
 /// Reads the table; a case that states neither a verdict nor a settings error

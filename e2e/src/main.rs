@@ -3,7 +3,7 @@
 //! ```text
 //! policy-runner run   -r REQUEST.json [-s SETTINGS.yml | --settings-json JSON] POLICY.wasm
 //! policy-runner bench -r REQUEST.json [...] [--iterations N] POLICY.wasm [--baseline OTHER.wasm]
-//! policy-runner cases CASES.yaml
+//! policy-runner cases [--evaluate POLICY.wasm] CASES.yaml
 //! ```
 
 use std::io::Read;
@@ -25,6 +25,10 @@ USAGE:
     policy-runner run   [OPTIONS] --request-path FILE POLICY.wasm
     policy-runner bench [OPTIONS] --request-path FILE POLICY.wasm [--baseline OTHER.wasm]
     policy-runner cases CASES.yaml   print each element of a YAML list as one JSON line
+    policy-runner cases --evaluate POLICY.wasm CASES.yaml
+                                     the same lines, each with the module's outcome added:
+                                     {\"response\": <the run line>} or {\"settingsRefused\": MESSAGE}
+                                     (request paths are relative to the current directory)
 
 COMMON OPTIONS:
     -r, --request-path FILE        AdmissionRequest or AdmissionReview JSON ('-' reads stdin)
@@ -66,7 +70,10 @@ enum Command {
 enum Parsed {
     Help,
     Version,
-    Cases(PathBuf),
+    Cases {
+        table: PathBuf,
+        evaluate: Option<PathBuf>,
+    },
     Args(Box<Args>),
 }
 
@@ -101,8 +108,17 @@ fn parse_args(raw: Vec<String>) -> Result<Parsed, String> {
             let rest: Vec<String> = iter.collect();
             return match rest.as_slice() {
                 [flag] if flag == "-h" || flag == "--help" => Ok(Parsed::Help),
-                [file] if !file.starts_with('-') => Ok(Parsed::Cases(PathBuf::from(file))),
-                _ => Err("usage: policy-runner cases CASES.yaml".into()),
+                [file] if !file.starts_with('-') => Ok(Parsed::Cases {
+                    table: PathBuf::from(file),
+                    evaluate: None,
+                }),
+                [flag, policy, file] if flag == "--evaluate" && !file.starts_with('-') => {
+                    Ok(Parsed::Cases {
+                        table: PathBuf::from(file),
+                        evaluate: Some(PathBuf::from(policy)),
+                    })
+                }
+                _ => Err("usage: policy-runner cases [--evaluate POLICY.wasm] CASES.yaml".into()),
             };
         }
         Some(other) => {
@@ -374,8 +390,9 @@ fn bench(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
-/// `cases`: a YAML list (the e2e case table) as JSON lines, for shell tools such as jq.
-fn cases(path: &PathBuf) -> Result<(), String> {
+/// `cases`: a YAML list (the e2e case table) as JSON lines, for shell tools
+/// such as jq; with `evaluate`, each line also carries the module's outcome.
+fn cases(path: &PathBuf, evaluate: Option<&PathBuf>) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         RunnerError::Io {
             path: path.display().to_string(),
@@ -389,9 +406,33 @@ fn cases(path: &PathBuf) -> Result<(), String> {
         return Err(format!("{}: expected a YAML list", path.display()));
     };
     let mut out = String::new();
-    for item in items {
-        out.push_str(&item.to_string());
-        out.push('\n');
+    match evaluate {
+        None => {
+            for item in items {
+                out.push_str(&item.to_string());
+                out.push('\n');
+            }
+        }
+        Some(policy_path) => {
+            let options = RunnerOptions {
+                print_policy_logs: false,
+                ..RunnerOptions::default()
+            };
+            let mut policy =
+                Policy::load(policy_path.clone(), &options).map_err(|e| e.to_string())?;
+            for case in policy_runner::cases::load(path)? {
+                let outcome = policy_runner::cases::evaluate(
+                    &mut policy,
+                    &case,
+                    std::path::Path::new("."),
+                    InstanceMode::Warm,
+                )?;
+                let mut line = serde_json::to_value(&case).map_err(|e| e.to_string())?;
+                line["outcome"] = outcome.to_json();
+                out.push_str(&line.to_string());
+                out.push('\n');
+            }
+        }
     }
     print!("{out}");
     Ok(())
@@ -407,8 +448,8 @@ fn main() -> ExitCode {
             println!("policy-runner {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
-        Ok(Parsed::Cases(path)) => {
-            return match cases(&path) {
+        Ok(Parsed::Cases { table, evaluate }) => {
+            return match cases(&table, evaluate.as_ref()) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("Error: {e}");

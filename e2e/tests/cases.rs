@@ -33,20 +33,7 @@ fn load_cases() -> Vec<Case> {
 }
 
 fn run_case(policy: &mut Policy, case: &Case, mode: InstanceMode) -> Outcome {
-    let settings = policy
-        .validate_settings(&case.settings)
-        .expect("validate_settings answers");
-    if !settings.valid {
-        return Outcome::SettingsRefused(settings.message.unwrap_or_default());
-    }
-    let text = std::fs::read_to_string(repo().join(&case.request))
-        .unwrap_or_else(|e| panic!("{}: {}: {e}", case.name, case.request.display()));
-    let request: Value = serde_json::from_str(&text).unwrap();
-    Outcome::Response(
-        policy
-            .evaluate_with_mode(&request, &case.settings, mode)
-            .unwrap(),
-    )
+    cases::evaluate(policy, case, repo(), mode).unwrap()
 }
 
 #[test]
