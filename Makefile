@@ -5,6 +5,8 @@
 #   make test         everything CI runs: fmt, lint, unit, wasm e2e table, OCI round trip, bats
 #   make bench        native vs wasm, warm vs fresh instance, against a do-nothing policy
 #   make fuzz         cargo-fuzz every target for FUZZ_SECONDS (nightly)
+#   make web          the same rules for the browser and Node (web/pkg, wasm-bindgen)
+#   make serve-web    the page on http://127.0.0.1:8080/
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -22,7 +24,7 @@ FUZZ_SECONDS ?= 30
 REQUEST ?=
 SETTINGS ?=
 
-.PHONY: prerequisites run runner test unit-tests e2e-tests fmt lint bench fuzz clean
+.PHONY: prerequisites run runner test unit-tests e2e-tests web web-tests serve-web fmt lint bench fuzz clean
 
 prerequisites:
 	@scripts/install-prerequisites.sh
@@ -110,7 +112,7 @@ else
 	$(RUNNER) run --human --request-path "$(REQUEST)" $(if $(SETTINGS),--settings-path "$(SETTINGS)") policy.wasm
 endif
 
-test: prerequisites fmt lint unit-tests e2e-tests
+test: prerequisites fmt lint unit-tests e2e-tests web-tests
 
 # Unit tests, the wasm e2e case table, the OCI round trip: one workspace build.
 unit-tests: policy.wasm
@@ -118,6 +120,38 @@ unit-tests: policy.wasm
 
 e2e-tests: annotated-policy.wasm runner
 	bats e2e/e2e.bats
+
+# ------------------------------------------------------------ web/ (wasm-bindgen)
+# The rule engine built a second way, for the page (web/index.html) and the
+# pipeline checker (node web/check.mjs). Written to web/pkg.tmp, then renamed.
+
+WEB_CRATE := documentdb-upgrade-check
+WEB_WASM := target/wasm32-unknown-unknown/web/documentdb_upgrade_check.wasm
+WEB_PKG := web/pkg/documentdb_upgrade_check_bg.wasm
+WEB_SOURCES := $(POLICY_SOURCES) web/Cargo.toml $(wildcard web/src/*.rs)
+WEB_PORT ?= 8080
+
+web: $(WEB_PKG)
+
+$(WEB_PKG): $(WEB_SOURCES) | prerequisites
+	$(CARGO) build $(CARGO_GLOBAL_OPTIONS) --target=wasm32-unknown-unknown --profile web -p $(WEB_CRATE)
+	rm -rf web/pkg.tmp
+	wasm-bindgen --target web --out-dir web/pkg.tmp $(WEB_WASM)
+	wasm-opt -Oz --strip-debug --strip-producers web/pkg.tmp/documentdb_upgrade_check_bg.wasm \
+		-o web/pkg.tmp/documentdb_upgrade_check_bg.wasm
+	rm -rf web/pkg && mv web/pkg.tmp web/pkg
+	@echo "$@: $$(stat -c %s $@) bytes"
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+# The whole e2e table through web/pkg (against the module's own answers), the
+# Node checker, and the page in headless Chromium.
+web-tests: web policy.wasm runner web/node_modules/.package-lock.json
+	node --test --test-reporter=spec web/tests/
+
+serve-web: web
+	node web/serve.mjs $(WEB_PORT)
 
 fmt:
 	$(CARGO) fmt --all -- --check
@@ -134,3 +168,4 @@ fuzz:
 clean:
 	$(CARGO) clean
 	rm -f policy.wasm annotated-policy.wasm
+	rm -rf web/pkg web/pkg.tmp web/node_modules

@@ -7,11 +7,31 @@
 #   binaryen        wasm-opt, shrinks policy.wasm (~17%)
 #   bats, jq        the kwctl-style e2e suite (e2e/e2e.bats)
 #   docker-registry the CNCF distribution registry, for the OCI round trip test
+#   wasm32-unknown-unknown, wasm-bindgen-cli (the version Cargo.lock pins for
+#                   the wasm-bindgen crate), chromium, node/npm: web/ and its tests
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1; then
-    echo "==> rustup target add wasm32-wasip1"
-    rustup target add wasm32-wasip1
+for target in wasm32-wasip1 wasm32-unknown-unknown; do
+    if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+        echo "==> rustup target add $target"
+        rustup target add "$target"
+    fi
+done
+
+# wasm-bindgen-cli must be exactly the wasm-bindgen crate's version: the
+# generated JS glue and the module's custom section speak one schema version.
+bindgen_version=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/[^0-9.]/, "", $3); print $3 }' Cargo.lock)
+if [ -z "$bindgen_version" ]; then
+    echo "error: no wasm-bindgen in Cargo.lock" >&2
+    exit 1
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen_version" ]; then
+    echo "==> cargo install wasm-bindgen-cli $bindgen_version"
+    # --locked when the registry has every locked dependency; a mirror that
+    # lags behind may not, then the newest compatible ones are used.
+    cargo install -q wasm-bindgen-cli --version "=$bindgen_version" --locked ||
+        cargo install -q wasm-bindgen-cli --version "=$bindgen_version"
 fi
 
 missing=()
@@ -19,6 +39,9 @@ command -v wasm-opt >/dev/null || missing+=(binaryen)
 command -v bats >/dev/null || missing+=(bats)
 command -v jq >/dev/null || missing+=(jq)
 [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "==> installing Debian packages: ${missing[*]}"

@@ -240,14 +240,20 @@ pub fn timeline(
     }
 }
 
-/// The way out of a denial, for the two rules that deny version changes.
+/// What is wrong and the way out, for the two rules that deny version changes.
 fn blocked(
     new: &DocumentDb,
     binary: Option<&Shown>,
     installed: Option<&Shown>,
 ) -> (Stage, String, String) {
+    let mut problems = Vec::new();
     let mut steps = Vec::new();
     if let (Some(installed), Some(Ordering::Less)) = (installed, compare(binary, installed)) {
+        problems.push(format!(
+            "binary {} is below the installed schema {}",
+            text(binary),
+            installed.text
+        ));
         steps.push(format!(
             "keep the binary at {} or later: the schema cannot be downgraded, and running {} again needs a \
              backup taken before the schema update",
@@ -257,20 +263,31 @@ fn blocked(
     }
     if let DesiredSchema::Explicit(schema) = new.schema_version {
         let schema = Shown::new(schema);
-        if compare(Some(&schema), binary) == Some(Ordering::Greater) {
-            steps.push(format!(
-                "upgrade the binary to {s} or later first and let the pods become healthy (phase 1), then set \
-                 spec.schemaVersion: \"{s}\" (phase 2)",
-                s = schema.text
+        let ahead_of_binary = compare(Some(&schema), binary) == Some(Ordering::Greater);
+        // A schema the database already has needs no new binary, only the old one back.
+        let already_installed = compare(Some(&schema), installed).is_some_and(Ordering::is_le);
+        if ahead_of_binary {
+            problems.push(format!(
+                "schema {} is ahead of binary {}",
+                schema.text,
+                text(binary)
             ));
+            if !already_installed {
+                steps.push(format!(
+                    "upgrade the binary to {s} or later first and let the pods become healthy (phase 1), then set \
+                     spec.schemaVersion: \"{s}\" (phase 2)",
+                    s = schema.text
+                ));
+            }
         }
     }
     if steps.is_empty() {
         steps.push("fix the fields the message names, then check again".to_owned());
     }
-    (
-        Stage::Blocked,
-        "this change is blocked".to_owned(),
-        steps.join("; "),
-    )
+    let summary = if problems.is_empty() {
+        "blocked: the policy denies this object".to_owned()
+    } else {
+        format!("blocked: {}", problems.join(", and "))
+    };
+    (Stage::Blocked, summary, steps.join("; "))
 }
