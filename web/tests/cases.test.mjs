@@ -1,0 +1,151 @@
+// The whole e2e case table (e2e/cases.yaml) through the wasm-bindgen build,
+// against what the Kubewarden module itself answered for each case
+// (`policy-runner cases --evaluate policy.wasm`, waPC on wasmtime):
+//
+//  1. every case's raw request through validateAdmission / validateSettings:
+//     the same decision, field for field;
+//  2. every case that is a change between two documents through check(), the
+//     page's entry point: the same decision;
+//  3. the same cases through `node web/check.mjs --json` as files: the same
+//     decision and exit code 1 exactly on deny.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadEngine } from '../engine.mjs';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const RUNNER = join(REPO, 'target/debug/policy-runner');
+const CHECK = join(REPO, 'web/check.mjs');
+
+// Cases that are not a change between two documents, and why; the table test
+// fails if this list and the table disagree.
+const NOT_TWO_DOCUMENTS = new Map([
+  ['other-status-subresource', 'a status subresource update: the operator writes it, no manifest does'],
+  ['other-delete', 'a DELETE has no desired object'],
+  ['malformed-create-without-object', 'a request without its object'],
+  ['malformed-update-without-old-object', 'an UPDATE request without its oldObject'],
+]);
+
+function moduleCases() {
+  for (const file of [RUNNER, join(REPO, 'policy.wasm')]) {
+    assert.ok(existsSync(file), `${file} is missing: run \`make web-tests\` (it builds the module and the runner)`);
+  }
+  const lines = execFileSync(RUNNER, ['cases', '--evaluate', 'policy.wasm', 'e2e/cases.yaml'], {
+    cwd: REPO,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  return lines.trim().split('\n').map((line) => JSON.parse(line));
+}
+
+/** The module's answer in the engine's terms. */
+function moduleDecision(outcome) {
+  if (outcome.settingsRefused !== undefined) return { settingsRefused: outcome.settingsRefused };
+  const response = outcome.response;
+  return {
+    allowed: response.allowed,
+    code: response.status?.code ?? null,
+    message: response.status?.message ?? null,
+    warnings: response.warnings ?? [],
+  };
+}
+
+const decisionOf = ({ allowed, code, message, warnings }) => ({ allowed, code, message, warnings });
+
+function requestOf(testCase) {
+  const document = JSON.parse(readFileSync(join(REPO, testCase.request), 'utf8'));
+  return document.kind === 'AdmissionReview' ? document.request : document;
+}
+
+/** `[current, desired]` when the request is an apply of one document over another. */
+function asDocuments(request) {
+  const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+  if (request.subResource || !['CREATE', 'UPDATE'].includes(request.operation)) return null;
+  if (!isObject(request.object)) return null;
+  if (request.operation === 'UPDATE') return isObject(request.oldObject) ? [request.oldObject, request.object] : null;
+  return [null, request.object];
+}
+
+/** What check() reports must be what the module answered. */
+function assertSameAsModule(report, expected, name) {
+  if (expected.settingsRefused !== undefined) {
+    assert.equal(report.outcome, 'settings-refused', name);
+    assert.equal(report.message, `the policy settings are invalid: ${expected.settingsRefused}`, name);
+  } else {
+    assert.deepEqual(decisionOf(report), expected, name);
+  }
+}
+
+const cases = moduleCases();
+const engine = await loadEngine();
+
+test('the table is whole and the module answered every case', () => {
+  assert.ok(cases.length > 50, `only ${cases.length} cases`);
+  for (const testCase of cases) assert.ok(testCase.outcome, `${testCase.name}: no outcome from the module`);
+});
+
+test('every case: validateAdmission / validateSettings decide as the module', () => {
+  for (const testCase of cases) {
+    const expected = moduleDecision(testCase.outcome);
+    const settings = engine.validateSettings(testCase.settings);
+    if (expected.settingsRefused !== undefined) {
+      assert.deepEqual(settings, { valid: false, message: expected.settingsRefused }, testCase.name);
+      continue;
+    }
+    assert.deepEqual(settings, { valid: true }, testCase.name);
+    const decision = engine.validateAdmission({ request: requestOf(testCase), settings: testCase.settings });
+    assert.deepEqual(decisionOf(decision), expected, testCase.name);
+  }
+});
+
+test('every two-document case: check(), the page entry point, decides as the module', () => {
+  const notDocuments = [];
+  let checked = 0;
+  for (const testCase of cases) {
+    const documents = asDocuments(requestOf(testCase));
+    if (!documents) {
+      notDocuments.push(testCase.name);
+      continue;
+    }
+    const [current, desired] = documents;
+    const report = engine.check(current ? JSON.stringify(current) : '', JSON.stringify(desired), JSON.stringify(testCase.settings));
+    assertSameAsModule(report, moduleDecision(testCase.outcome), testCase.name);
+    checked++;
+  }
+  assert.deepEqual(notDocuments.sort(), [...NOT_TWO_DOCUMENTS.keys()].sort());
+  assert.equal(checked + notDocuments.length, cases.length);
+});
+
+test('every two-document case: node web/check.mjs decides as the module, exit 1 exactly on deny', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'upgrade-check-'));
+  try {
+    for (const testCase of cases) {
+      const documents = asDocuments(requestOf(testCase));
+      if (!documents) continue;
+      const [current, desired] = documents;
+      const args = ['--json', '--settings', join(dir, 'settings.json')];
+      writeFileSync(join(dir, 'settings.json'), JSON.stringify(testCase.settings));
+      if (current) {
+        writeFileSync(join(dir, 'current.json'), JSON.stringify(current));
+        args.push(join(dir, 'current.json'));
+      }
+      writeFileSync(join(dir, 'desired.json'), JSON.stringify(desired));
+      args.push(join(dir, 'desired.json'));
+
+      const run = spawnSync(process.execPath, [CHECK, ...args], { encoding: 'utf8' });
+      assert.equal(run.stderr, '', testCase.name);
+      const report = JSON.parse(run.stdout);
+      const expected = moduleDecision(testCase.outcome);
+      assertSameAsModule(report, expected, testCase.name);
+      const exit = expected.settingsRefused !== undefined ? 2 : expected.allowed ? 0 : 1;
+      assert.equal(run.status, exit, `${testCase.name}: exit status`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
