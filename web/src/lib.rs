@@ -47,3 +47,6 @@ pub fn validate_settings(settings: &str) -> String {
 pub fn policy_version() -> String {
     documentdb_upgrade_policy::POLICY_VERSION.to_owned()
 }
+
+#[cfg(test)]
+mod tests;
