@@ -8,7 +8,6 @@ use std::process::Command;
 
 use policy_runner::cases::{self, Case, Outcome};
 use policy_runner::{InstanceMode, Policy, RunnerOptions};
-use serde_json::Value;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
