@@ -42,7 +42,8 @@ function parseArgs(argv) {
   if (args.files.length < 1 || args.files.length > 2) {
     throw new Error('give the desired manifest, and before it the current object for an update');
   }
-  if (args.files.filter((f) => f === '-').length > 1) throw new Error("only one input can be '-' (stdin)");
+  const fromStdin = [...args.files, args.settings].filter((f) => f === '-').length;
+  if (fromStdin > 1) throw new Error("only one input can be '-' (stdin)");
   return args;
 }
 
