@@ -149,7 +149,7 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 # The whole e2e table through web/pkg (against the module's own answers), the
 # Node checker, and the page in headless Chromium.
 web-tests: web policy.wasm runner web/node_modules/.package-lock.json
-	node --test --test-reporter=spec web/tests/
+	node --test --test-reporter=spec web/tests/*.test.mjs
 
 serve-web: web
 	node web/serve.mjs $(WEB_PORT)

@@ -1,7 +1,9 @@
 // The page in a real browser: headless Chromium (Debian's /usr/bin/chromium,
 // or CHROMIUM_PATH) driven by playwright-core loads web/ from a local server,
 // fills in a rollback and an allowed upgrade, and checks what the page shows.
-// Screenshots go to target/web-tests/ (printed as test diagnostics).
+// Screenshots go to target/web-tests/ (printed as test diagnostics). Last,
+// every two-document case of the e2e table goes through the page's form and
+// must show what the Kubewarden module answered.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from '../serve.mjs';
+import { asDocuments, moduleCases, moduleDecision, requestOf } from './table.mjs';
 
 const EXAMPLES = new URL('../examples/', import.meta.url);
 const SCREENSHOTS = fileURLToPath(new URL('../../target/web-tests/', import.meta.url));
@@ -143,6 +146,46 @@ test('an uploaded manifest and the settings take part in the check', async () =>
   await page.waitForFunction(() => document.getElementById('verdict').dataset.outcome === 'allowed');
   assert.equal(await page.getAttribute('#stage', 'data-stage'), 'new-cluster');
   assert.equal(await text(page, '#installed-schema'), 'none (new cluster)');
+  await page.close();
+});
+
+test('the whole e2e table through the page: what it shows is what the module answered', async () => {
+  const page = await openPage();
+  await page.click('details.field summary');
+  let checked = 0;
+  for (const testCase of moduleCases()) {
+    const documents = asDocuments(requestOf(testCase));
+    if (!documents) continue;
+    const [current, desired] = documents;
+    await page.fill('#current', current ? JSON.stringify(current, null, 2) : '');
+    await page.fill('#desired', JSON.stringify(desired, null, 2));
+    await page.fill('#settings', JSON.stringify(testCase.settings));
+    // Clear the previous verdict, so that a page that stopped updating cannot pass.
+    await page.evaluate(() => delete document.getElementById('verdict').dataset.outcome);
+    await page.click('#check');
+    await page.waitForSelector('#verdict[data-outcome]');
+    const shown = await page.evaluate(() => ({
+      outcome: document.getElementById('verdict').dataset.outcome,
+      verdict: document.getElementById('verdict').textContent,
+      message: document.getElementById('message').hidden ? null : document.getElementById('message').textContent,
+      warnings: [...document.querySelectorAll('#warnings li')].map((li) => li.textContent.replace(/^Warning: /, '')),
+    }));
+    const expected = moduleDecision(testCase.outcome);
+    if (expected.settingsRefused !== undefined) {
+      assert.equal(shown.outcome, 'settings-refused', testCase.name);
+      assert.equal(shown.message, `the policy settings are invalid: ${expected.settingsRefused}`, testCase.name);
+    } else {
+      const allowed = shown.outcome === 'allowed' || shown.outcome === 'not-applicable';
+      const code = shown.verdict.match(/\((\d+)\)$/)?.[1];
+      assert.deepEqual(
+        { allowed, code: code ? Number(code) : null, message: shown.message, warnings: shown.warnings },
+        expected,
+        testCase.name,
+      );
+    }
+    checked++;
+  }
+  assert.ok(checked > 50, `only ${checked} cases went through the page`);
   await page.close();
 });
 

@@ -11,75 +11,23 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadEngine } from '../engine.mjs';
+import {
+  NOT_TWO_DOCUMENTS,
+  REPO,
+  asDocuments,
+  assertSameAsModule,
+  decisionOf,
+  moduleCases,
+  moduleDecision,
+  requestOf,
+} from './table.mjs';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const RUNNER = join(REPO, 'target/debug/policy-runner');
 const CHECK = join(REPO, 'web/check.mjs');
-
-// Cases that are not a change between two documents, and why; the table test
-// fails if this list and the table disagree.
-const NOT_TWO_DOCUMENTS = new Map([
-  ['other-status-subresource', 'a status subresource update: the operator writes it, no manifest does'],
-  ['other-delete', 'a DELETE has no desired object'],
-  ['malformed-create-without-object', 'a request without its object'],
-  ['malformed-update-without-old-object', 'an UPDATE request without its oldObject'],
-]);
-
-function moduleCases() {
-  for (const file of [RUNNER, join(REPO, 'policy.wasm')]) {
-    assert.ok(existsSync(file), `${file} is missing: run \`make web-tests\` (it builds the module and the runner)`);
-  }
-  const lines = execFileSync(RUNNER, ['cases', '--evaluate', 'policy.wasm', 'e2e/cases.yaml'], {
-    cwd: REPO,
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
-  return lines.trim().split('\n').map((line) => JSON.parse(line));
-}
-
-/** The module's answer in the engine's terms. */
-function moduleDecision(outcome) {
-  if (outcome.settingsRefused !== undefined) return { settingsRefused: outcome.settingsRefused };
-  const response = outcome.response;
-  return {
-    allowed: response.allowed,
-    code: response.status?.code ?? null,
-    message: response.status?.message ?? null,
-    warnings: response.warnings ?? [],
-  };
-}
-
-const decisionOf = ({ allowed, code, message, warnings }) => ({ allowed, code, message, warnings });
-
-function requestOf(testCase) {
-  const document = JSON.parse(readFileSync(join(REPO, testCase.request), 'utf8'));
-  return document.kind === 'AdmissionReview' ? document.request : document;
-}
-
-/** `[current, desired]` when the request is an apply of one document over another. */
-function asDocuments(request) {
-  const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
-  if (request.subResource || !['CREATE', 'UPDATE'].includes(request.operation)) return null;
-  if (!isObject(request.object)) return null;
-  if (request.operation === 'UPDATE') return isObject(request.oldObject) ? [request.oldObject, request.object] : null;
-  return [null, request.object];
-}
-
-/** What check() reports must be what the module answered. */
-function assertSameAsModule(report, expected, name) {
-  if (expected.settingsRefused !== undefined) {
-    assert.equal(report.outcome, 'settings-refused', name);
-    assert.equal(report.message, `the policy settings are invalid: ${expected.settingsRefused}`, name);
-  } else {
-    assert.deepEqual(decisionOf(report), expected, name);
-  }
-}
 
 const cases = moduleCases();
 const engine = await loadEngine();
