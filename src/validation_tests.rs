@@ -58,27 +58,9 @@ fn with_spec(mut object: Value, key: &str, value: Value) -> Value {
     object
 }
 
-fn request(operation: &str, object: Option<Value>, old_object: Option<Value>) -> Value {
-    let mut request = json!({
-        "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
-        "kind": {"group": "documentdb.io", "version": "preview", "kind": "DocumentDB"},
-        "resource": {"group": "documentdb.io", "version": "preview", "resource": "dbs"},
-        "requestKind": {"group": "documentdb.io", "version": "preview", "kind": "DocumentDB"},
-        "requestResource": {"group": "documentdb.io", "version": "preview", "resource": "dbs"},
-        "name": "test-db",
-        "namespace": "default",
-        "operation": operation,
-        "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
-        "dryRun": false,
-    });
-    if let Some(object) = object {
-        request["object"] = object;
-    }
-    if let Some(old_object) = old_object {
-        request["oldObject"] = old_object;
-    }
-    request
-}
+#[path = "../tests/support/admission.rs"]
+mod admission;
+use admission::admission_request as request;
 
 fn evaluate(request: Value, settings: Value) -> Verdict {
     let payload = serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap();

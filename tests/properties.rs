@@ -319,21 +319,11 @@ impl Spec {
     }
 }
 
+#[path = "support/admission.rs"]
+mod admission;
+
 fn request(operation: &str, object: Value, old_object: Option<Value>) -> Value {
-    let mut request = json!({
-        "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
-        "kind": {"group": "documentdb.io", "version": "preview", "kind": "DocumentDB"},
-        "resource": {"group": "documentdb.io", "version": "preview", "resource": "dbs"},
-        "name": "prop-db",
-        "namespace": "default",
-        "operation": operation,
-        "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
-        "object": object,
-    });
-    if let Some(old) = old_object {
-        request["oldObject"] = old;
-    }
-    request
+    admission::admission_request(operation, Some(object), old_object)
 }
 
 fn payload(request: &Value, settings: &SettingsModel) -> Vec<u8> {

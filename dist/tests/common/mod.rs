@@ -121,25 +121,12 @@ pub fn documentdb(version: &str, schema: Option<&str>, installed: Option<&str>) 
     object
 }
 
+#[path = "../../../tests/support/admission.rs"]
+mod admission;
+
 /// A bare AdmissionRequest for `dbs`.
 pub fn admission_request(operation: &str, object: Value, old: Option<Value>) -> Value {
-    let mut request = json!({
-        "uid": format!("dist-{}", operation.to_lowercase()),
-        "kind": {"group": "documentdb.io", "version": "preview", "kind": "DocumentDB"},
-        "resource": {"group": "documentdb.io", "version": "preview", "resource": "dbs"},
-        "requestKind": {"group": "documentdb.io", "version": "preview", "kind": "DocumentDB"},
-        "requestResource": {"group": "documentdb.io", "version": "preview", "resource": "dbs"},
-        "name": "orders",
-        "namespace": "prod",
-        "operation": operation,
-        "userInfo": {"username": "kubernetes-admin", "groups": ["system:masters"]},
-        "object": object,
-        "dryRun": false,
-    });
-    if let Some(old) = old {
-        request["oldObject"] = old;
-    }
-    request
+    admission::admission_request(operation, Some(object), old)
 }
 
 /// Requests covering the three outcomes that matter: accept, Rule A on
