@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use documentdb_upgrade_policy::document::{DocumentDb, ResolvedBinary};
+use documentdb_upgrade_policy::json::quote;
 use documentdb_upgrade_policy::request::ObjectDoc;
 use documentdb_upgrade_policy::settings::Settings;
 use documentdb_upgrade_policy::validation::{GROUP, KIND, RESOURCE, Verdict, validate_payload};
@@ -222,7 +223,7 @@ fn check_documents(
         Ok(Some(meta)) => meta,
         Ok(None) => {
             notes.push(format!(
-                "the desired manifest has no apiVersion and kind: checked as a {GROUP} {KIND}"
+                "the desired manifest has no apiVersion: checked as a {GROUP}/preview {KIND}"
             ));
             TypeMeta {
                 group: GROUP.to_owned(),
@@ -238,15 +239,15 @@ fn check_documents(
     let verdict = validate_payload(&payload);
 
     let (namespace, name) = input::object_key(desired);
-    if let Some(current) = current {
+    if let Some(current) = current
+        && !input::same_object(current, desired)
+    {
         let (current_namespace, current_name) = input::object_key(current);
-        if current_name != name || current_namespace.is_some() && current_namespace != namespace {
-            notes.push(format!(
-                "the current object is {} and the desired one {}: the API server treats them as two objects",
-                describe_key(current_namespace, current_name),
-                describe_key(namespace, name)
-            ));
-        }
+        notes.push(format!(
+            "the current object is {} and the desired one {}: the API server treats them as two objects",
+            describe_key(current_namespace, current_name),
+            describe_key(namespace, name)
+        ));
     }
     if matches!(verdict, Verdict::NotApplicable(_)) {
         notes.push(format!(
@@ -275,9 +276,9 @@ fn check_documents(
 }
 
 fn describe_key(namespace: Option<&str>, name: Option<&str>) -> String {
-    let name = documentdb_upgrade_policy::json::quote(name.unwrap_or_default());
+    let name = quote(name.unwrap_or_default());
     match namespace {
-        Some(namespace) => format!("{name} in namespace {namespace}"),
+        Some(namespace) => format!("{name} in namespace {}", quote(namespace)),
         None => name,
     }
 }

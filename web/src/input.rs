@@ -31,50 +31,86 @@ impl Source {
     }
 }
 
-/// Every document in `text`, YAML or JSON; the items of a `kind: List` count
-/// as documents, empty documents (`---` alone) do not.
+/// The most an input may hold. The API server refuses requests over 3 MiB, so
+/// a larger manifest cannot be applied anyway; the bound keeps the engine's
+/// memory bounded on a page or a CI runner.
+pub const MAX_INPUT_BYTES: usize = 8 << 20;
+
+/// Every document in `text`, YAML or JSON; the items of a `kind: List` (also
+/// nested, as kubectl flattens them) count as documents, empty documents
+/// (`---` alone) do not.
 pub fn documents(text: &str, source: Source) -> Result<Vec<Value>, InputError> {
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(InputError(format!(
+            "{} is {} bytes: the API server accepts at most 3 MiB per request, and this checker reads at most {} MiB",
+            source.label(),
+            text.len(),
+            MAX_INPUT_BYTES >> 20
+        )));
+    }
     let trimmed = text.trim_start();
     let parsed = if trimmed.starts_with('{') || trimmed.starts_with('[') {
         // JSON exactly as the API server reads it (YAML would accept more).
         let value: Value = serde_json::from_str(text)
             .map_err(|e| InputError(format!("{} is not valid JSON: {e}", source.label())))?;
-        match value {
-            Value::Array(items) => items,
-            value => vec![value],
-        }
+        vec![value]
     } else {
+        let invalid =
+            |e: serde_yaml::Error| InputError(format!("{} is not valid YAML: {e}", source.label()));
         let mut values = Vec::new();
         for document in serde_yaml::Deserializer::from_str(text) {
-            let value = Value::deserialize(document)
-                .map_err(|e| InputError(format!("{} is not valid YAML: {e}", source.label())))?;
+            let mut value = serde_yaml::Value::deserialize(document).map_err(invalid)?;
+            // Merge keys (`<<: *defaults`), as kubectl's YAML reader applies them.
+            value.apply_merge().map_err(invalid)?;
+            let value = serde_json::to_value(value).map_err(|e| {
+                InputError(format!(
+                    "{} cannot be read as a Kubernetes object: {e} (an unrendered template placeholder such as {{{{NAME}}}}?)",
+                    source.label()
+                ))
+            })?;
             values.push(value);
         }
         values
     };
     let mut documents = Vec::new();
     for value in parsed {
-        match value {
-            Value::Null => {}
-            Value::Object(mut object) if is_list(&object) => match object.remove("items") {
-                Some(Value::Array(items)) => documents.extend(items),
-                Some(Value::Null) | None => {}
-                Some(other) => {
-                    return Err(InputError(format!(
-                        "{}: the items of a List must be an array, not {}",
-                        source.label(),
-                        type_name(&other)
-                    )));
-                }
-            },
-            value => documents.push(value),
-        }
+        flatten(value, source, &mut documents)?;
     }
     Ok(documents)
 }
 
+/// Appends `value`, or the items of a list (a JSON array or a `kind: List`).
+/// The parsers' nesting limits bound the recursion.
+fn flatten(value: Value, source: Source, documents: &mut Vec<Value>) -> Result<(), InputError> {
+    match value {
+        Value::Null => {}
+        Value::Array(items) => {
+            for item in items {
+                flatten(item, source, documents)?;
+            }
+        }
+        Value::Object(mut object) if is_list(&object) => match object.remove("items") {
+            Some(Value::Array(items)) => {
+                for item in items {
+                    flatten(item, source, documents)?;
+                }
+            }
+            Some(Value::Null) | None => {}
+            Some(other) => {
+                return Err(InputError(format!(
+                    "{}: the items of a List must be an array, not {}",
+                    source.label(),
+                    type_name(&other)
+                )));
+            }
+        },
+        value => documents.push(value),
+    }
+    Ok(())
+}
+
 fn is_list(object: &Map<String, Value>) -> bool {
-    matches!(object.get("kind"), Some(Value::String(kind)) if kind == "List" || kind.ends_with("List"))
+    matches!(object.get("kind"), Some(Value::String(kind)) if kind.ends_with("List"))
         && object.contains_key("items")
 }
 
@@ -99,7 +135,8 @@ pub struct TypeMeta {
 
 impl TypeMeta {
     /// `apiVersion` and `kind` when the document has them; `None` when it has
-    /// neither (a pasted fragment), which the checker treats as a DocumentDB.
+    /// no `apiVersion` and no kind other than DocumentDB (a pasted fragment),
+    /// which the checker treats as a DocumentDB.
     pub fn of(document: &Value, source: Source) -> Result<Option<TypeMeta>, InputError> {
         let Value::Object(object) = document else {
             return Err(InputError(format!(
@@ -118,7 +155,7 @@ impl TypeMeta {
             ))),
         };
         let (api_version, kind) = (text("apiVersion")?, text("kind")?);
-        if api_version.is_none() && kind.is_none() {
+        if api_version.is_none() && kind.as_deref().is_none_or(|kind| kind == KIND) {
             return Ok(None);
         }
         let api_version = api_version.unwrap_or_default();
@@ -155,6 +192,18 @@ pub fn object_key(document: &Value) -> (Option<&str>, Option<&str>) {
     (text("namespace"), text("name"))
 }
 
+/// Whether two documents name the same object. A manifest often leaves the
+/// namespace to `kubectl apply -n`, so namespaces count only when both are set.
+pub fn same_object(left: &Value, right: &Value) -> bool {
+    let ((left_namespace, left_name), (right_namespace, right_name)) =
+        (object_key(left), object_key(right));
+    left_name == right_name
+        && match (left_namespace, right_namespace) {
+            (Some(left), Some(right)) => left == right,
+            _ => true,
+        }
+}
+
 /// The one document the check is about: the DocumentDB among `documents`, or
 /// the only document there is (a Pod pasted by mistake is still checked, and
 /// the policy says it does not apply). With several DocumentDBs, the one named
@@ -184,11 +233,10 @@ pub fn select(
         ))),
         (1, _) => Ok(databases.remove(0)),
         (_, _) => {
-            if let Some(current) = same_object_as {
-                let key = object_key(current);
-                if let Some(position) = databases.iter().position(|db| object_key(db) == key) {
-                    return Ok(databases.swap_remove(position));
-                }
+            if let Some(current) = same_object_as
+                && let Some(position) = databases.iter().position(|db| same_object(db, current))
+            {
+                return Ok(databases.swap_remove(position));
             }
             let names: Vec<String> = databases
                 .iter()

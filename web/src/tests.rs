@@ -49,10 +49,28 @@ fn next_step(report: &Report) -> &str {
     "upgrade complete; from now on the binary must stay at 0.112.0 or later")]
 #[case::schema_part_way(&db("0.113.0", None, Some("0.110.0")), &db("0.113.0", Some("0.112.0"), None),
     Outcome::Allowed, Stage::SchemaUpdate,
-    "the schema is still behind the binary: set spec.schemaVersion: \"0.113.0\" to catch up")]
+    "the schema is still behind the binary: set spec.schemaVersion: \"0.113.0\" to catch up; from now on the binary must stay at 0.112.0 or later")]
 #[case::auto_moves_both(&db("0.110.0", Some("auto"), Some("0.110.0")), &db("0.112.0", Some("auto"), None),
     Outcome::Allowed, Stage::OneStepUpgrade,
-    "no step left; after this the binary can never go below 0.112.0")]
+    "upgrade complete; from now on the binary must stay at 0.112.0 or later")]
+#[case::one_step_leaving_the_schema_behind(&db("0.110.0", None, Some("0.110.0")), &db("0.113.0", Some("0.112.0"), None),
+    Outcome::Allowed, Stage::OneStepUpgrade,
+    "the schema is still behind the binary: set spec.schemaVersion: \"0.113.0\" to catch up; from now on the binary must stay at 0.112.0 or later")]
+#[case::rollback_that_also_moves_the_schema(&db("0.112.0", None, Some("0.110.0")), &db("0.111.0", Some("0.111.0"), None),
+    Outcome::Allowed, Stage::OneStepUpgrade,
+    "upgrade complete; from now on the binary must stay at 0.111.0 or later")]
+#[case::manifest_as_current_object(&db("0.110.0", None, None), &db("0.112.0", Some("0.112.0"), None),
+    Outcome::Allowed, Stage::InstalledSchemaUnknown,
+    "check again with the output of `kubectl get db NAME -o yaml` as the current object: without the installed schema, neither the rollback rule nor the next step can be worked out")]
+#[case::manifest_as_current_object_rollback(&db("0.112.0", Some("0.112.0"), None), &db("0.110.0", None, None),
+    Outcome::Allowed, Stage::InstalledSchemaUnknown,
+    "check again with the output of `kubectl get db NAME -o yaml` as the current object: without the installed schema, neither the rollback rule nor the next step can be worked out")]
+#[case::from_latest_to_a_version(&db("latest", None, Some("0.110.0")), &db("0.112.0", None, None),
+    Outcome::Allowed, Stage::VersionUnknown,
+    "the schema (0.110.0) is behind the binary (0.112.0): set spec.schemaVersion: \"0.112.0\" to finish the upgrade")]
+#[case::stored_binary_already_below_the_schema(&db("0.110.0", None, Some("0.112.0")), &db("0.110.0", None, None),
+    Outcome::Allowed, Stage::NoVersionChange,
+    "the binary 0.110.0 is below the installed schema 0.112.0: raise the binary to 0.112.0 or later")]
 #[case::rollback_before_phase_2(&db("0.112.0", None, Some("0.110.0")), &db("0.110.0", None, None),
     Outcome::Allowed, Stage::BinaryRollback,
     "the schema stays at 0.110.0; do not set spec.schemaVersion above 0.110.0")]
@@ -151,7 +169,7 @@ fn documents_in_what_users_paste(#[case] text: &str, #[case] count: usize) {
 #[case::invalid_json("{\"spec\": ", "the desired manifest is not valid JSON: ")]
 #[case::template_placeholders(
     "metadata:\n  name: {{NAME}}\n",
-    "the desired manifest is not valid YAML: "
+    "the desired manifest cannot be read as a Kubernetes object: key must be a string (an unrendered template placeholder such as {{NAME}}?)"
 )]
 #[case::scalar("just some text", "the desired manifest must be a Kubernetes object")]
 #[case::kind_not_a_string(
@@ -271,7 +289,7 @@ fn a_fragment_without_kind_is_checked_as_a_documentdb() {
     );
     assert_eq!(report.decision.outcome, Outcome::Denied);
     assert!(
-        report.notes[0].contains("has no apiVersion and kind"),
+        report.notes[0].contains("has no apiVersion: checked as a documentdb.io/preview DocumentDB"),
         "{:?}",
         report.notes
     );

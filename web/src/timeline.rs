@@ -44,8 +44,10 @@ pub enum Stage {
     /// The binary goes back, not below the installed schema.
     BinaryRollback,
     NoVersionChange,
-    /// The desired binary version cannot be determined.
+    /// The desired binary version, or the current one, cannot be determined.
     VersionUnknown,
+    /// An UPDATE whose current object has no `status.schemaVersion`.
+    InstalledSchemaUnknown,
     /// The policy denies the change.
     Blocked,
 }
@@ -183,12 +185,51 @@ pub fn timeline(
             "pin the image to an X.Y.Z tag or set spec.documentDBVersion, so that the rollback rule can check the change"
                 .to_owned(),
         )
-    } else if binary_moves == Some(Ordering::Greater) && schema_moves == Some(Ordering::Greater) {
+    } else if installed.is_none() {
+        let binary = if binary_changed {
+            format!("binary {b0} → {b1}")
+        } else {
+            format!("binary {b1} unchanged")
+        };
         (
-            Stage::OneStepUpgrade,
-            format!("binary {b0} → {b1} and schema {installed_text} → {after} in one change"),
-            format!("no step left; after this the binary can never go below {after}"),
+            Stage::InstalledSchemaUnknown,
+            format!(
+                "{binary}; the installed schema is unknown (the current object has no status.schemaVersion)"
+            ),
+            "check again with the output of `kubectl get db NAME -o yaml` as the current object: without the \
+             installed schema, neither the rollback rule nor the next step can be worked out"
+                .to_owned(),
         )
+    } else if binary_changed && binary_moves.is_none() {
+        (
+            Stage::VersionUnknown,
+            format!(
+                "binary {b0} → {b1}: one of the two versions cannot be read, so whether this is an upgrade or a \
+                 rollback cannot be told"
+            ),
+            pending(installed.as_ref(), binary_after.as_ref()),
+        )
+    } else if schema_moves == Some(Ordering::Greater) {
+        let summary = if binary_changed {
+            format!("binary {b0} → {b1} and schema {installed_text} → {after} in one change")
+        } else {
+            format!(
+                "phase 2 of 2: schema {installed_text} → {after} (ALTER EXTENSION, no way back)"
+            )
+        };
+        let stage = if binary_changed {
+            Stage::OneStepUpgrade
+        } else {
+            Stage::SchemaUpdate
+        };
+        let next = match compare(schema_after.as_ref(), binary_after.as_ref()) {
+            Some(Ordering::Less) => format!(
+                "the schema is still behind the binary: set spec.schemaVersion: \"{b1}\" to catch up; from now on \
+                 the binary must stay at {after} or later"
+            ),
+            _ => format!("upgrade complete; from now on the binary must stay at {after} or later"),
+        };
+        (stage, summary, next)
     } else if binary_moves == Some(Ordering::Greater) {
         (
             Stage::BinaryUpgrade,
@@ -208,35 +249,34 @@ pub fn timeline(
                 "the schema stays at {installed_text}; do not set spec.schemaVersion above {b1}"
             ),
         )
-    } else if schema_moves == Some(Ordering::Greater) {
-        let next = match compare(schema_after.as_ref(), binary_after.as_ref()) {
-            Some(Ordering::Less) => format!(
-                "the schema is still behind the binary: set spec.schemaVersion: \"{b1}\" to catch up"
-            ),
-            _ => format!("upgrade complete; from now on the binary must stay at {after} or later"),
-        };
-        (
-            Stage::SchemaUpdate,
-            format!(
-                "phase 2 of 2: schema {installed_text} → {after} (ALTER EXTENSION, no way back)"
-            ),
-            next,
-        )
     } else {
-        let next = match compare(installed.as_ref(), binary_after.as_ref()) {
-            Some(Ordering::Less) => format!(
-                "the schema ({installed_text}) is behind the binary ({b1}): set spec.schemaVersion: \"{b1}\" to \
-                 finish the upgrade"
-            ),
-            _ => "nothing pending".to_owned(),
-        };
-        (Stage::NoVersionChange, "no version change".to_owned(), next)
+        (
+            Stage::NoVersionChange,
+            "no version change".to_owned(),
+            pending(installed.as_ref(), binary_after.as_ref()),
+        )
     };
     Timeline {
         steps,
         stage,
         summary,
         next_step,
+    }
+}
+
+/// What is left to do when this change moves neither binary nor schema.
+fn pending(installed: Option<&Shown>, binary: Option<&Shown>) -> String {
+    let (installed_text, binary_text) = (text(installed), text(binary));
+    match compare(installed, binary) {
+        Some(Ordering::Less) => format!(
+            "the schema ({installed_text}) is behind the binary ({binary_text}): set spec.schemaVersion: \
+             \"{binary_text}\" to finish the upgrade"
+        ),
+        Some(Ordering::Greater) => format!(
+            "the binary {binary_text} is below the installed schema {installed_text}: raise the binary to \
+             {installed_text} or later"
+        ),
+        _ => "nothing pending".to_owned(),
     }
 }
 
