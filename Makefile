@@ -24,10 +24,14 @@ FUZZ_SECONDS ?= 30
 REQUEST ?=
 SETTINGS ?=
 
-.PHONY: prerequisites run runner test unit-tests e2e-tests web web-tests serve-web fmt lint bench fuzz clean
+.PHONY: prerequisites prerequisites-web run runner test unit-tests e2e-tests web web-tests serve-web fmt lint bench fuzz clean
 
 prerequisites:
 	@scripts/install-prerequisites.sh
+
+# `make web` alone needs only the Rust side: no browser, registry or bats.
+prerequisites-web:
+	@scripts/install-prerequisites.sh web
 
 # The module, built the way Kubewarden builds policies, then shrunk by wasm-opt.
 # Written through a temporary file: tests build it concurrently.
@@ -136,7 +140,7 @@ WEB_PORT ?= 8080
 
 web: $(WEB_PKG)
 
-$(WEB_PKG): $(WEB_SOURCES) | prerequisites
+$(WEB_PKG): $(WEB_SOURCES) | prerequisites-web
 	$(CARGO) build $(CARGO_GLOBAL_OPTIONS) --target=wasm32-unknown-unknown --profile web -p $(WEB_CRATE)
 	rm -rf web/pkg.tmp
 	wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir web/pkg.tmp $(WEB_WASM)

@@ -9,10 +9,19 @@
 #   docker-registry the CNCF distribution registry, for the OCI round trip test
 #   wasm32-unknown-unknown, wasm-bindgen-cli (the version Cargo.lock pins for
 #                   the wasm-bindgen crate), chromium, node/npm: web/ and its tests
+#
+#   scripts/install-prerequisites.sh web   only what `make web` needs (the
+#                   wasm32-unknown-unknown target and wasm-bindgen-cli): for
+#                   pipelines that build the checker and run nothing else
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for target in wasm32-wasip1 wasm32-unknown-unknown; do
+only_web=false
+[ "${1:-}" = web ] && only_web=true
+targets=(wasm32-wasip1 wasm32-unknown-unknown)
+$only_web && targets=(wasm32-unknown-unknown)
+
+for target in "${targets[@]}"; do
     if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
         echo "==> rustup target add $target"
         rustup target add "$target"
@@ -33,6 +42,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen_version" 
     cargo install -q wasm-bindgen-cli --version "=$bindgen_version" --locked ||
         cargo install -q wasm-bindgen-cli --version "=$bindgen_version"
 fi
+$only_web && exit 0
 
 missing=()
 command -v wasm-opt >/dev/null || missing+=(binaryen)

@@ -103,7 +103,16 @@ async function main() {
     return;
   }
   $('policy-version').textContent = `v${engine.policyVersion}`;
-  const run = () => render(engine.check($('current').value, $('desired').value, $('settings').value));
+  const run = () => {
+    let report;
+    try {
+      report = engine.check($('current').value, $('desired').value, $('settings').value);
+    } catch (error) {
+      // Not a verdict: never leave the previous one on screen.
+      report = { outcome: 'input-error', allowed: false, message: `the rule engine failed (${error.message}); reload the page` };
+    }
+    render(report);
+  };
   $('check').addEventListener('click', run);
   $('example').addEventListener('change', async (event) => {
     await loadExample(event.target.value);

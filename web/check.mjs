@@ -6,7 +6,8 @@
 //
 // CURRENT is the object in the cluster (`kubectl get db NAME -o yaml`, '-' for
 // stdin); leave it out for a new cluster. DESIRED is the manifest to apply.
-// Exit status: 0 allowed, 1 denied, 2 unusable input or settings.
+// Exit status: 0 allowed, 1 denied, 2 nothing checked (unusable input or
+// settings, or no DocumentDB in DESIRED).
 
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -23,7 +24,8 @@ Kubewarden policy, before the change reaches the cluster.
   --settings FILE  the policy settings, as in the ClusterAdmissionPolicy's spec.settings
   --json           print the full report as JSON instead of text
 
-Exit status: 0 allowed, 1 denied, 2 unusable input or settings.
+Exit status: 0 allowed, 1 denied, 2 nothing checked: unusable input or settings,
+or DESIRED holds no DocumentDB (the report still says what the policy would answer).
 On GitHub Actions (GITHUB_ACTIONS=true) the verdict is also printed as ::error / ::warning.`;
 
 function parseArgs(argv) {
@@ -39,6 +41,7 @@ function parseArgs(argv) {
     else if (arg.startsWith('-') && arg !== '-') throw new Error(`unknown option ${arg}`);
     else args.files.push(arg);
   }
+  if (args.settings === '') throw new Error('--settings needs a file');
   if (args.files.length < 1 || args.files.length > 2) {
     throw new Error('give the desired manifest, and before it the current object for an update');
   }
@@ -67,7 +70,7 @@ export function formatReport(report) {
   const verdict = {
     allowed: 'ALLOWED',
     denied: `DENIED (${report.code})`,
-    'not-applicable': 'ALLOWED (not checked by the policy)',
+    'not-applicable': 'NOT CHECKED (the policy lets it through)',
     'settings-refused': 'INVALID SETTINGS',
     'input-error': 'INVALID INPUT',
   }[report.outcome] ?? report.outcome;
@@ -79,7 +82,10 @@ export function formatReport(report) {
       ? `${report.binaryVersion.version} (from ${report.binaryVersion.source})`
       : 'unknown';
     const installed = report.operation === 'CREATE' ? 'none (new cluster)' : report.installedSchemaVersion ?? 'unknown';
-    lines.push(`${report.operation}${report.name ? ` ${report.name}` : ''}: binary ${binary}, installed schema ${installed}`);
+    // JSON-quoted: a name is user input and must not start a line of its own
+    // (on GitHub Actions, a line starting with :: is a workflow command).
+    const name = report.name == null ? '' : ` ${JSON.stringify(report.name)}`;
+    lines.push(`${report.operation}${name}: binary ${binary}, installed schema ${installed}`);
   }
   const timeline = report.timeline;
   if (timeline) {
@@ -117,15 +123,30 @@ async function main(argv) {
   let settings = '';
   try {
     const files = args.files;
-    if (files.length === 2) current = await readInput(files[0]);
+    if (files.length === 2) {
+      current = await readInput(files[0]);
+      // An empty CURRENT would silently make this a CREATE and skip the
+      // rollback rule: typically `kubectl get` failed in a pipe.
+      if (current.trim() === '') {
+        const source = files[0] === '-' ? 'stdin' : files[0];
+        throw new Error(`the current object (${source}) is empty; leave CURRENT out to check a new cluster`);
+      }
+    }
     desired = await readInput(files[files.length - 1]);
-    if (args.settings) settings = await readInput(args.settings);
+    if (args.settings !== null) settings = await readInput(args.settings);
   } catch (error) {
     console.error(`error: ${error.message}`);
     return 2;
   }
-  const engine = await loadEngine();
-  const report = engine.check(current, desired, settings);
+  let report;
+  try {
+    const engine = await loadEngine();
+    report = engine.check(current, desired, settings);
+  } catch (error) {
+    // A trap in the engine (it should not happen: inputs are bounded) is not a verdict.
+    console.error(`error: the rule engine failed: ${error.message}`);
+    return 2;
+  }
   console.log(args.json ? JSON.stringify(report, null, 2) : formatReport(report));
   if (process.env.GITHUB_ACTIONS === 'true') {
     if (!report.allowed) console.log(annotation('error', report.message ?? report.outcome));

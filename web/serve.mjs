@@ -25,8 +25,13 @@ const SERVED = /^(index\.html|app\.mjs|engine\.mjs|style\.css|examples\/[\w.-]+\
 
 export function startServer(port = 8080, host = '127.0.0.1') {
   const server = createServer(async (request, response) => {
-    const url = new URL(request.url, 'http://localhost');
-    let path = decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    let path;
+    try {
+      path = decodeURIComponent(new URL(request.url, 'http://localhost').pathname).replace(/^\/+/, '');
+    } catch {
+      response.writeHead(400, { 'content-type': 'text/plain' }).end('bad request\n');
+      return;
+    }
     if (path === '') path = 'index.html';
     const file = normalize(join(ROOT, path));
     if (!SERVED.test(path) || !file.startsWith(ROOT) || path.split(sep).includes('..')) {

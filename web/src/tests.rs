@@ -289,7 +289,8 @@ fn a_fragment_without_kind_is_checked_as_a_documentdb() {
     );
     assert_eq!(report.decision.outcome, Outcome::Denied);
     assert!(
-        report.notes[0].contains("has no apiVersion: checked as a documentdb.io/preview DocumentDB"),
+        report.notes[0]
+            .contains("has no apiVersion: checked as a documentdb.io/preview DocumentDB"),
         "{:?}",
         report.notes
     );

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from '../serve.mjs';
-import { asDocuments, moduleCases, moduleDecision, requestOf } from './table.mjs';
+import { asDocuments, moduleCases, moduleDecision, requestOf, toYaml } from './table.mjs';
 
 const EXAMPLES = new URL('../examples/', import.meta.url);
 const SCREENSHOTS = fileURLToPath(new URL('../../target/web-tests/', import.meta.url));
@@ -157,9 +157,9 @@ test('the whole e2e table through the page: what it shows is what the module ans
     const documents = asDocuments(requestOf(testCase));
     if (!documents) continue;
     const [current, desired] = documents;
-    await page.fill('#current', current ? JSON.stringify(current, null, 2) : '');
-    await page.fill('#desired', JSON.stringify(desired, null, 2));
-    await page.fill('#settings', JSON.stringify(testCase.settings));
+    await page.fill('#current', current ? toYaml(current) : '');
+    await page.fill('#desired', toYaml(desired));
+    await page.fill('#settings', toYaml(testCase.settings));
     // Clear the previous verdict, so that a page that stopped updating cannot pass.
     await page.evaluate(() => delete document.getElementById('verdict').dataset.outcome);
     await page.click('#check');

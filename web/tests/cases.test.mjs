@@ -5,9 +5,9 @@
 //  1. every case's raw request through validateAdmission / validateSettings:
 //     the same decision, field for field;
 //  2. every case that is a change between two documents through check(), the
-//     page's entry point: the same decision;
-//  3. the same cases through `node web/check.mjs --json` as files: the same
-//     decision and exit code 1 exactly on deny.
+//     page's entry point, as JSON and as YAML: the same decision;
+//  3. the same cases through `node web/check.mjs --json` as YAML files: the
+//     same decision, exit 0 on allow, 1 on deny, 2 when nothing is checked.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +25,7 @@ import {
   moduleCases,
   moduleDecision,
   requestOf,
+  toYaml,
 } from './table.mjs';
 
 const CHECK = join(REPO, 'web/check.mjs');
@@ -51,7 +52,19 @@ test('every case: validateAdmission / validateSettings decide as the module', ()
   }
 });
 
-test('every two-document case: check(), the page entry point, decides as the module', () => {
+test('YAML written by the tests reads back as the same data', () => {
+  for (const testCase of cases) {
+    const request = requestOf(testCase);
+    const back = engine.check('', toYaml(request.object ?? {}), '');
+    assert.notEqual(back.outcome, 'input-error', `${testCase.name}: ${back.message}`);
+  }
+  const sample = { a: [1, { b: 'x: y', c: [] }], 'd e': { f: null, g: true, h: '0.112.0' }, i: {} };
+  const yaml = toYaml(sample);
+  const report = engine.check('', `${yaml}\nkind: Pod\napiVersion: v1\n`, '');
+  assert.equal(report.outcome, 'not-applicable', yaml);
+});
+
+test('every two-document case: check(), the page entry point, decides as the module (JSON and YAML)', () => {
   const notDocuments = [];
   let checked = 0;
   for (const testCase of cases) {
@@ -61,36 +74,42 @@ test('every two-document case: check(), the page entry point, decides as the mod
       continue;
     }
     const [current, desired] = documents;
-    const report = engine.check(current ? JSON.stringify(current) : '', JSON.stringify(desired), JSON.stringify(testCase.settings));
-    assertSameAsModule(report, moduleDecision(testCase.outcome), testCase.name);
+    const expected = moduleDecision(testCase.outcome);
+    const fromJson = engine.check(current ? JSON.stringify(current) : '', JSON.stringify(desired), JSON.stringify(testCase.settings));
+    assertSameAsModule(fromJson, expected, `${testCase.name} (JSON)`);
+    const fromYaml = engine.check(current ? toYaml(current) : '', toYaml(desired), toYaml(testCase.settings));
+    assertSameAsModule(fromYaml, expected, `${testCase.name} (YAML)`);
+    assert.deepEqual(fromYaml, fromJson, `${testCase.name}: YAML and JSON reports differ`);
     checked++;
   }
   assert.deepEqual(notDocuments.sort(), [...NOT_TWO_DOCUMENTS.keys()].sort());
   assert.equal(checked + notDocuments.length, cases.length);
 });
 
-test('every two-document case: node web/check.mjs decides as the module, exit 1 exactly on deny', () => {
+test('every two-document case: node web/check.mjs on YAML files decides as the module; exit 0 / 1 / 2', () => {
   const dir = mkdtempSync(join(tmpdir(), 'upgrade-check-'));
   try {
     for (const testCase of cases) {
       const documents = asDocuments(requestOf(testCase));
       if (!documents) continue;
       const [current, desired] = documents;
-      const args = ['--json', '--settings', join(dir, 'settings.json')];
-      writeFileSync(join(dir, 'settings.json'), JSON.stringify(testCase.settings));
+      const args = ['--json', '--settings', join(dir, 'settings.yaml')];
+      writeFileSync(join(dir, 'settings.yaml'), toYaml(testCase.settings));
       if (current) {
-        writeFileSync(join(dir, 'current.json'), JSON.stringify(current));
-        args.push(join(dir, 'current.json'));
+        writeFileSync(join(dir, 'current.yaml'), toYaml(current));
+        args.push(join(dir, 'current.yaml'));
       }
-      writeFileSync(join(dir, 'desired.json'), JSON.stringify(desired));
-      args.push(join(dir, 'desired.json'));
+      writeFileSync(join(dir, 'desired.yaml'), toYaml(desired));
+      args.push(join(dir, 'desired.yaml'));
 
       const run = spawnSync(process.execPath, [CHECK, ...args], { encoding: 'utf8' });
       assert.equal(run.stderr, '', testCase.name);
       const report = JSON.parse(run.stdout);
       const expected = moduleDecision(testCase.outcome);
       assertSameAsModule(report, expected, testCase.name);
-      const exit = expected.settingsRefused !== undefined ? 2 : expected.allowed ? 0 : 1;
+      // Nothing is checked when the settings are refused or the object is not a DocumentDB.
+      const isDocumentDb = requestOf(testCase).kind?.kind === 'DocumentDB';
+      const exit = expected.settingsRefused !== undefined || !isDocumentDb ? 2 : expected.allowed ? 0 : 1;
       assert.equal(run.status, exit, `${testCase.name}: exit status`);
     }
   } finally {

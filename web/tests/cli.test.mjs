@@ -92,6 +92,18 @@ test('on GitHub Actions the verdict is also a workflow annotation', () => {
   assert.doesNotMatch(warned.stdout, /::error/);
 });
 
+test('names cannot forge GitHub workflow commands', () => {
+  const manifest = readFileSync(example('roll-back-binary-to-0.110.0.yaml'), 'utf8').replace(
+    'name: documentdb-cluster',
+    'name: "documentdb-cluster\\n::error title=forged::all good\\n::stop-commands::x"',
+  );
+  const run = checkCli(['-'], { input: manifest, env: { GITHUB_ACTIONS: 'true' } });
+  assert.equal(run.status, 1, run.stdout);
+  const commands = run.stdout.split('\n').filter((line) => line.startsWith('::'));
+  assert.ok(commands.length > 0);
+  for (const line of commands) assert.match(line, /^::(error|warning) title=DocumentDB upgrade check::/, line);
+});
+
 test('unusable input exits 2 and says why', () => {
   const invalid = checkCli(['-'], { input: 'spec: [unclosed\n' });
   assert.equal(invalid.status, 2);
@@ -101,6 +113,23 @@ test('unusable input exits 2 and says why', () => {
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /^error: ENOENT: no such file or directory, open 'no-such-file\.yaml'/);
 
+  const emptyStdin = checkCli(['-', example('roll-back-binary-to-0.110.0.yaml')], { input: '' });
+  assert.equal(emptyStdin.status, 2, 'an empty current object must not turn the check into a CREATE');
+  assert.match(emptyStdin.stderr, /^error: the current object \(stdin\) is empty; leave CURRENT out to check a new cluster/);
+  const dir = mkdtempSync(join(tmpdir(), 'check-empty-'));
+  try {
+    writeFileSync(join(dir, 'current.yaml'), '\n');
+    const emptyFile = checkCli([join(dir, 'current.yaml'), example('roll-back-binary-to-0.110.0.yaml')]);
+    assert.equal(emptyFile.status, 2);
+    assert.match(emptyFile.stderr, /current\.yaml\) is empty/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const notDocumentDb = checkCli(['-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n' });
+  assert.equal(notDocumentDb.status, 2, 'a pipeline pointed at the wrong file must not pass');
+  assert.match(notDocumentDb.stdout, /^NOT CHECKED \(the policy lets it through\)\n  note: "v1" "ConfigMap" is not a documentdb\.io DocumentDB/);
+
   const badSettings = checkCli(['--settings', '-', example('upgrade-binary-to-0.112.0.yaml')], {
     input: 'bogus: true\n',
   });
@@ -109,7 +138,7 @@ test('unusable input exits 2 and says why', () => {
 });
 
 test('usage errors exit 2 with the usage; --help exits 0', () => {
-  for (const args of [[], ['a', 'b', 'c'], ['--frobnicate', 'x'], ['--settings'], ['-', '-'], ['--settings', '-', '-']]) {
+  for (const args of [[], ['a', 'b', 'c'], ['--frobnicate', 'x'], ['--settings'], ['-', '-'], ['--settings', '-', '-'], ['--settings', '', 'x'], ['--settings=', 'x']]) {
     const run = checkCli(args);
     assert.equal(run.status, 2, `${args.join(' ')}: ${run.stdout}`);
     assert.match(run.stderr, /^error: .*\n\nusage: node web\/check\.mjs/s, args.join(' '));

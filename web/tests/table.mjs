@@ -69,3 +69,29 @@ export function assertSameAsModule(report, expected, name) {
   }
 }
 
+
+const isBlock = (value) =>
+  value !== null && typeof value === 'object' && Object.keys(value).length > 0;
+
+/**
+ * `value` as block-style YAML, the way users paste objects: every key and
+ * string double-quoted (JSON's escapes are valid in YAML's double-quoted
+ * scalars), so that the YAML path gets exactly the JSON data.
+ */
+export function toYaml(value, indent = 0) {
+  const pad = ' '.repeat(indent);
+  const inline = (item) => (Array.isArray(item) ? '[]' : item !== null && typeof item === 'object' ? '{}' : JSON.stringify(item));
+  if (Array.isArray(value) && value.length > 0) {
+    return value
+      .map((item) => (isBlock(item) ? `${pad}-\n${toYaml(item, indent + 2)}` : `${pad}- ${inline(item)}`))
+      .join('\n');
+  }
+  if (isBlock(value)) {
+    return Object.entries(value)
+      .map(([key, item]) =>
+        isBlock(item) ? `${pad}${JSON.stringify(key)}:\n${toYaml(item, indent + 2)}` : `${pad}${JSON.stringify(key)}: ${inline(item)}`,
+      )
+      .join('\n');
+  }
+  return pad + inline(value);
+}
