@@ -24,7 +24,7 @@ FUZZ_SECONDS ?= 30
 REQUEST ?=
 SETTINGS ?=
 
-.PHONY: prerequisites prerequisites-web run runner test unit-tests e2e-tests web web-tests serve-web fmt lint bench fuzz clean
+.PHONY: prerequisites prerequisites-web run runner test unit-tests e2e-tests web web-tests serve-web bench-web fmt lint bench fuzz clean
 
 prerequisites:
 	@scripts/install-prerequisites.sh
@@ -157,6 +157,9 @@ web-tests: web policy.wasm runner web/node_modules/.package-lock.json
 
 serve-web: web
 	node web/serve.mjs $(WEB_PORT)
+
+bench-web: web
+	node web/bench.mjs
 
 fmt:
 	$(CARGO) fmt --all -- --check
