@@ -10,7 +10,7 @@ use crate::document::{
 use crate::field_error::FieldError;
 use crate::image::UnversionedImage;
 use crate::settings::Settings;
-use crate::version::{ExtensionVersion, has_canonical_syntax};
+use crate::version::{ExtensionVersion, has_canonical_syntax, shown};
 
 /// One admission decision's inputs.
 #[derive(Debug, Clone, Copy)]
@@ -99,15 +99,6 @@ impl<'a> Review<'a> {
             ResolvedBinary::Known(binary) => Operand::from(binary).parse().ok(),
             ResolvedBinary::Unknown(_) => None,
         }
-    }
-}
-
-/// A version for a message: canonical when it parses, else quoted and cut, so
-/// no stored value reaches a message raw.
-fn shown(text: &str) -> String {
-    match ExtensionVersion::parse(text) {
-        Ok(version) => version.to_string(),
-        Err(_) => crate::json::quote(text),
     }
 }
 

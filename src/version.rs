@@ -59,6 +59,15 @@ impl ExtensionVersion {
     }
 }
 
+/// A version for a message: canonical when it parses, else quoted and cut, so
+/// no stored value reaches a message raw.
+pub fn shown(text: &str) -> String {
+    match ExtensionVersion::parse(text) {
+        Ok(version) => version.to_string(),
+        Err(_) => crate::json::quote(text),
+    }
+}
+
 impl fmt::Display for ExtensionVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}.{}", self.major, self.minor, self.patch)

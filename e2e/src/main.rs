@@ -393,6 +393,9 @@ fn bench(args: &Args) -> Result<(), String> {
 /// `cases`: a YAML list (the e2e case table) as JSON lines, for shell tools
 /// such as jq; with `evaluate`, each line also carries the module's outcome.
 fn cases(path: &PathBuf, evaluate: Option<&PathBuf>) -> Result<(), String> {
+    if let Some(policy_path) = evaluate {
+        return evaluated_cases(path, policy_path);
+    }
     let text = std::fs::read_to_string(path).map_err(|e| {
         RunnerError::Io {
             path: path.display().to_string(),
@@ -406,33 +409,35 @@ fn cases(path: &PathBuf, evaluate: Option<&PathBuf>) -> Result<(), String> {
         return Err(format!("{}: expected a YAML list", path.display()));
     };
     let mut out = String::new();
-    match evaluate {
-        None => {
-            for item in items {
-                out.push_str(&item.to_string());
-                out.push('\n');
-            }
-        }
-        Some(policy_path) => {
-            let options = RunnerOptions {
-                print_policy_logs: false,
-                ..RunnerOptions::default()
-            };
-            let mut policy =
-                Policy::load(policy_path.clone(), &options).map_err(|e| e.to_string())?;
-            for case in policy_runner::cases::load(path)? {
-                let outcome = policy_runner::cases::evaluate(
-                    &mut policy,
-                    &case,
-                    std::path::Path::new("."),
-                    InstanceMode::Warm,
-                )?;
-                let mut line = serde_json::to_value(&case).map_err(|e| e.to_string())?;
-                line["outcome"] = outcome.to_json();
-                out.push_str(&line.to_string());
-                out.push('\n');
-            }
-        }
+    for item in items {
+        out.push_str(&item.to_string());
+        out.push('\n');
+    }
+    print!("{out}");
+    Ok(())
+}
+
+/// `cases --evaluate`: the case table (read and checked by `cases::load`),
+/// each case with what the module answered.
+fn evaluated_cases(path: &std::path::Path, policy_path: &std::path::Path) -> Result<(), String> {
+    let options = RunnerOptions {
+        print_policy_logs: false,
+        ..RunnerOptions::default()
+    };
+    let mut policy =
+        Policy::load(policy_path.to_path_buf(), &options).map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    for case in policy_runner::cases::load(path)? {
+        let outcome = policy_runner::cases::evaluate(
+            &mut policy,
+            &case,
+            std::path::Path::new("."),
+            InstanceMode::Warm,
+        )?;
+        let mut line = serde_json::to_value(&case).map_err(|e| e.to_string())?;
+        line["outcome"] = outcome.to_json();
+        out.push_str(&line.to_string());
+        out.push('\n');
     }
     print!("{out}");
     Ok(())

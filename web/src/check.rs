@@ -2,7 +2,7 @@
 //! API server would send, which goes through the policy's own
 //! [`validate_payload`] — the verdict is the module's, not a re-implementation.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use documentdb_upgrade_policy::document::{DocumentDb, ResolvedBinary};
@@ -10,11 +10,12 @@ use documentdb_upgrade_policy::json::quote;
 use documentdb_upgrade_policy::request::ObjectDoc;
 use documentdb_upgrade_policy::settings::Settings;
 use documentdb_upgrade_policy::validation::{GROUP, KIND, RESOURCE, Verdict, validate_payload};
+use documentdb_upgrade_policy::version::shown;
 
 use crate::input::{self, InputError, Source, TypeMeta};
-use crate::timeline::{self, Timeline, shown};
+use crate::timeline::{self, Timeline};
 
-/// How a check ended; the CLI's exit code follows it (0, 1, 2).
+/// How a check ended; the CLI's exit code follows it (engine.mjs `exitCode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
@@ -26,16 +27,6 @@ pub enum Outcome {
     SettingsRefused,
     /// The documents could not be read.
     InputError,
-}
-
-impl Outcome {
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Outcome::Allowed | Outcome::NotApplicable => 0,
-            Outcome::Denied => 1,
-            Outcome::SettingsRefused | Outcome::InputError => 2,
-        }
-    }
 }
 
 /// The module's answer, in the fields the policy engine prints.
@@ -172,14 +163,9 @@ fn read_documents(current: &str, desired: &str) -> Result<(Option<Value>, Value)
         let documents = input::documents(current, Source::Current)?;
         Some(input::select(documents, Source::Current, None)?)
     };
+    // select() reports an empty input and checks every document's apiVersion and kind.
     let documents = input::documents(desired, Source::Desired)?;
-    if documents.is_empty() {
-        return Err(InputError(format!("{} is empty", Source::Desired.label())));
-    }
     let desired = input::select(documents, Source::Desired, current.as_ref())?;
-    if let Some(current) = &current {
-        TypeMeta::of(current, Source::Current)?;
-    }
     Ok((current, desired))
 }
 
@@ -291,17 +277,13 @@ fn describe_change(
     settings: &Settings,
     report: &mut Report,
 ) {
-    let desired_bytes = serde_json::to_vec(desired).unwrap_or_default();
-    let current_bytes = current.map(|current| serde_json::to_vec(current).unwrap_or_default());
-    let Ok(desired_doc) = serde_json::from_slice::<ObjectDoc>(&desired_bytes) else {
+    // Read straight from the parsed documents: strings are borrowed, nothing re-serialised.
+    let Ok(desired_doc) = ObjectDoc::deserialize(desired) else {
         return;
     };
-    let current_doc = match &current_bytes {
-        Some(bytes) => match serde_json::from_slice::<ObjectDoc>(bytes) {
-            Ok(doc) => Some(doc),
-            Err(_) => return,
-        },
-        None => None,
+    let current_doc = match current.map(ObjectDoc::deserialize).transpose() {
+        Ok(doc) => doc,
+        Err(_) => return,
     };
     let Ok(new) = DocumentDb::read(&desired_doc, "") else {
         return;

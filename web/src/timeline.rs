@@ -7,17 +7,8 @@ use std::cmp::Ordering;
 use serde::Serialize;
 
 use documentdb_upgrade_policy::document::{DesiredSchema, DocumentDb, ResolvedBinary};
-use documentdb_upgrade_policy::json::quote;
 use documentdb_upgrade_policy::settings::Settings;
-use documentdb_upgrade_policy::version::ExtensionVersion;
-
-/// A version for display: canonical when it parses, else quoted and cut.
-pub fn shown(text: &str) -> String {
-    match ExtensionVersion::parse(text) {
-        Ok(version) => version.to_string(),
-        Err(_) => quote(text),
-    }
-}
+use documentdb_upgrade_policy::version::{ExtensionVersion, shown};
 
 /// One stage of the upgrade and what this change does to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -127,13 +118,12 @@ pub fn timeline(
     let installed = old.and_then(|old| old.installed_schema).map(Shown::new);
     let binary_before = old.and_then(|old| binary_of(old, settings));
     let binary_after = binary_of(new, settings);
-    let schema_before = installed.clone();
     let schema_after = schema_after(new, binary_after.as_ref(), installed.as_ref(), creating);
 
     let binary_moves = compare(binary_after.as_ref(), binary_before.as_ref());
-    let schema_moves = match (&schema_after, &schema_before) {
+    let schema_moves = match (&schema_after, &installed) {
         (Some(_), None) => creating.then_some(Ordering::Greater),
-        _ => compare(schema_after.as_ref(), schema_before.as_ref()),
+        _ => compare(schema_after.as_ref(), installed.as_ref()),
     };
     let binary_changed = match binary_moves {
         Some(order) => order != Ordering::Equal,
@@ -154,7 +144,7 @@ pub fn timeline(
         },
         Step {
             name: "schema",
-            from: schema_before.as_ref().map(|v| v.text.clone()),
+            from: installed.as_ref().map(|v| v.text.clone()),
             to: schema_after.as_ref().map(|v| v.text.clone()),
             changed: schema_moves == Some(Ordering::Greater),
         },
