@@ -1,11 +1,11 @@
 # DocumentDB upgrade-safety policy for Kubewarden.
 #
 #   make run          build policy.wasm, play the two-phase upgrade story through it
-#   make run REQUEST=test_data/update/rollback-version.json [SETTINGS=settings.json]
+#   make run REQUEST=e2e/fixtures/update/rollback-version.json [SETTINGS=settings.json]
 #   make test         everything CI runs: fmt, lint, unit, wasm e2e table, OCI round trip, bats
 #   make bench        native vs wasm, warm vs fresh instance, against a do-nothing policy
 #   make fuzz         cargo-fuzz every target for FUZZ_SECONDS (nightly)
-#   make web          the same rules for the browser and Node (web/pkg, wasm-bindgen)
+#   make web          the same rules for the browser and Node (crates/upgrade-checker/pkg, wasm-bindgen)
 #   make serve-web    the page on http://127.0.0.1:8080/
 
 SHELL := bash
@@ -15,7 +15,7 @@ SHELL := bash
 CARGO ?= cargo
 CARGO_GLOBAL_OPTIONS ?= --locked
 WASM_TARGET := wasm32-wasip1
-POLICY_CRATE := documentdb-upgrade-policy
+POLICY_CRATE := documentdb-upgrade-safety
 POLICY_SOURCES := Cargo.toml Cargo.lock $(wildcard src/*.rs)
 RUNNER := target/debug/policy-runner
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
@@ -37,17 +37,17 @@ prerequisites-web:
 # Written through a temporary file: tests build it concurrently.
 policy.wasm: $(POLICY_SOURCES) | prerequisites
 	$(CARGO) build $(CARGO_GLOBAL_OPTIONS) --target=$(WASM_TARGET) --release -p $(POLICY_CRATE)
-	tmp=$@.$$$$.tmp; wasm-opt $(WASM_OPT_FLAGS) target/$(WASM_TARGET)/release/documentdb_upgrade_policy.wasm -o $$tmp; mv $$tmp $@
+	tmp=$@.$$$$.tmp; wasm-opt $(WASM_OPT_FLAGS) target/$(WASM_TARGET)/release/documentdb_upgrade_safety.wasm -o $$tmp; mv $$tmp $@
 	@echo "policy.wasm: $$(stat -c %s $@) bytes"
 
 # The benchmark baseline: accepts everything without reading it, same SDK and profile.
-target/noop-policy.wasm: noop-policy/Cargo.toml noop-policy/src/lib.rs Cargo.lock | prerequisites
+target/noop-policy.wasm: crates/noop-policy/Cargo.toml crates/noop-policy/src/lib.rs Cargo.lock | prerequisites
 	$(CARGO) build $(CARGO_GLOBAL_OPTIONS) --target=$(WASM_TARGET) --release -p noop-policy
 	wasm-opt $(WASM_OPT_FLAGS) target/$(WASM_TARGET)/release/noop_policy.wasm -o $@
 
 # ------------------------------------------------------------ distribution
 # annotate, push and the Artifact Hub package use kwctl when it is on PATH,
-# else `cargo run -p policy-dist` (same inputs and outputs; dist/src/lib.rs
+# else `cargo run -p policy-dist` (same inputs and outputs; crates/policy-dist/src/lib.rs
 # lists the documented differences).
 #
 #   make annotated-policy.wasm
@@ -108,7 +108,7 @@ runner:
 run: policy.wasm runner
 ifeq ($(REQUEST),)
 	@echo "The two-phase upgrade of a DocumentDB cluster, evaluated by policy.wasm:"
-	@for step in test_data/walkthrough/*.json; do \
+	@for step in e2e/fixtures/walkthrough/*.json; do \
 		echo; echo "── $$(basename $$step .json)"; \
 		$(RUNNER) run --human --request-path "$$step" policy.wasm; \
 	done
@@ -125,41 +125,41 @@ unit-tests: policy.wasm
 e2e-tests: annotated-policy.wasm runner
 	bats e2e/e2e.bats
 
-# ------------------------------------------------------------ web/ (wasm-bindgen)
-# The rule engine built a second way, for the page (web/index.html) and the
-# pipeline checker (node web/check.mjs). Written to web/pkg.tmp, then renamed.
+# ------------------------------------------------------------ crates/upgrade-checker/ (wasm-bindgen)
+# The rule engine built a second way, for the page (crates/upgrade-checker/index.html) and the
+# pipeline checker (node crates/upgrade-checker/check.mjs). Written to crates/upgrade-checker/pkg.tmp, then renamed.
 # No wasm-opt here: Debian's binaryen (version 108) predates the reference
 # types wasm-bindgen's glue relies on and emits a module that fails to
 # instantiate; it would save 7%.
 
-WEB_CRATE := documentdb-upgrade-check
-WEB_WASM := target/wasm32-unknown-unknown/web/documentdb_upgrade_check.wasm
-WEB_PKG := web/pkg/documentdb_upgrade_check_bg.wasm
-WEB_SOURCES := $(POLICY_SOURCES) web/Cargo.toml $(wildcard web/src/*.rs)
+WEB_CRATE := upgrade-checker
+WEB_WASM := target/wasm32-unknown-unknown/web/upgrade_checker.wasm
+WEB_PKG := crates/upgrade-checker/pkg/upgrade_checker_bg.wasm
+WEB_SOURCES := $(POLICY_SOURCES) crates/upgrade-checker/Cargo.toml $(wildcard crates/upgrade-checker/src/*.rs)
 WEB_PORT ?= 8080
 
 web: $(WEB_PKG)
 
 $(WEB_PKG): $(WEB_SOURCES) | prerequisites-web
 	$(CARGO) build $(CARGO_GLOBAL_OPTIONS) --target=wasm32-unknown-unknown --profile web -p $(WEB_CRATE)
-	rm -rf web/pkg.tmp
-	wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir web/pkg.tmp $(WEB_WASM)
-	rm -rf web/pkg && mv web/pkg.tmp web/pkg
+	rm -rf crates/upgrade-checker/pkg.tmp
+	wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir crates/upgrade-checker/pkg.tmp $(WEB_WASM)
+	rm -rf crates/upgrade-checker/pkg && mv crates/upgrade-checker/pkg.tmp crates/upgrade-checker/pkg
 	@echo "$@: $$(stat -c %s $@) bytes"
 
-web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+crates/upgrade-checker/node_modules/.package-lock.json: crates/upgrade-checker/package.json crates/upgrade-checker/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 
-# The whole e2e table through web/pkg (against the module's own answers), the
+# The whole e2e table through crates/upgrade-checker/pkg (against the module's own answers), the
 # Node checker, and the page in headless Chromium.
-web-tests: web policy.wasm runner web/node_modules/.package-lock.json
-	node --test --test-reporter=spec web/tests/*.test.mjs
+web-tests: web policy.wasm runner crates/upgrade-checker/node_modules/.package-lock.json
+	node --test --test-reporter=spec crates/upgrade-checker/tests/*.test.mjs
 
 serve-web: web
-	node web/serve.mjs $(WEB_PORT)
+	node crates/upgrade-checker/serve.mjs $(WEB_PORT)
 
 bench-web: web
-	node web/bench.mjs
+	node crates/upgrade-checker/bench.mjs
 
 fmt:
 	$(CARGO) fmt --all -- --check
@@ -177,4 +177,4 @@ fuzz:
 clean:
 	$(CARGO) clean
 	rm -f policy.wasm annotated-policy.wasm
-	rm -rf web/pkg web/pkg.tmp web/node_modules
+	rm -rf crates/upgrade-checker/pkg crates/upgrade-checker/pkg.tmp crates/upgrade-checker/node_modules

@@ -2,11 +2,11 @@
 //! (`policy-runner bench`) reads, so `make bench` can print wasm/native ratios.
 //!
 //! ```text
-//! cargo bench -p documentdb-upgrade-policy --bench rules            # all
-//! cargo bench -p documentdb-upgrade-policy --bench rules -- typical  # a filter
+//! cargo bench -p documentdb-upgrade-safety --bench rules            # all
+//! cargo bench -p documentdb-upgrade-safety --bench rules -- typical  # a filter
 //! ```
 //!
-//! Measured, per request (`test_data/bench/*.json`, bare AdmissionRequests
+//! Measured, per request (`e2e/fixtures/bench/*.json`, bare AdmissionRequests
 //! wrapped once as `{"request": …, "settings": {}}` before timing):
 //!
 //! - `validate_payload/<request>`: the pure engine, bytes → `Verdict`;
@@ -24,9 +24,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use documentdb_upgrade_policy::settings::Settings;
-use documentdb_upgrade_policy::validation::{Verdict, validate_payload};
-use documentdb_upgrade_policy::{validate, validate_settings};
+use documentdb_upgrade_safety::settings::Settings;
+use documentdb_upgrade_safety::validation::{Verdict, validate_payload};
+use documentdb_upgrade_safety::{validate, validate_settings};
 use serde_json::{Value, json};
 
 /// The bench requests: file stem, and whether the policy accepts it (checked
@@ -44,7 +44,7 @@ const SETTINGS: [(&str, &str); 2] = [
 
 fn request_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("test_data/bench")
+        .join("e2e/fixtures/bench")
         .join(format!("{name}.json"))
 }
 
@@ -60,7 +60,7 @@ fn load(name: &'static str) -> BenchRequest {
     let path = request_path(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e} (python3 test_data/bench/generate.py writes it)",
+            "{}: {e} (python3 e2e/fixtures/bench/generate.py writes it)",
             path.display()
         )
     });
@@ -184,7 +184,7 @@ fn write_summary(since: SystemTime, requests: &[BenchRequest]) {
         by_request.insert(
             request.name.to_owned(),
             json!({
-                "path": format!("test_data/bench/{}.json", request.name),
+                "path": format!("e2e/fixtures/bench/{}.json", request.name),
                 "request_bytes": request.file_bytes,
                 "payload_bytes": request.payload.len(),
                 "validate_payload": entry(format!("validate_payload/{}", request.name)),

@@ -88,20 +88,20 @@ check_case() {
 }
 
 @test "output is one JSON line on stdout, logs stay on stderr" {
-    run evaluate test_data/other/pod.json '{}'
+    run evaluate e2e/fixtures/other/pod.json '{}'
     [ "$status" -eq 0 ]
     [ "${#lines[@]}" -eq 1 ]
     jq -e '.allowed == true and .uid == "705ab4f5-6393-11e8-b7cc-42010a800002"' <<<"$output"
 }
 
 @test "a bare AdmissionRequest and an AdmissionReview give the same line" {
-    bare=$(evaluate test_data/walkthrough/04-rollback-image-0.110.0.json '{}')
-    wrapped=$(evaluate test_data/admission-review/rollback.json '{}')
+    bare=$(evaluate e2e/fixtures/walkthrough/04-rollback-image-0.110.0.json '{}')
+    wrapped=$(evaluate e2e/fixtures/admission-review/rollback.json '{}')
     [ "$bare" = "$wrapped" ]
 }
 
 @test "invalid settings: non-zero exit and the module's message" {
-    run evaluate test_data/create/version-only.json '{"bogus": 1}'
+    run evaluate e2e/fixtures/create/version-only.json '{"bogus": 1}'
     [ "$status" -ne 0 ]
     grep -qF 'Provided settings are not valid: unknown setting "bogus"' "$BATS_TEST_TMPDIR/stderr"
 }

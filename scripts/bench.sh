@@ -18,7 +18,7 @@ mkdir -p "$out"
 
 if [ -z "${BENCH_REPORT_ONLY:-}" ]; then
 echo "==> native: criterion (profile $profile)"
-cargo bench --locked --profile "$profile" -p documentdb-upgrade-policy --bench rules
+cargo bench --locked --profile "$profile" -p documentdb-upgrade-safety --bench rules
 cp target/bench-native.json "$out/native.json"
 
 echo "==> wasm: policy-runner bench (profile $profile)"
@@ -27,7 +27,7 @@ runner=target/$profile/policy-runner
 for request in typical-update large-object; do
     n=$iterations
     [ "$request" = large-object ] && n=$large_iterations
-    "$runner" bench --iterations "$n" --request-path "test_data/bench/$request.json" \
+    "$runner" bench --iterations "$n" --request-path "e2e/fixtures/bench/$request.json" \
         --baseline target/noop-policy.wasm --json policy.wasm >"$out/wasm-$request.json"
 done
 fi

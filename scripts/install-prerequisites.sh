@@ -8,7 +8,7 @@
 #   bats, jq        the kwctl-style e2e suite (e2e/e2e.bats)
 #   docker-registry the CNCF distribution registry, for the OCI round trip test
 #   wasm32-unknown-unknown, wasm-bindgen-cli (the version Cargo.lock pins for
-#                   the wasm-bindgen crate), chromium, node/npm: web/ and its tests
+#                   the wasm-bindgen crate), chromium, node/npm: crates/upgrade-checker/ and its tests
 #
 #   scripts/install-prerequisites.sh web   only what `make web` needs (the
 #                   wasm32-unknown-unknown target and wasm-bindgen-cli): for

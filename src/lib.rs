@@ -3,7 +3,7 @@
 //! This file only registers the waPC entry points and dispatches; the rules
 //! live in [`rules`], the request handling in [`validation`]. The entry points
 //! and the SDK come with the default `kubewarden` feature; without it the
-//! crate is the bare rule engine that `web/` compiles with wasm-bindgen.
+//! crate is the bare rule engine that `crates/upgrade-checker/` compiles with wasm-bindgen.
 
 pub mod document;
 pub mod field_error;
@@ -18,7 +18,7 @@ pub mod validation;
 pub mod version;
 
 /// The policy's version (Cargo.toml, the single source): shown by builds of
-/// the rules outside the module, such as `web/`.
+/// the rules outside the module, such as `crates/upgrade-checker/`.
 pub const POLICY_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[cfg(feature = "kubewarden")]

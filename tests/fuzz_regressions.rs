@@ -11,8 +11,8 @@
 #[allow(dead_code)]
 mod checks;
 
-use documentdb_upgrade_policy::settings::Settings;
-use documentdb_upgrade_policy::validation::{Verdict, validate_payload};
+use documentdb_upgrade_safety::settings::Settings;
+use documentdb_upgrade_safety::validation::{Verdict, validate_payload};
 use serde_json::{Value, json};
 
 fn payload(request: Value, settings: Value) -> Vec<u8> {

@@ -111,11 +111,11 @@ fn open_crashes() {
 }
 
 /// The payload seeds are realistic requests, not just bytes: each one gets
-/// the verdict its test_data fixture is about (guards against seeds rotting
+/// the verdict its e2e/fixtures fixture is about (guards against seeds rotting
 /// into "invalid JSON" after a format change, which would still "pass").
 #[test]
 fn payload_seeds_are_meaningful() {
-    use documentdb_upgrade_policy::validation::{Verdict, validate_payload};
+    use documentdb_upgrade_safety::validation::{Verdict, validate_payload};
     let verdict = |name: &str| {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fuzz/seeds/payload")

@@ -6,20 +6,20 @@
 //! is and whether a rule input changed.
 //!
 //! 256 cases per property by default; `PROPTEST_CASES=10000 cargo test
-//! --release -p documentdb-upgrade-policy --test properties` for a deeper run.
+//! --release -p documentdb-upgrade-safety --test properties` for a deeper run.
 //! A failure is shrunk and its seed saved to `tests/properties.proptest-regressions`
 //! (commit that file: proptest replays it first on every run).
 //!
 //! Each property says which bug it exists to catch. `antecedents_are_not_vacuous`
 //! checks that the generators actually reach the cases the implications are about.
 
-use documentdb_upgrade_policy::document::DocumentDb;
-use documentdb_upgrade_policy::request::ObjectDoc;
-use documentdb_upgrade_policy::rules::{Review, evaluate};
-use documentdb_upgrade_policy::settings::Settings;
-use documentdb_upgrade_policy::validation::{Verdict, validate_payload};
-use documentdb_upgrade_policy::version::{ExtensionVersion, VersionError};
-use documentdb_upgrade_policy::{validate, validate_settings};
+use documentdb_upgrade_safety::document::DocumentDb;
+use documentdb_upgrade_safety::request::ObjectDoc;
+use documentdb_upgrade_safety::rules::{Review, evaluate};
+use documentdb_upgrade_safety::settings::Settings;
+use documentdb_upgrade_safety::validation::{Verdict, validate_payload};
+use documentdb_upgrade_safety::version::{ExtensionVersion, VersionError};
+use documentdb_upgrade_safety::{validate, validate_settings};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
@@ -912,7 +912,7 @@ fn the_model_resolves_binaries_like_the_policy() {
         let db = DocumentDb::read(&doc, "").unwrap();
         let rust_settings = settings.settings();
         let resolved = db.resolve_binary_version(&rust_settings);
-        use documentdb_upgrade_policy::document::ResolvedBinary;
+        use documentdb_upgrade_safety::document::ResolvedBinary;
         let actual = match resolved {
             ResolvedBinary::Known(b) => match ExtensionVersion::parse(b.text) {
                 Ok(v) => Binary::Parsed((v.major, v.minor, v.patch)),

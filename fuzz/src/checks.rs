@@ -3,16 +3,16 @@
 //! reproducers (`tests/fuzz_seeds.rs`), which include this file by path. A
 //! violated invariant panics: libFuzzer records the input as a crash.
 
-use documentdb_upgrade_policy::image::ImageReference;
-use documentdb_upgrade_policy::json::{MAX_QUOTED_CHARS, quote};
-use documentdb_upgrade_policy::settings::Settings;
-use documentdb_upgrade_policy::validation::{
+use documentdb_upgrade_safety::image::ImageReference;
+use documentdb_upgrade_safety::json::{MAX_QUOTED_CHARS, quote};
+use documentdb_upgrade_safety::settings::Settings;
+use documentdb_upgrade_safety::validation::{
     CODE_BAD_REQUEST, CODE_INVALID, CODE_MISCONFIGURED, Verdict, validate_payload,
 };
-use documentdb_upgrade_policy::version::{
+use documentdb_upgrade_safety::version::{
     ExtensionVersion, VersionError, has_canonical_syntax, leading_version,
 };
-use documentdb_upgrade_policy::{validate, validate_settings};
+use documentdb_upgrade_safety::{validate, validate_settings};
 use kubewarden_policy_sdk::response::ValidationResponse;
 use serde_json::Value;
 

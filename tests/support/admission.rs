@@ -1,6 +1,6 @@
 //! The AdmissionRequest the API server sends for `dbs`, built the same way by
 //! every Rust test that needs one: src/validation_tests.rs, tests/properties.rs
-//! and dist/tests include this file with `#[path]`. (Not a test target itself:
+//! and crates/policy-dist/tests include this file with `#[path]`. (Not a test target itself:
 //! cargo only discovers files directly under tests/.)
 
 use serde_json::{Value, json};

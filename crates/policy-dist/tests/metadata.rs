@@ -1,0 +1,433 @@
+//! The facts repeated across Cargo.toml, policy-metadata/, artifacthub/ and
+//! the install docs agree with each other and with the module.
+
+mod common;
+
+const INSTALL_DOCS: &str = "README.md";
+
+use std::collections::BTreeSet;
+
+use chrono::DateTime;
+use documentdb_upgrade_safety::settings::{
+    ALLOW_AUTO_SCHEMA_VERSION, DEFAULT_DOCUMENTDB_VERSION, REJECT_UNKNOWN_BINARY_VERSION, Settings,
+};
+use documentdb_upgrade_safety::validation::{GROUP, KIND, OPERATIONS, RESOURCE};
+use policy_dist::artifacthub::{self, ArtifactHubPkg};
+use policy_dist::consistency::{Selection, rule_disagreements, version_disagreements};
+use policy_dist::manifest::{self, ManifestType};
+use policy_dist::metadata::{self, ExecutionMode, Metadata, Operation};
+use serde_json::Value as Json;
+use serde_yaml::Value;
+
+use common::{read_text, repo_file};
+
+const METADATA: &str = "policy-metadata/metadata.yml";
+const QUESTIONS: &str = "policy-metadata/questions-ui.yml";
+const PKG: &str = "artifacthub/artifacthub-pkg.yml";
+
+fn metadata() -> Metadata {
+    Metadata::from_yaml(&read_text(METADATA)).expect("metadata.yml parses as Kubewarden metadata")
+}
+
+fn committed_pkg() -> ArtifactHubPkg {
+    serde_yaml::from_str(&read_text(PKG)).expect("artifacthub-pkg.yml parses")
+}
+
+fn cargo_version() -> String {
+    let manifest: toml::Table = read_text("Cargo.toml").parse().expect("Cargo.toml parses");
+    manifest["package"]["version"]
+        .as_str()
+        .expect("[package] version is a string")
+        .to_owned()
+}
+
+/// What the module says it validates; the metadata selects the `preview`
+/// version the operator serves (the module reads any version of the group).
+const SELECTION: Selection = Selection {
+    group: GROUP,
+    resource: RESOURCE,
+    operations: &OPERATIONS,
+    api_versions: &["preview"],
+};
+
+// ------------------------------------------------------------------ rules
+
+#[test]
+fn metadata_rules_select_what_the_module_validates() {
+    let m = metadata();
+    assert_eq!(rule_disagreements(&m, &SELECTION), Vec::<String>::new());
+    assert!(!m.mutating);
+    let rule = &m.rules[0];
+    assert!(
+        !rule.resources.iter().any(|r| r.contains('/')),
+        "no subresource (dbs/status is the operator's own status writes): {:?}",
+        rule.resources
+    );
+    assert_eq!(m.annotation(metadata::ARTIFACTHUB_RESOURCES), Some(KIND));
+}
+
+#[test]
+fn rule_check_catches_every_kind_of_drift() {
+    let drifted = |change: fn(&mut Metadata)| {
+        let mut m = metadata();
+        change(&mut m);
+        let problems = rule_disagreements(&m, &SELECTION);
+        assert!(!problems.is_empty(), "drift not detected");
+        problems.join("\n")
+    };
+    assert!(drifted(|m| m.rules[0].resources.push("dbs/status".into())).contains("no subresource"));
+    assert!(drifted(|m| m.rules[0].operations.push(Operation::Delete)).contains("operations"));
+    assert!(drifted(|m| m.rules[0].operations = vec![Operation::Update]).contains("operations"));
+    assert!(drifted(|m| m.rules[0].api_groups = vec!["*".into()]).contains("apiGroups"));
+    assert!(drifted(|m| m.rules[0].api_versions = vec!["v1".into()]).contains("apiVersions"));
+    assert!(drifted(|m| m.mutating = true).contains("mutating"));
+    assert!(drifted(|m| m.rules.push(m.rules[0].clone())).contains("exactly one"));
+}
+
+#[test]
+fn metadata_is_complete_for_kwctl_and_artifact_hub() {
+    let text = read_text(METADATA);
+    let m = metadata();
+    m.validate().expect("kwctl's checks pass");
+    assert_eq!(Metadata::unknown_keys(&text), Vec::<String>::new());
+    assert_eq!(m.execution_mode, ExecutionMode::KubewardenWapc);
+    assert!(m.context_aware_resources.is_empty());
+    assert!(
+        m.background_audit,
+        "the CREATE replay of audits is meaningful: see metadata.yml"
+    );
+    assert!(
+        m.protocol_version.is_none(),
+        "protocolVersion is filled by annotate, not written by hand"
+    );
+    for key in [
+        metadata::TITLE,
+        metadata::VERSION,
+        metadata::DESCRIPTION,
+        metadata::AUTHOR,
+        metadata::URL,
+        metadata::SOURCE,
+        metadata::LICENSE,
+        metadata::SEVERITY,
+        metadata::CATEGORY,
+        metadata::OCI_URL,
+        metadata::ARTIFACTHUB_DISPLAY_NAME,
+        metadata::ARTIFACTHUB_RESOURCES,
+        metadata::ARTIFACTHUB_KEYWORDS,
+    ] {
+        let value = m
+            .annotation(key)
+            .unwrap_or_else(|| panic!("annotation {key} missing"));
+        assert!(
+            !value.trim().is_empty() && !value.contains('\n'),
+            "{key}: {value:?}"
+        );
+    }
+    for key in [metadata::USAGE, metadata::KWCTL_VERSION] {
+        assert!(m.annotation(key).is_none(), "{key} is set by annotate");
+    }
+    let oci_url = m.annotation(metadata::OCI_URL).unwrap();
+    assert!(
+        !oci_url.contains("://") && !oci_url.rsplit('/').next().unwrap().contains(':'),
+        "ociUrl is a repository without scheme or tag: {oci_url}"
+    );
+    assert_eq!(m.annotation(metadata::LICENSE), Some("Apache-2.0"));
+}
+
+// ------------------------------------------------------------------ versions
+
+#[test]
+fn one_version_everywhere() {
+    let cargo = cargo_version();
+    let m = metadata();
+    let pkg = committed_pkg();
+    assert_eq!(
+        version_disagreements(&cargo, &m, &pkg),
+        Vec::<String>::new()
+    );
+    assert_eq!(m.version().unwrap().to_string(), cargo);
+    assert_eq!(
+        pkg.containers_images.as_ref().unwrap()[0].image,
+        format!("{}:v{cargo}", m.annotation(metadata::OCI_URL).unwrap())
+    );
+}
+
+#[test]
+fn version_check_fails_when_any_place_disagrees() {
+    let cargo = cargo_version();
+    let bumped = "9.9.9";
+    let m = metadata();
+    let pkg = committed_pkg();
+
+    assert!(
+        !version_disagreements(bumped, &m, &pkg).is_empty(),
+        "Cargo.toml bumped alone"
+    );
+
+    let mut m2 = m.clone();
+    m2.annotations
+        .as_mut()
+        .unwrap()
+        .insert(metadata::VERSION.into(), bumped.into());
+    let problems = version_disagreements(&cargo, &m2, &pkg);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("metadata.yml"));
+
+    let mut p2 = pkg.clone();
+    p2.version = bumped.into();
+    assert!(version_disagreements(&cargo, &m, &p2)[0].contains("artifacthub-pkg.yml version"));
+
+    let mut p3 = pkg.clone();
+    let image = &mut p3.containers_images.as_mut().unwrap()[0].image;
+    *image = image.replace(&format!(":v{cargo}"), &format!(":v{bumped}"));
+    assert!(version_disagreements(&cargo, &m, &p3)[0].contains("containersImages"));
+
+    let mut p4 = pkg;
+    p4.install = Some(
+        p4.install
+            .unwrap()
+            .replace(&format!(":v{cargo}"), ":latest"),
+    );
+    assert!(version_disagreements(&cargo, &m, &p4)[0].contains("install"));
+}
+
+// ------------------------------------------------------------------ artifact hub
+
+fn without_created_at(yaml: &str) -> (Value, String) {
+    let mut value: Value = serde_yaml::from_str(yaml).expect("YAML");
+    let created_at = value
+        .as_mapping_mut()
+        .and_then(|m| m.remove("createdAt"))
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .expect("createdAt is a string");
+    (value, created_at)
+}
+
+#[test]
+fn committed_artifacthub_package_is_the_scaffold_output() {
+    let committed = read_text(PKG);
+    let (committed_value, created_at) = without_created_at(&committed);
+    let created_at = DateTime::parse_from_rfc3339(&created_at)
+        .expect("createdAt is RFC 3339")
+        .to_utc();
+    let fresh = ArtifactHubPkg::from_metadata(&metadata(), created_at, Some(&read_text(QUESTIONS)))
+        .expect("the metadata scaffolds")
+        .to_file_content()
+        .unwrap();
+    let (fresh_value, _) = without_created_at(&fresh);
+    assert_eq!(
+        committed_value, fresh_value,
+        "artifacthub/artifacthub-pkg.yml is stale: run `make artifacthub`"
+    );
+    assert!(committed.starts_with("# Kubewarden Artifacthub Package config"));
+}
+
+#[test]
+fn artifacthub_package_has_every_field_artifact_hub_reads() {
+    let value: Value = serde_yaml::from_str(&read_text(PKG)).unwrap();
+    for key in [
+        "version",
+        "name",
+        "displayName",
+        "createdAt",
+        "description",
+        "license",
+        "homeURL",
+        "containersImages",
+        "keywords",
+        "links",
+        "install",
+        "maintainers",
+        "provider",
+        "recommendations",
+        "annotations",
+    ] {
+        assert!(value.get(key).is_some(), "{key} missing");
+    }
+    let annotations = &value["annotations"];
+    assert_eq!(annotations[artifacthub::MUTATION], Value::from("false"));
+    assert_eq!(annotations[artifacthub::RESOURCES], Value::from(KIND));
+    // Empty contextAwareResources: kwctl leaves the annotation out.
+    assert!(
+        annotations
+            .get(artifacthub::CONTEXT_AWARE_RESOURCES)
+            .is_none()
+    );
+    let rules: Vec<metadata::Rule> =
+        serde_yaml::from_str(annotations[artifacthub::RULES].as_str().unwrap()).unwrap();
+    assert_eq!(rules, metadata().rules);
+    assert_eq!(
+        annotations[artifacthub::QUESTIONS_UI].as_str().unwrap(),
+        read_text(QUESTIONS)
+    );
+}
+
+#[test]
+fn artifacthub_readme_is_the_repository_readme() {
+    let link = repo_file("artifacthub/README.md");
+    let target = std::fs::read_link(&link).expect("artifacthub/README.md is a symlink");
+    assert_eq!(target, std::path::Path::new("../README.md"));
+    if repo_file("README.md").is_file() {
+        assert_eq!(
+            std::fs::read(&link).unwrap(),
+            std::fs::read(repo_file("README.md")).unwrap()
+        );
+    }
+}
+
+#[test]
+fn artifacthub_repo_file_names_the_owners() {
+    let value: Value =
+        serde_yaml::from_str(&read_text("artifacthub/artifacthub-repo.yml")).unwrap();
+    let owners = value["owners"].as_sequence().expect("owners");
+    let maintainers =
+        artifacthub::parse_maintainers(metadata().annotation(metadata::AUTHOR).unwrap()).unwrap();
+    assert_eq!(owners.len(), maintainers.len());
+    for (owner, maintainer) in owners.iter().zip(&maintainers) {
+        assert_eq!(owner["email"], Value::from(maintainer.email.as_str()));
+    }
+}
+
+// ------------------------------------------------------------------ settings form
+
+#[test]
+fn questions_ui_asks_for_exactly_the_policy_settings() {
+    let value: Value = serde_yaml::from_str(&read_text(QUESTIONS)).unwrap();
+    let questions = value["questions"].as_sequence().expect("a questions list");
+    let variables: BTreeSet<&str> = questions
+        .iter()
+        .map(|q| q["variable"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        variables,
+        BTreeSet::from([
+            REJECT_UNKNOWN_BINARY_VERSION,
+            ALLOW_AUTO_SCHEMA_VERSION,
+            DEFAULT_DOCUMENTDB_VERSION
+        ])
+    );
+    let mut defaults = serde_json::Map::new();
+    for q in questions {
+        for key in ["label", "description", "group", "type"] {
+            assert!(
+                q[key].as_str().is_some_and(|s| !s.is_empty()),
+                "{key} of {q:?}"
+            );
+        }
+        assert_eq!(
+            q["required"],
+            Value::Bool(false),
+            "every setting has a default"
+        );
+        let expected_type = if q["variable"].as_str() == Some(DEFAULT_DOCUMENTDB_VERSION) {
+            "string"
+        } else {
+            "boolean"
+        };
+        assert_eq!(q["type"], Value::from(expected_type));
+        defaults.insert(
+            q["variable"].as_str().unwrap().to_owned(),
+            serde_json::to_value(&q["default"]).unwrap(),
+        );
+    }
+    // What the UI submits untouched is the policy's default configuration.
+    let submitted = serde_json::to_vec(&Json::Object(defaults)).unwrap();
+    assert_eq!(Settings::from_json(&submitted), Ok(Settings::default()));
+}
+
+// ------------------------------------------------------------------ install docs
+
+/// Every ```yaml block of a Markdown text that holds a ClusterAdmissionPolicy.
+fn policy_blocks(markdown: &str) -> Vec<Value> {
+    markdown
+        .split("```yaml\n")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("```").map(|(block, _)| block))
+        .filter_map(|block| serde_yaml::from_str::<Value>(block).ok())
+        .filter(|v| v["kind"].as_str() == Some("ClusterAdmissionPolicy"))
+        .collect()
+}
+
+#[test]
+fn documented_cluster_admission_policy_matches_the_metadata() {
+    let m = metadata();
+    let version = cargo_version();
+    let docs = [(INSTALL_DOCS, read_text(INSTALL_DOCS))];
+    let mut checked = 0;
+    for (name, text) in docs {
+        for documented in policy_blocks(&text) {
+            let module = documented["spec"]["module"].as_str().expect("spec.module");
+            let scaffolded = manifest::scaffold(
+                &m,
+                ManifestType::ClusterAdmissionPolicy,
+                module,
+                serde_yaml::Mapping::new(),
+                None,
+            )
+            .unwrap();
+            assert_eq!(
+                module,
+                format!(
+                    "registry://{}:v{version}",
+                    m.annotation(metadata::OCI_URL).unwrap()
+                ),
+                "{name}: spec.module"
+            );
+            assert_eq!(
+                documented["metadata"], scaffolded["metadata"],
+                "{name}: metadata"
+            );
+            for key in ["module", "rules", "mutating"] {
+                assert_eq!(
+                    documented["spec"][key], scaffolded["spec"][key],
+                    "{name}: spec.{key}"
+                );
+            }
+            let audit = documented["spec"]
+                .get("backgroundAudit")
+                .cloned()
+                .unwrap_or(Value::Bool(true));
+            assert_eq!(
+                audit,
+                Value::Bool(m.background_audit),
+                "{name}: spec.backgroundAudit"
+            );
+            let settings = serde_json::to_vec(&documented["spec"]["settings"]).unwrap();
+            Settings::from_json(&settings).unwrap_or_else(|e| panic!("{name}: settings: {e}"));
+            assert!(
+                ["protect", "monitor"]
+                    .contains(&documented["spec"]["mode"].as_str().unwrap_or("protect")),
+                "{name}: spec.mode"
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 1,
+        "no ClusterAdmissionPolicy found in {INSTALL_DOCS}"
+    );
+}
+
+#[test]
+fn install_docs_name_the_published_artifact() {
+    let oci_url = metadata().annotation(metadata::OCI_URL).unwrap().to_owned();
+    let registry = oci_url.split('/').next().unwrap().to_owned();
+    let current = [
+        format!("{oci_url}:v{}", cargo_version()),
+        format!("{oci_url}@sha256:"),
+    ];
+    let text = read_text(INSTALL_DOCS);
+    let mut seen = 0;
+    for (at, _) in text.match_indices(&format!("{registry}/")) {
+        let reference: String = text[at..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !"`'\")".contains(*c))
+            .collect();
+        assert!(
+            reference == oci_url || current.iter().any(|c| reference.starts_with(c.as_str())),
+            "{INSTALL_DOCS} mentions {reference}, not {oci_url}:v<Cargo.toml version>"
+        );
+        seen += 1;
+    }
+    assert!(seen >= 3, "the install docs name the artifact");
+}

@@ -1,0 +1,52 @@
+//! The policy's rule engine for the browser and Node, built with wasm-bindgen
+//! for `wasm32-unknown-unknown`: the same `validate_payload` as the Kubewarden
+//! module, so a pipeline or a web page gets the verdict the cluster would give.
+//!
+//! The exports take and return text (YAML or JSON in, JSON out) so that the
+//! JavaScript side (`crates/upgrade-checker/engine.mjs`) stays a thin wrapper.
+
+use wasm_bindgen::prelude::*;
+
+use documentdb_upgrade_safety::settings::Settings;
+use documentdb_upgrade_safety::validation::validate_payload;
+
+pub mod check;
+pub mod input;
+pub mod timeline;
+
+use check::Decision;
+
+/// Checks applying `desired` over `current` (empty text: a new cluster) under
+/// `settings` (empty text: the defaults). Each is YAML or JSON. Returns the
+/// [`check::Report`] as JSON.
+#[wasm_bindgen]
+pub fn check(current: &str, desired: &str, settings: &str) -> String {
+    check::check(current, desired, settings).to_json()
+}
+
+/// The module's `validate` for a raw payload `{"request": …, "settings": …}`,
+/// as the policy engine sends it: `{outcome, allowed, code, message, warnings}`.
+#[wasm_bindgen(js_name = validateAdmission)]
+pub fn validate_admission(payload: &str) -> String {
+    let decision = Decision::from(validate_payload(payload.as_bytes()));
+    serde_json::to_string(&decision).unwrap_or_default()
+}
+
+/// The module's `validate_settings`: `{"valid": true}` or `{"valid": false, "message": …}`.
+#[wasm_bindgen(js_name = validateSettings)]
+pub fn validate_settings(settings: &str) -> String {
+    let answer = match Settings::from_json(settings.as_bytes()) {
+        Ok(_) => serde_json::json!({"valid": true}),
+        Err(errors) => serde_json::json!({"valid": false, "message": errors.to_string()}),
+    };
+    answer.to_string()
+}
+
+/// The version of the policy whose rules this build carries.
+#[wasm_bindgen(js_name = policyVersion)]
+pub fn policy_version() -> String {
+    documentdb_upgrade_safety::POLICY_VERSION.to_owned()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,370 @@
+//! The checker's own logic: reading what users paste, and the timeline. The
+//! verdicts themselves are the module's; crates/upgrade-checker/tests/cases.test.mjs compares
+//! them with policy.wasm on the whole e2e table.
+
+use rstest::rstest;
+use serde_json::Value;
+
+use crate::check::{Outcome, Report, check};
+use crate::input::{Source, documents, select};
+use crate::timeline::Stage;
+
+/// A DocumentDB as `kubectl get db -o yaml` prints it (with `installed`) or
+/// as a manifest (without): binary from the image tag, optional schemaVersion.
+fn db(binary: &str, schema: Option<&str>, installed: Option<&str>) -> String {
+    let mut yaml = format!(
+        "apiVersion: documentdb.io/preview\n\
+         kind: DocumentDB\n\
+         metadata:\n  name: documentdb-cluster\n  namespace: documentdb-ns\n\
+         spec:\n  nodeCount: 1\n  image:\n    documentDB: ghcr.io/documentdb/documentdb-kubernetes-operator/documentdb:{binary}\n"
+    );
+    if let Some(schema) = schema {
+        yaml.push_str(&format!("  schemaVersion: \"{schema}\"\n"));
+    }
+    if let Some(installed) = installed {
+        yaml.push_str(&format!("status:\n  schemaVersion: {installed}\n"));
+    }
+    yaml
+}
+
+fn stage(report: &Report) -> Option<Stage> {
+    report.timeline.as_ref().map(|timeline| timeline.stage)
+}
+
+fn next_step(report: &Report) -> &str {
+    report
+        .timeline
+        .as_ref()
+        .map_or("", |timeline| timeline.next_step.as_str())
+}
+
+#[rstest]
+#[case::new_cluster("", &db("0.112.0", None, None), Outcome::Allowed, Stage::NewCluster,
+    "to upgrade later, raise the binary first (phase 1), then spec.schemaVersion (phase 2)")]
+#[case::phase_1_binary(&db("0.110.0", None, Some("0.110.0")), &db("0.112.0", None, None),
+    Outcome::Allowed, Stage::BinaryUpgrade,
+    "once the pods run 0.112.0 and are healthy, set spec.schemaVersion: \"0.112.0\" (phase 2); until then the binary can still go back as far as 0.110.0")]
+#[case::phase_2_schema(&db("0.112.0", None, Some("0.110.0")), &db("0.112.0", Some("0.112.0"), None),
+    Outcome::Allowed, Stage::SchemaUpdate,
+    "upgrade complete; from now on the binary must stay at 0.112.0 or later")]
+#[case::schema_part_way(&db("0.113.0", None, Some("0.110.0")), &db("0.113.0", Some("0.112.0"), None),
+    Outcome::Allowed, Stage::SchemaUpdate,
+    "the schema is still behind the binary: set spec.schemaVersion: \"0.113.0\" to catch up; from now on the binary must stay at 0.112.0 or later")]
+#[case::auto_moves_both(&db("0.110.0", Some("auto"), Some("0.110.0")), &db("0.112.0", Some("auto"), None),
+    Outcome::Allowed, Stage::OneStepUpgrade,
+    "upgrade complete; from now on the binary must stay at 0.112.0 or later")]
+#[case::one_step_leaving_the_schema_behind(&db("0.110.0", None, Some("0.110.0")), &db("0.113.0", Some("0.112.0"), None),
+    Outcome::Allowed, Stage::OneStepUpgrade,
+    "the schema is still behind the binary: set spec.schemaVersion: \"0.113.0\" to catch up; from now on the binary must stay at 0.112.0 or later")]
+#[case::rollback_that_also_moves_the_schema(&db("0.112.0", None, Some("0.110.0")), &db("0.111.0", Some("0.111.0"), None),
+    Outcome::Allowed, Stage::OneStepUpgrade,
+    "upgrade complete; from now on the binary must stay at 0.111.0 or later")]
+#[case::manifest_as_current_object(&db("0.110.0", None, None), &db("0.112.0", Some("0.112.0"), None),
+    Outcome::Allowed, Stage::InstalledSchemaUnknown,
+    "check again with the output of `kubectl get db NAME -o yaml` as the current object: without the installed schema, neither the rollback rule nor the next step can be worked out")]
+#[case::manifest_as_current_object_rollback(&db("0.112.0", Some("0.112.0"), None), &db("0.110.0", None, None),
+    Outcome::Allowed, Stage::InstalledSchemaUnknown,
+    "check again with the output of `kubectl get db NAME -o yaml` as the current object: without the installed schema, neither the rollback rule nor the next step can be worked out")]
+#[case::from_latest_to_a_version(&db("latest", None, Some("0.110.0")), &db("0.112.0", None, None),
+    Outcome::Allowed, Stage::VersionUnknown,
+    "the schema (0.110.0) is behind the binary (0.112.0): set spec.schemaVersion: \"0.112.0\" to finish the upgrade")]
+#[case::stored_binary_already_below_the_schema(&db("0.110.0", None, Some("0.112.0")), &db("0.110.0", None, None),
+    Outcome::Allowed, Stage::NoVersionChange,
+    "the binary 0.110.0 is below the installed schema 0.112.0: raise the binary to 0.112.0 or later")]
+#[case::rollback_before_phase_2(&db("0.112.0", None, Some("0.110.0")), &db("0.110.0", None, None),
+    Outcome::Allowed, Stage::BinaryRollback,
+    "the schema stays at 0.110.0; do not set spec.schemaVersion above 0.110.0")]
+#[case::unrelated_patch_with_phase_2_pending(&db("0.112.0", None, Some("0.110.0")), &db("0.112.0", None, None),
+    Outcome::Allowed, Stage::NoVersionChange,
+    "the schema (0.110.0) is behind the binary (0.112.0): set spec.schemaVersion: \"0.112.0\" to finish the upgrade")]
+#[case::unrelated_patch_nothing_pending(&db("0.112.0", Some("0.112.0"), Some("0.112.0")),
+    &db("0.112.0", Some("0.112.0"), None), Outcome::Allowed, Stage::NoVersionChange, "nothing pending")]
+#[case::latest_tag(&db("0.112.0", None, Some("0.112.0")), &db("latest", None, None),
+    Outcome::Allowed, Stage::VersionUnknown,
+    "pin the image to an X.Y.Z tag or set spec.documentDBVersion, so that the rollback rule can check the change")]
+#[case::rollback_after_phase_2(&db("0.112.0", Some("0.112.0"), Some("0.112.0")), &db("0.110.0", None, None),
+    Outcome::Denied, Stage::Blocked,
+    "keep the binary at 0.112.0 or later: the schema cannot be downgraded, and running 0.110.0 again needs a backup taken before the schema update")]
+#[case::schema_ahead_of_binary(&db("0.112.0", None, Some("0.112.0")), &db("0.112.0", Some("0.113.0"), None),
+    Outcome::Denied, Stage::Blocked,
+    "upgrade the binary to 0.113.0 or later first and let the pods become healthy (phase 1), then set spec.schemaVersion: \"0.113.0\" (phase 2)")]
+fn timeline_stage_and_next_step(
+    #[case] current: &str,
+    #[case] desired: &str,
+    #[case] outcome: Outcome,
+    #[case] expected_stage: Stage,
+    #[case] expected_next: &str,
+) {
+    let report = check(current, desired, "");
+    assert_eq!(report.decision.outcome, outcome, "{report:?}");
+    assert_eq!(stage(&report), Some(expected_stage), "{report:?}");
+    assert_eq!(next_step(&report), expected_next);
+}
+
+#[test]
+fn phase_1_reports_versions_and_which_step_moves() {
+    let report = check(
+        &db("0.110.0", None, Some("0.110.0")),
+        &db("0.112.0", None, None),
+        "",
+    );
+    let binary = report.binary_version.as_ref().expect("a binary version");
+    assert_eq!(
+        (binary.version.as_str(), binary.source),
+        ("0.112.0", "the tag of spec.image.documentDB")
+    );
+    assert_eq!(report.installed_schema_version.as_deref(), Some("0.110.0"));
+    assert_eq!(report.operation, Some("UPDATE"));
+    let steps: Vec<(&str, Option<&str>, Option<&str>, bool)> = report
+        .timeline
+        .as_ref()
+        .unwrap()
+        .steps
+        .iter()
+        .map(|s| (s.name, s.from.as_deref(), s.to.as_deref(), s.changed))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("installed schema", Some("0.110.0"), Some("0.110.0"), false),
+            ("binary", Some("0.110.0"), Some("0.112.0"), true),
+            ("schema", Some("0.110.0"), Some("0.110.0"), false),
+        ]
+    );
+}
+
+#[test]
+fn kubectl_output_and_a_multi_document_manifest() {
+    let current = include_str!("../examples/cluster-at-0.112.0.yaml");
+    let desired = include_str!("../examples/roll-back-binary-to-0.110.0.yaml");
+    let report = check(current, desired, "");
+    assert_eq!(report.decision.outcome, Outcome::Denied);
+    assert_eq!(report.decision.code, Some(422));
+    assert!(
+        report.decision.message.as_deref().unwrap_or_default().contains(
+            "image rollback blocked: requested version 0.110.0 is older than installed schema version 0.112.0"
+        ),
+        "{report:?}"
+    );
+    assert_eq!(report.name.as_deref(), Some("documentdb-cluster"));
+    assert!(report.notes.is_empty(), "{:?}", report.notes);
+}
+
+#[rstest]
+#[case::yaml_documents("a: 1\n---\n---\nb: 2\n", 2)]
+#[case::kubectl_list(
+    "apiVersion: v1\nkind: List\nitems:\n- kind: DocumentDB\n- kind: Pod\n",
+    2
+)]
+#[case::json_object(r#"{"kind": "DocumentDB"}"#, 1)]
+#[case::json_array(r#"[{"kind": "DocumentDB"}, {"kind": "Pod"}]"#, 2)]
+#[case::empty("", 0)]
+#[case::comment_only("# nothing here\n", 0)]
+fn documents_in_what_users_paste(#[case] text: &str, #[case] count: usize) {
+    assert_eq!(documents(text, Source::Desired).unwrap().len(), count);
+}
+
+#[rstest]
+#[case::invalid_yaml("spec: [unclosed", "the desired manifest is not valid YAML: ")]
+#[case::invalid_json("{\"spec\": ", "the desired manifest is not valid JSON: ")]
+#[case::template_placeholders(
+    "metadata:\n  name: {{NAME}}\n",
+    "the desired manifest cannot be read as a Kubernetes object: key must be a string (an unrendered template placeholder such as {{NAME}}?)"
+)]
+#[case::scalar("just some text", "the desired manifest must be a Kubernetes object")]
+#[case::kind_not_a_string(
+    "kind: 7\nspec: {}\n",
+    "the desired manifest: kind must be a string, not a number"
+)]
+#[case::list_items_not_an_array(
+    "kind: List\nitems: 3\n",
+    "the items of a List must be an array, not a number"
+)]
+#[case::no_documentdb(
+    "kind: Namespace\n---\nkind: Secret\n",
+    "holds 2 documents and none is a DocumentDB"
+)]
+#[case::two_documentdbs(
+    "kind: DocumentDB\napiVersion: documentdb.io/preview\nmetadata: {name: a}\n---\nkind: DocumentDB\napiVersion: documentdb.io/preview\nmetadata: {name: b}\n",
+    "holds 2 DocumentDB objects (\"a\", \"b\"); give one, or a current object with the same name"
+)]
+#[case::yaml_alias_bomb(
+    "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n",
+    "the desired manifest is not valid YAML: "
+)]
+fn input_errors_say_what_to_fix(#[case] desired: &str, #[case] expected: &str) {
+    let report = check("", desired, "");
+    assert_eq!(report.decision.outcome, Outcome::InputError, "{report:?}");
+    assert!(!report.decision.allowed);
+    let message = report.decision.message.unwrap_or_default();
+    assert!(message.contains(expected), "{message}");
+}
+
+#[test]
+fn of_several_documentdbs_the_one_named_like_the_current_object_is_checked() {
+    let desired = format!(
+        "{}---\n{}",
+        db("0.110.0", None, None).replace("documentdb-cluster", "other-cluster"),
+        db("0.110.0", None, None)
+    );
+    let current = db("0.112.0", Some("0.112.0"), Some("0.112.0"));
+    let current_value = documents(&current, Source::Current).unwrap().remove(0);
+    let chosen = select(
+        documents(&desired, Source::Desired).unwrap(),
+        Source::Desired,
+        Some(&current_value),
+    )
+    .unwrap();
+    assert_eq!(chosen["metadata"]["name"], "documentdb-cluster");
+    assert_eq!(
+        check(&current, &desired, "").decision.outcome,
+        Outcome::Denied
+    );
+}
+
+#[rstest]
+#[case::yaml("allowAutoSchemaVersion: false\n", Outcome::Denied)]
+#[case::json(r#"{"allowAutoSchemaVersion": false}"#, Outcome::Denied)]
+#[case::defaults("", Outcome::Allowed)]
+#[case::null_document("~\n", Outcome::Allowed)]
+#[case::refused("allowAutoSchemaVersion: nope\n", Outcome::SettingsRefused)]
+#[case::unknown_key("defaultDocumentDbVersion: 0.112.0\n", Outcome::SettingsRefused)]
+#[case::two_documents("a: 1\n---\nb: 2\n", Outcome::InputError)]
+fn settings_as_yaml_or_json(#[case] settings: &str, #[case] outcome: Outcome) {
+    let report = check("", &db("0.112.0", Some("auto"), None), settings);
+    assert_eq!(report.decision.outcome, outcome, "{report:?}");
+}
+
+#[test]
+fn refused_settings_carry_the_policys_message() {
+    let report = check(
+        "",
+        &db("0.112.0", None, None),
+        "defaultDocumentDbVersion: 0.112.0",
+    );
+    assert_eq!(
+        report.decision.message.as_deref(),
+        Some(
+            "the policy settings are invalid: unknown setting \"defaultDocumentDbVersion\": did you mean defaultDocumentDBVersion? \
+             (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion)"
+        )
+    );
+}
+
+#[test]
+fn a_yaml_float_where_a_version_string_belongs_is_the_policys_type_error() {
+    // `schemaVersion: 0.112` is a YAML number, exactly what the API server
+    // would receive from this manifest.
+    let desired = db("0.112.0", None, None) + "  documentDBVersion: 0.112\n";
+    let report = check("", &desired, "");
+    assert_eq!(report.decision.outcome, Outcome::Denied);
+    let message = report.decision.message.unwrap_or_default();
+    assert!(
+        message.contains("spec.documentDBVersion: Invalid value: \"number\": must be a string"),
+        "{message}"
+    );
+    assert!(report.timeline.is_none());
+}
+
+#[test]
+fn a_manifest_instead_of_the_cluster_object_gets_a_note() {
+    let report = check(&db("0.112.0", None, None), &db("0.110.0", None, None), "");
+    assert_eq!(report.decision.outcome, Outcome::Allowed);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|note| note.contains("has no status.schemaVersion")),
+        "{:?}",
+        report.notes
+    );
+}
+
+#[test]
+fn a_fragment_without_kind_is_checked_as_a_documentdb() {
+    let report = check(
+        "",
+        "spec:\n  documentDBVersion: 0.110.0\n  schemaVersion: 0.112.0\n",
+        "",
+    );
+    assert_eq!(report.decision.outcome, Outcome::Denied);
+    assert!(
+        report.notes[0]
+            .contains("has no apiVersion: checked as a documentdb.io/preview DocumentDB"),
+        "{:?}",
+        report.notes
+    );
+}
+
+#[test]
+fn another_kind_is_not_applicable_and_has_no_timeline() {
+    let report = check("", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n", "");
+    assert_eq!(report.decision.outcome, Outcome::NotApplicable);
+    assert!(report.decision.allowed);
+    assert!(report.timeline.is_none());
+    assert!(report.notes[0].contains("\"v1\" \"Pod\" is not a documentdb.io DocumentDB"));
+}
+
+#[test]
+fn renaming_between_current_and_desired_is_pointed_out() {
+    let desired = db("0.112.0", None, None).replace("documentdb-cluster", "renamed");
+    let report = check(&db("0.112.0", None, Some("0.112.0")), &desired, "");
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("the API server treats them as two objects")),
+        "{:?}",
+        report.notes
+    );
+}
+
+#[test]
+fn the_report_is_json_with_the_documented_keys() {
+    let report = check("", &db("0.112.0", None, None), "");
+    let value: Value = serde_json::from_str(&report.to_json()).unwrap();
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "allowed",
+            "binaryVersion",
+            "code",
+            "installedSchemaVersion",
+            "message",
+            "name",
+            "notes",
+            "operation",
+            "outcome",
+            "timeline",
+            "warnings"
+        ]
+    );
+    assert_eq!(value["timeline"]["stage"], "new-cluster");
+    assert_eq!(value["outcome"], "allowed");
+}
+
+#[test]
+fn the_raw_entry_points_answer_like_the_module() {
+    let payload = r#"{"request": {"kind": {"group": "documentdb.io", "kind": "DocumentDB"}, "operation": "CREATE",
+        "object": {"spec": {"documentDBVersion": "0.110.0", "schemaVersion": "0.112.0"}}}, "settings": {}}"#;
+    let decision: Value = serde_json::from_str(&crate::validate_admission(payload)).unwrap();
+    assert_eq!(decision["allowed"], false);
+    assert_eq!(decision["code"], 422);
+    assert_eq!(
+        serde_json::from_str::<Value>(&crate::validate_admission("not json")).unwrap()["code"],
+        400
+    );
+    let settings: Value = serde_json::from_str(&crate::validate_settings("{\"x\": 1}")).unwrap();
+    assert_eq!(settings["valid"], false);
+    assert_eq!(
+        crate::policy_version(),
+        documentdb_upgrade_safety::POLICY_VERSION
+    );
+}
