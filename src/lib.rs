@@ -5,15 +5,19 @@
 //! and the SDK come with the default `kubewarden` feature; without it the
 //! crate is the bare rule engine that `crates/upgrade-checker/` compiles with wasm-bindgen.
 
+pub mod cluster;
 pub mod document;
 pub mod field_error;
 pub mod image;
+pub mod image_volume;
 pub mod json;
 pub mod request;
 #[cfg(feature = "kubewarden")]
 pub mod response;
+pub mod restore;
 pub mod rules;
 pub mod settings;
+pub mod status_guard;
 pub mod validation;
 pub mod version;
 

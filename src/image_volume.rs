@@ -1,0 +1,651 @@
+//! ImageVolume readiness (CREATE): the operator mounts the DocumentDB extension
+//! into the PostgreSQL pods with a Kubernetes image volume, so a cluster
+//! without the ImageVolume feature creates the DocumentDB and its pods never
+//! start. Upstream's webhook (since e569542, #437) refuses the CREATE after
+//! probing with two server-side dry-run Pod creates; a policy cannot create
+//! anything, so this stands in for the probe by reading what every kubelet
+//! reports about itself: `status.nodeInfo.kubeletVersion` and
+//! `status.nodeInfo.containerRuntimeVersion` of every Node.
+//!
+//! - a kubelet below 1.33 has no ImageVolume at all (alpha in 1.31/1.32, off
+//!   unless a gate nobody sets in production);
+//! - a runtime known not to implement image volumes (containerd < 2.1,
+//!   CRI-O < 1.33) cannot mount one;
+//! - kubelets at 1.33/1.34 have it as beta, off by default: the feature gate,
+//!   on the kube-apiserver and the kubelet, decides, and Nodes do not show it;
+//! - 1.35+ has it on by default; kubelets are never newer than the
+//!   kube-apiserver, so every kubelet at 1.35+ means the API server is too.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::fmt::Write;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::cluster::{Cluster, ListAllResources, bounded_text};
+use crate::json::{Field, Found};
+use crate::object_shape;
+
+pub const NODE_API_VERSION: &str = "v1";
+pub const NODE_KIND: &str = "Node";
+/// Sorted, as the SDK's `BTreeSet` serialises them (kwctl compares replayed
+/// requests with this exact list).
+pub const NODE_FIELD_MASKS: &[&str] = &[
+    "status.nodeInfo.containerRuntimeVersion",
+    "status.nodeInfo.kubeletVersion",
+];
+
+/// The host call that lists the Nodes.
+pub const LIST_NODES: ListAllResources<'static> = ListAllResources {
+    api_version: NODE_API_VERSION,
+    kind: NODE_KIND,
+    label_selector: None,
+    field_selector: None,
+    field_masks: Some(NODE_FIELD_MASKS),
+};
+
+/// The `imageVolumeCheck` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImageVolumeCheck {
+    /// A warning naming the nodes and versions that decided it.
+    #[default]
+    Warn,
+    /// A cluster judged not ready is denied (unknown stays a warning).
+    Deny,
+    /// No host call at all.
+    Off,
+}
+
+impl ImageVolumeCheck {
+    pub const VALUES: [(&'static str, ImageVolumeCheck); 3] = [
+        ("warn", ImageVolumeCheck::Warn),
+        ("deny", ImageVolumeCheck::Deny),
+        ("off", ImageVolumeCheck::Off),
+    ];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::VALUES
+            .iter()
+            .find(|(name, _)| *name == text)
+            .map(|(_, value)| *value)
+    }
+}
+
+/// What one Node says about image volumes. The order is the order of the
+/// groups in messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeClass {
+    /// Kubelet 1.35+ and a runtime that implements image volumes.
+    Capable,
+    /// Kubelet below 1.33.
+    KubeletTooOld,
+    /// containerd < 2.1, CRI-O < 1.33.
+    RuntimeWithoutImageVolumes,
+    /// Kubelet 1.33/1.34: depends on the feature gate, which Nodes do not show.
+    FeatureGateRequired,
+    /// A runtime other than containerd and CRI-O, or its version unreadable.
+    RuntimeUnrecognized,
+    /// No readable kubelet version (or a malformed Node).
+    VersionsUnreadable,
+}
+
+impl NodeClass {
+    const ALL: [NodeClass; 6] = [
+        NodeClass::Capable,
+        NodeClass::KubeletTooOld,
+        NodeClass::RuntimeWithoutImageVolumes,
+        NodeClass::FeatureGateRequired,
+        NodeClass::RuntimeUnrecognized,
+        NodeClass::VersionsUnreadable,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Nodes of this class make the cluster not ready.
+    fn blocks(self) -> bool {
+        matches!(
+            self,
+            NodeClass::KubeletTooOld | NodeClass::RuntimeWithoutImageVolumes
+        )
+    }
+
+    /// Nodes of this class leave the verdict open.
+    fn leaves_open(self) -> bool {
+        matches!(
+            self,
+            NodeClass::FeatureGateRequired
+                | NodeClass::RuntimeUnrecognized
+                | NodeClass::VersionsUnreadable
+        )
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            NodeClass::Capable => "ready",
+            NodeClass::KubeletTooOld => "kubelet older than 1.33",
+            NodeClass::RuntimeWithoutImageVolumes => {
+                "a container runtime without image volumes (containerd < 2.1, CRI-O < 1.33)"
+            }
+            NodeClass::FeatureGateRequired => {
+                "kubelet 1.33 or 1.34, where the ImageVolume feature gate must be on (Nodes do not show it)"
+            }
+            NodeClass::RuntimeUnrecognized => "a container runtime the policy cannot judge",
+            NodeClass::VersionsUnreadable => "versions the policy cannot read",
+        }
+    }
+}
+
+/// Nodes named per group in a message; the rest are counted. With 5,000
+/// nodes the message stays a few hundred characters.
+pub const MAX_NODES_NAMED: usize = 3;
+/// Longest node name or version quoted.
+const MAX_SHOWN_CHARS: usize = 64;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeGroup {
+    pub count: usize,
+    /// The first [`MAX_NODES_NAMED`] nodes: `name (what decided it)`.
+    pub named: Vec<String>,
+}
+
+/// Every Node, counted by class; built while the host's list is parsed, so
+/// a list of thousands of Nodes is never held in memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeSurvey {
+    pub total: usize,
+    groups: [NodeGroup; 6],
+}
+
+impl NodeSurvey {
+    pub fn group(&self, class: NodeClass) -> &NodeGroup {
+        &self.groups[class.index()]
+    }
+
+    fn add(&mut self, class: NodeClass, name: &str, detail: fmt::Arguments) {
+        self.total += 1;
+        let group = &mut self.groups[class.index()];
+        group.count += 1;
+        if group.named.len() < MAX_NODES_NAMED {
+            group.named.push(format!(
+                "{} ({detail})",
+                bounded_text(name, MAX_SHOWN_CHARS)
+            ));
+        }
+    }
+
+    /// The groups of the given classes, for a message:
+    /// `kubelet older than 1.33 on 2 of 5 nodes: a (v1.32.4), b (v1.31.0); …`.
+    fn describe(&self, select: impl Fn(NodeClass) -> bool) -> String {
+        let mut text = String::new();
+        for class in NodeClass::ALL.into_iter().filter(|c| select(*c)) {
+            let group = self.group(class);
+            if group.count == 0 {
+                continue;
+            }
+            if !text.is_empty() {
+                text.push_str("; ");
+            }
+            let _ = write!(
+                text,
+                "{} on {} of {} {}: {}",
+                class.describe(),
+                group.count,
+                self.total,
+                if self.total == 1 { "node" } else { "nodes" },
+                group.named.join(", ")
+            );
+            let more = group.count - group.named.len();
+            if more > 0 {
+                let _ = write!(text, " and {more} more");
+            }
+        }
+        text
+    }
+}
+
+/// `vMAJOR.MINOR…` (kubelets report `v1.34.1`, `v1.35.0+k3s1`,
+/// `v1.33.5-eks-113cf36`): major and minor.
+fn major_minor(version: &str) -> Option<(u64, u64)> {
+    let version = version.strip_prefix('v').unwrap_or(version);
+    let mut parts = version.splitn(3, '.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?;
+    let digits = minor.bytes().take_while(u8::is_ascii_digit).count();
+    let minor = minor[..digits].parse().ok()?;
+    Some((major, minor))
+}
+
+/// Whether a runtime (`containerd://2.1.4`, `cri-o://1.33.2`,
+/// `docker://28.0.1`) implements image volumes: `Some(false)` when known not
+/// to, `None` when the policy cannot tell.
+fn runtime_supports_image_volumes(runtime: &str) -> Option<bool> {
+    let (name, version) = runtime.split_once("://")?;
+    let minimum = match name {
+        "containerd" => (2, 1),
+        "cri-o" => (1, 33),
+        _ => return None,
+    };
+    Some(major_minor(version)? >= minimum)
+}
+
+fn classify(survey: &mut NodeSurvey, node: &Field<NodeDoc>) {
+    let node = match node {
+        Field::Present(node) => node,
+        Field::Absent => {
+            return survey.add(
+                NodeClass::VersionsUnreadable,
+                "(null)",
+                format_args!("a null item"),
+            );
+        }
+        Field::Mistyped(found) => {
+            return survey.add(
+                NodeClass::VersionsUnreadable,
+                "(unnamed)",
+                format_args!("an item that is {}", found.type_name()),
+            );
+        }
+    };
+    let name = match &node.metadata {
+        Field::Present(metadata) => metadata.name.text().ok().flatten(),
+        _ => None,
+    }
+    .unwrap_or("(unnamed)");
+    let info = match &node.status {
+        Field::Present(status) => match &status.node_info {
+            Field::Present(info) => info,
+            Field::Absent => {
+                return survey.add(
+                    NodeClass::VersionsUnreadable,
+                    name,
+                    format_args!("no status.nodeInfo"),
+                );
+            }
+            Field::Mistyped(found) => {
+                return survey.add(
+                    NodeClass::VersionsUnreadable,
+                    name,
+                    format_args!("status.nodeInfo is {}", found.type_name()),
+                );
+            }
+        },
+        Field::Absent => {
+            return survey.add(
+                NodeClass::VersionsUnreadable,
+                name,
+                format_args!("no status"),
+            );
+        }
+        Field::Mistyped(found) => {
+            return survey.add(
+                NodeClass::VersionsUnreadable,
+                name,
+                format_args!("status is {}", found.type_name()),
+            );
+        }
+    };
+    let kubelet = match info.kubelet_version.text() {
+        Ok(Some(kubelet)) => kubelet,
+        Ok(None) => {
+            return survey.add(
+                NodeClass::VersionsUnreadable,
+                name,
+                format_args!("no kubeletVersion"),
+            );
+        }
+        Err(found) => {
+            return survey.add(
+                NodeClass::VersionsUnreadable,
+                name,
+                format_args!("kubeletVersion is {}", found.type_name()),
+            );
+        }
+    };
+    let shown_kubelet = bounded_text(kubelet, MAX_SHOWN_CHARS);
+    let Some(kubelet_version) = major_minor(kubelet) else {
+        return survey.add(
+            NodeClass::VersionsUnreadable,
+            name,
+            format_args!("kubelet {shown_kubelet}"),
+        );
+    };
+    if kubelet_version < (1, 33) {
+        return survey.add(
+            NodeClass::KubeletTooOld,
+            name,
+            format_args!("kubelet {shown_kubelet}"),
+        );
+    }
+    let runtime = match info.container_runtime_version.text() {
+        Ok(Some(runtime)) => runtime,
+        Ok(None) => {
+            return survey.add(
+                NodeClass::RuntimeUnrecognized,
+                name,
+                format_args!("no containerRuntimeVersion"),
+            );
+        }
+        Err(found) => {
+            return survey.add(
+                NodeClass::RuntimeUnrecognized,
+                name,
+                format_args!("containerRuntimeVersion is {}", found.type_name()),
+            );
+        }
+    };
+    let shown_runtime = bounded_text(runtime, MAX_SHOWN_CHARS);
+    match runtime_supports_image_volumes(runtime) {
+        Some(false) => survey.add(
+            NodeClass::RuntimeWithoutImageVolumes,
+            name,
+            format_args!("{shown_runtime}"),
+        ),
+        None => survey.add(
+            NodeClass::RuntimeUnrecognized,
+            name,
+            format_args!("{shown_runtime}"),
+        ),
+        Some(true) if kubelet_version < (1, 35) => survey.add(
+            NodeClass::FeatureGateRequired,
+            name,
+            format_args!("kubelet {shown_kubelet}"),
+        ),
+        Some(true) => survey.add(
+            NodeClass::Capable,
+            name,
+            format_args!("kubelet {shown_kubelet}, {shown_runtime}"),
+        ),
+    }
+}
+
+// One Node, reduced to what the survey reads.
+
+#[derive(Debug, Default, Deserialize)]
+struct NodeDoc<'a> {
+    #[serde(borrow, default)]
+    metadata: Field<NodeMetadata<'a>>,
+    #[serde(borrow, default)]
+    status: Field<NodeStatus<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct NodeMetadata<'a> {
+    #[serde(borrow, default)]
+    name: Field<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct NodeStatus<'a> {
+    #[serde(borrow, default, rename = "nodeInfo")]
+    node_info: Field<NodeInfo<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct NodeInfo<'a> {
+    #[serde(borrow, default, rename = "kubeletVersion")]
+    kubelet_version: Field<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "containerRuntimeVersion")]
+    container_runtime_version: Field<Cow<'a, str>>,
+}
+
+object_shape!(NodeDoc, NodeMetadata, NodeStatus, NodeInfo);
+
+/// The host's Node list, surveyed item by item; `Err` says why the list as
+/// a whole cannot be read.
+struct SurveyedList(Result<NodeSurvey, String>);
+
+impl<'de> Deserialize<'de> for SurveyedList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ListVisitor)
+    }
+}
+
+struct ListVisitor;
+
+impl ListVisitor {
+    fn not_a_list<E>(found: &str) -> Result<SurveyedList, E> {
+        Ok(SurveyedList(Err(format!(
+            "the host answered {found}, not a Node list"
+        ))))
+    }
+}
+
+impl<'de> Visitor<'de> for ListVisitor {
+    type Value = SurveyedList;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Kubernetes list object")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Self::not_a_list("null")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Self::not_a_list("a boolean")
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Self::not_a_list("a number")
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Self::not_a_list("a number")
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Self::not_a_list("a number")
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Self::not_a_list("a string")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Self::not_a_list("an array")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut survey = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "items" {
+                survey = Some(map.next_value::<SurveyedItems>()?.0);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(SurveyedList(survey.unwrap_or_else(|| {
+            Err("the Node list has no items".to_owned())
+        })))
+    }
+}
+
+/// `items`: each Node classified as soon as it is parsed.
+struct SurveyedItems(Result<NodeSurvey, String>);
+
+impl<'de> Deserialize<'de> for SurveyedItems {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ItemsVisitor)
+    }
+}
+
+struct ItemsVisitor;
+
+impl ItemsVisitor {
+    fn mistyped<E>(found: Found) -> Result<SurveyedItems, E> {
+        Ok(SurveyedItems(Err(format!(
+            "items must be an array, not {}",
+            found.describe()
+        ))))
+    }
+}
+
+impl<'de> Visitor<'de> for ItemsVisitor {
+    type Value = SurveyedItems;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of Nodes")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        // `"items": null` is how Go serialises an empty list.
+        Ok(SurveyedItems(Ok(NodeSurvey::default())))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Self::mistyped(Found::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Self::mistyped(Found::Number)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Self::mistyped(Found::Number)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Self::mistyped(Found::Number)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Self::mistyped(Found::String(crate::json::quote(v)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Self::mistyped(Found::Object)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut survey = NodeSurvey::default();
+        while let Some(node) = seq.next_element::<Field<NodeDoc<'de>>>()? {
+            classify(&mut survey, &node);
+        }
+        Ok(SurveyedItems(Ok(survey)))
+    }
+}
+
+/// Reads the host's answer to [`LIST_NODES`].
+pub fn survey_nodes(answer: &[u8]) -> Result<NodeSurvey, String> {
+    match serde_json::from_slice::<SurveyedList>(answer) {
+        Ok(SurveyedList(result)) => result,
+        Err(e) => Err(format!("the host's answer is not valid JSON: {e}")),
+    }
+}
+
+/// The verdict on the cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    /// Some node cannot mount image volumes.
+    NotReady(NodeSurvey),
+    /// Nothing blocks, but some node depends on what Nodes do not show.
+    Undetermined(NodeSurvey),
+    NoNodes,
+    /// The Nodes could not be listed or read: why.
+    Unreadable(String),
+}
+
+pub fn judge(survey: NodeSurvey) -> Readiness {
+    let any = |select: fn(NodeClass) -> bool| {
+        NodeClass::ALL
+            .into_iter()
+            .any(|class| select(class) && survey.group(class).count > 0)
+    };
+    if any(NodeClass::blocks) {
+        Readiness::NotReady(survey)
+    } else if survey.total == 0 {
+        Readiness::NoNodes
+    } else if any(NodeClass::leaves_open) {
+        Readiness::Undetermined(survey)
+    } else {
+        Readiness::Ready
+    }
+}
+
+/// Lists the Nodes through `cluster` and judges them.
+pub fn readiness(cluster: &dyn Cluster) -> Readiness {
+    match cluster.list_resources_all(&LIST_NODES) {
+        Err(error) => Readiness::Unreadable(error.shown()),
+        Ok(answer) => match survey_nodes(&answer) {
+            Ok(survey) => judge(survey),
+            Err(why) => Readiness::Unreadable(why),
+        },
+    }
+}
+
+/// What the ImageVolume check found; `None` from [`check`] means ready (or
+/// the check is off).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageVolumeFinding {
+    /// Denied (setting `deny`): a `field.Forbidden` on `spec`.
+    NotReadyDenied(NodeSurvey),
+    /// Warnings.
+    NotReady(NodeSurvey),
+    Undetermined(NodeSurvey),
+    NoNodes,
+    Unreadable(String),
+}
+
+impl ImageVolumeFinding {
+    pub const FIELD_PATH: &'static str = "spec";
+
+    pub fn is_denial(&self) -> bool {
+        matches!(self, ImageVolumeFinding::NotReadyDenied(_))
+    }
+}
+
+/// The check as the setting asks: `off` makes no host call.
+pub fn check(cluster: &dyn Cluster, mode: ImageVolumeCheck) -> Option<ImageVolumeFinding> {
+    if mode == ImageVolumeCheck::Off {
+        return None;
+    }
+    match readiness(cluster) {
+        Readiness::Ready => None,
+        Readiness::NotReady(survey) if mode == ImageVolumeCheck::Deny => {
+            Some(ImageVolumeFinding::NotReadyDenied(survey))
+        }
+        Readiness::NotReady(survey) => Some(ImageVolumeFinding::NotReady(survey)),
+        Readiness::Undetermined(survey) => Some(ImageVolumeFinding::Undetermined(survey)),
+        Readiness::NoNodes => Some(ImageVolumeFinding::NoNodes),
+        Readiness::Unreadable(why) => Some(ImageVolumeFinding::Unreadable(why)),
+    }
+}
+
+/// Upstream's explanation of ImageVolume (its preflight's error, e569542),
+/// split around the nodes that decided the verdict. Upstream adds that the
+/// runtime "cannot be verified" by its probe; the policy reads it from the Nodes.
+const NOT_ENABLED: &str = "the Kubernetes ImageVolume feature is not enabled on this cluster, but it is required by \
+     the DocumentDB operator to mount the DocumentDB extension into PostgreSQL pods";
+const HOW_TO_ENABLE: &str = "ImageVolume is GA (on by default) in Kubernetes 1.35+. On Kubernetes 1.33/1.34 you may \
+     enable the ImageVolume feature gate on both the kube-apiserver and every kubelet; the container runtime must \
+     also support it (containerd >= 2.1 or CRI-O >= 1.33). See https://kubernetes.io/docs/concepts/storage/volumes/#image";
+
+/// The denial's detail (after `spec: Forbidden: `) and the warnings.
+impl fmt::Display for ImageVolumeFinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImageVolumeFinding::NotReadyDenied(survey) => write!(
+                f,
+                "{NOT_ENABLED} ({}). {HOW_TO_ENABLE}",
+                survey.describe(NodeClass::blocks)
+            ),
+            ImageVolumeFinding::NotReady(survey) => write!(
+                f,
+                "ImageVolume check: {NOT_ENABLED} ({}). {HOW_TO_ENABLE}",
+                survey.describe(NodeClass::blocks)
+            ),
+            ImageVolumeFinding::Undetermined(survey) => write!(
+                f,
+                "ImageVolume check: cannot confirm that this cluster supports the Kubernetes ImageVolume feature, \
+                 which the DocumentDB operator requires to mount the DocumentDB extension into PostgreSQL pods ({}); \
+                 if it is off, the DocumentDB pods will not start. {HOW_TO_ENABLE}",
+                survey.describe(NodeClass::leaves_open)
+            ),
+            ImageVolumeFinding::NoNodes => {
+                f.write_str("ImageVolume check skipped: the cluster lists no Nodes")
+            }
+            ImageVolumeFinding::Unreadable(why) => write!(
+                f,
+                "ImageVolume check skipped: cannot list the cluster's Nodes: {why}"
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "image_volume_tests.rs"]
+mod tests;
