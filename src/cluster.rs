@@ -71,6 +71,15 @@ impl HostError {
         self.0.contains(&needle)
     }
 
+    /// The policy may not ask at all: Kubewarden refused the call because the
+    /// policy was not granted the Kubernetes resource or the host capability
+    /// (policy-evaluator's `Policy has not been granted access to …` texts,
+    /// `runtimes/callback.rs`), or there is no cluster ([`NoCluster`]). The
+    /// ImageVolume check stays silent then; the restore check still warns.
+    pub fn is_not_granted(&self) -> bool {
+        self.0.starts_with("Policy has not been granted access to") || self.0 == NoCluster::MESSAGE
+    }
+
     /// The error for a message: control characters escaped, cut to
     /// [`MAX_HOST_ERROR_CHARS`] with `…`.
     pub fn shown(&self) -> String {
@@ -347,6 +356,28 @@ mod tests {
     #[case::cut(&"x".repeat(300), &format!("{}…", "x".repeat(MAX_HOST_ERROR_CHARS)))]
     fn host_errors_are_shown_bounded(#[case] text: &str, #[case] expected: &str) {
         assert_eq!(HostError(text.to_owned()).shown(), expected);
+    }
+
+    #[rstest]
+    #[case::resource_not_allowed(
+        "Policy has not been granted access to Kubernetes v1/Node resources. The violation has been reported.",
+        true
+    )]
+    #[case::capability_not_allowed(
+        "Policy has not been granted access to the 'kubernetes/list_resources_all' host capability. The violation has been reported.",
+        true
+    )]
+    #[case::no_cluster(NoCluster::MESSAGE, true)]
+    #[case::rbac(
+        "Callback evaluation failure: Api(ErrorResponse { status: \"Failure\", message: \"nodes is forbidden\", reason: \"Forbidden\", code: 403 })",
+        false
+    )]
+    #[case::not_found(
+        "Callback evaluation failure: Cannot find v1/Node named 'x' inside of namespace 'None'",
+        false
+    )]
+    fn tells_a_policy_without_permission_apart(#[case] text: &str, #[case] expected: bool) {
+        assert_eq!(HostError(text.to_owned()).is_not_granted(), expected);
     }
 
     #[test]

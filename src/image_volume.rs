@@ -535,6 +535,8 @@ pub enum Readiness {
     /// Nothing blocks, but some node depends on what Nodes do not show.
     Undetermined(NodeSurvey),
     NoNodes,
+    /// The policy may not list Nodes (no context-aware permission, no cluster).
+    NotGranted,
     /// The Nodes could not be listed or read: why.
     Unreadable(String),
 }
@@ -559,6 +561,7 @@ pub fn judge(survey: NodeSurvey) -> Readiness {
 /// Lists the Nodes through `cluster` and judges them.
 pub fn readiness(cluster: &dyn Cluster) -> Readiness {
     match cluster.list_resources_all(&LIST_NODES) {
+        Err(error) if error.is_not_granted() => Readiness::NotGranted,
         Err(error) => Readiness::Unreadable(error.shown()),
         Ok(answer) => match survey_nodes(&answer) {
             Ok(survey) => judge(survey),
@@ -588,13 +591,16 @@ impl ImageVolumeFinding {
     }
 }
 
-/// The check as the setting asks: `off` makes no host call.
+/// The check as the setting asks: `off` makes no host call. A policy deployed
+/// without the permission to list Nodes (no `contextAwareResources`) has not
+/// opted in: no finding, rather than a warning on every creation. Any other
+/// failure (missing RBAC, timeouts, garbage) is a warning.
 pub fn check(cluster: &dyn Cluster, mode: ImageVolumeCheck) -> Option<ImageVolumeFinding> {
     if mode == ImageVolumeCheck::Off {
         return None;
     }
     match readiness(cluster) {
-        Readiness::Ready => None,
+        Readiness::Ready | Readiness::NotGranted => None,
         Readiness::NotReady(survey) if mode == ImageVolumeCheck::Deny => {
             Some(ImageVolumeFinding::NotReadyDenied(survey))
         }

@@ -178,15 +178,30 @@ fn skipped(why: &str) -> String {
     format!("ImageVolume check skipped: cannot list the cluster's Nodes: {why}")
 }
 
+/// A policy without the permission to list Nodes has not opted in: silent,
+/// in both modes.
 #[rstest]
-#[case::no_permission(
-    Err(
-        "Policy has not been granted access to Kubernetes v1/Node resources. The violation has been reported."
-    ),
-    skipped(
-        "Policy has not been granted access to Kubernetes v1/Node resources. The violation has been reported."
-    )
+#[case::no_context_aware_resource(
+    ImageVolumeCheck::Warn,
+    "Policy has not been granted access to Kubernetes v1/Node resources. The violation has been reported."
 )]
+#[case::no_host_capability(
+    ImageVolumeCheck::Deny,
+    "Policy has not been granted access to the 'kubernetes/list_resources_all' host capability. The violation has been reported."
+)]
+#[case::no_cluster(ImageVolumeCheck::Deny, crate::cluster::NoCluster::MESSAGE)]
+fn without_permission_the_check_is_silent(#[case] mode: ImageVolumeCheck, #[case] error: &str) {
+    assert_eq!(run(mode, Err(error)), None);
+}
+
+/// policy-evaluator's answer when the policy server's service account may
+/// not list Nodes (kube's Debug rendering of the API error).
+const NO_RBAC: &str = "Callback evaluation failure: Api(ErrorResponse { status: \"Failure\", message: \"nodes is \
+     forbidden: User \\\"system:serviceaccount:kubewarden:policy-server-default\\\" cannot list resource \
+     \\\"nodes\\\" in API group \\\"\\\" at the cluster scope\", reason: \"Forbidden\", code: 403 })";
+
+#[rstest]
+#[case::no_rbac(Err(NO_RBAC), skipped(&format!("{}…", &NO_RBAC[..crate::cluster::MAX_HOST_ERROR_CHARS])))]
 #[case::timeout(
     Err("Callback evaluation failure: operation timed out"),
     skipped("Callback evaluation failure: operation timed out")
