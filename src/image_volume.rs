@@ -30,8 +30,10 @@ use crate::object_shape;
 pub const NODE_API_VERSION: &str = "v1";
 pub const NODE_KIND: &str = "Node";
 /// Sorted, as the SDK's `BTreeSet` serialises them (kwctl compares replayed
-/// requests with this exact list).
+/// requests with this exact set). policy-evaluator keeps `metadata` whole
+/// anyway; the name is listed so that a host that prunes it too keeps it.
 pub const NODE_FIELD_MASKS: &[&str] = &[
+    "metadata.name",
     "status.nodeInfo.containerRuntimeVersion",
     "status.nodeInfo.kubeletVersion",
 ];

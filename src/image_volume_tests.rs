@@ -46,7 +46,7 @@ fn list_request() -> Value {
         "kind": "Node",
         "label_selector": null,
         "field_selector": null,
-        "field_masks": ["status.nodeInfo.containerRuntimeVersion", "status.nodeInfo.kubeletVersion"],
+        "field_masks": ["metadata.name", "status.nodeInfo.containerRuntimeVersion", "status.nodeInfo.kubeletVersion"],
     })
 }
 
