@@ -7,13 +7,16 @@
 
 pub mod document;
 pub mod field_error;
+pub mod findings;
 pub mod image;
 pub mod json;
+pub mod message;
 pub mod request;
 #[cfg(feature = "kubewarden")]
 pub mod response;
 pub mod rules;
 pub mod settings;
+pub mod upgrade;
 pub mod validation;
 pub mod version;
 

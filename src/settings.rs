@@ -11,7 +11,8 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use crate::json::{Field, Found, Shape, quote};
+use crate::json::{Field, Found, Shape};
+use crate::message::quote;
 use crate::version::{ExtensionVersion, VersionError};
 
 pub const REJECT_UNKNOWN_BINARY_VERSION: &str = "rejectUnknownBinaryVersion";
