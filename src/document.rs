@@ -4,7 +4,6 @@
 use crate::field_error::FieldError;
 use crate::image::{ImageReference, UnversionedImage};
 use crate::json::{Field, Found};
-use crate::message::quote;
 use crate::request::ObjectDoc;
 use crate::settings::Settings;
 use crate::version::Operand;

@@ -2,7 +2,7 @@
 //! API server would send, which goes through the policy's own
 //! [`validate_payload`] — the verdict is the module's, not a re-implementation.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use documentdb_upgrade_safety::message::quote;
