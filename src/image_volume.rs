@@ -504,7 +504,7 @@ impl<'de> Visitor<'de> for ItemsVisitor {
         Self::mistyped(Found::Number)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Self::mistyped(Found::String(crate::json::quote(v)))
+        Self::mistyped(Found::String(crate::message::quote(v)))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}

@@ -8,9 +8,11 @@
 pub mod cluster;
 pub mod document;
 pub mod field_error;
+pub mod findings;
 pub mod image;
 pub mod image_volume;
 pub mod json;
+pub mod message;
 pub mod request;
 #[cfg(feature = "kubewarden")]
 pub mod response;
@@ -18,6 +20,7 @@ pub mod restore;
 pub mod rules;
 pub mod settings;
 pub mod status_guard;
+pub mod upgrade;
 pub mod validation;
 pub mod version;
 

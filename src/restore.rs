@@ -17,10 +17,11 @@ use std::fmt;
 use serde::Deserialize;
 
 use crate::cluster::{Cluster, GetResource};
-use crate::document::{ComparisonError, Operand, ResolvedBinary};
-use crate::json::{Field, Found, quote};
+use crate::document::ResolvedBinary;
+use crate::json::{Field, Found};
+use crate::message::quote;
 use crate::object_shape;
-use crate::version::{ExtensionVersion, shown};
+use crate::version::{ComparisonError, ExtensionVersion, Operand, shown};
 
 pub const BACKUP_API_VERSION: &str = "documentdb.io/preview";
 pub const BACKUP_KIND: &str = "Backup";

@@ -12,7 +12,8 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::image_volume::ImageVolumeCheck;
-use crate::json::{Field, Found, Shape, quote};
+use crate::json::{Field, Found, Shape};
+use crate::message::quote;
 use crate::status_guard::DEFAULT_STATUS_WRITER;
 use crate::version::{ExtensionVersion, VersionError};
 

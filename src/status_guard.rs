@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::json::quote;
+use crate::message::quote;
 use crate::version::{ExtensionVersion, shown};
 
 /// The operator chart's service account (`operator/documentdb-helm-chart`:
