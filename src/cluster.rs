@@ -11,7 +11,11 @@
 //! (what policy-evaluator deserializes, and what kwctl compares a replayed
 //! request with).
 
+use std::fmt;
+
 use serde::Serialize;
+
+use crate::json::Found;
 
 /// The waPC namespace and operations, and the capability names the metadata
 /// declares (`hostCapabilities`).
@@ -117,10 +121,40 @@ pub fn bounded_text(text: &str, max: usize) -> String {
     shown
 }
 
+/// Why an answer from the cluster cannot be used; a warning renders it
+/// (src/findings.rs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreadable {
+    /// The call failed (for another reason than a missing object).
+    Host(HostError),
+    /// A namespaced object, and the admission request names no namespace.
+    NoNamespace,
+    /// The answer is not JSON: the parser's error.
+    NotJson(String),
+    /// The answer is JSON of another type (`None`: `null`) than `expected`.
+    NotAnObject {
+        found: Option<Found>,
+        expected: &'static str,
+    },
+    /// An object of another kind than asked for (as written).
+    WrongKind {
+        found: String,
+        expected: &'static str,
+    },
+    /// A field the policy reads holds another JSON type.
+    Mistyped {
+        path: &'static str,
+        found: Found,
+        expected: &'static str,
+    },
+    /// A list answer without `items`.
+    NoItems,
+}
+
 /// The host capabilities the rules use. Answers are the host's raw JSON
 /// bytes: the callers read only the fields they need, and a malformed answer
 /// is their "unreadable", never a failure of the request.
-pub trait Cluster {
+pub trait Cluster: fmt::Debug {
     fn get_resource(&self, request: &GetResource) -> Result<Vec<u8>, HostError>;
     fn list_resources_all(&self, request: &ListAllResources) -> Result<Vec<u8>, HostError>;
 }

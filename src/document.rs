@@ -5,6 +5,7 @@ use crate::field_error::FieldError;
 use crate::image::{ImageReference, UnversionedImage};
 use crate::json::{Field, Found};
 use crate::request::ObjectDoc;
+use crate::restore::{self, RestoreSource};
 use crate::settings::Settings;
 use crate::version::Operand;
 
@@ -56,6 +57,10 @@ pub struct DocumentDb<'a> {
     pub cluster_replication: bool,
     /// `status.schemaVersion`: the schema installed in the database.
     pub installed_schema: Option<&'a str>,
+    // --- context-aware checks (issue 12) ---
+    /// `spec.bootstrap.recovery`: the Backup or PersistentVolume restored from.
+    pub restore_source: Option<RestoreSource<'a>>,
+    // --- end context-aware checks ---
 }
 
 /// Where a binary version came from.
@@ -111,6 +116,7 @@ impl<'a> DocumentDb<'a> {
             image: None,
             cluster_replication: false,
             installed_schema: None,
+            restore_source: None,
         };
 
         match &doc.spec {
@@ -168,6 +174,9 @@ impl<'a> DocumentDb<'a> {
                     Field::Mistyped(found) => report("spec.clusterReplication", found, "an object"),
                     Field::Absent => {}
                 }
+                // --- context-aware checks (issue 12) ---
+                document.restore_source = restore::read_source(&spec.bootstrap, &mut report);
+                // --- end context-aware checks ---
             }
             Field::Mistyped(found) => report("spec", found, "an object"),
             // An absent or null spec is an empty spec.

@@ -18,12 +18,12 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::fmt::Write;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::cluster::{Cluster, ListAllResources, bounded_text};
+use crate::cluster::{Cluster, ListAllResources, Unreadable};
+use crate::findings::{Advice, Findings, Violation};
 use crate::json::{Field, Found};
 use crate::object_shape;
 
@@ -93,7 +93,8 @@ pub enum NodeClass {
 }
 
 impl NodeClass {
-    const ALL: [NodeClass; 6] = [
+    /// In the order messages list the groups.
+    pub const ALL: [NodeClass; 6] = [
         NodeClass::Capable,
         NodeClass::KubeletTooOld,
         NodeClass::RuntimeWithoutImageVolumes,
@@ -107,7 +108,7 @@ impl NodeClass {
     }
 
     /// Nodes of this class make the cluster not ready.
-    fn blocks(self) -> bool {
+    pub fn blocks(self) -> bool {
         matches!(
             self,
             NodeClass::KubeletTooOld | NodeClass::RuntimeWithoutImageVolumes
@@ -115,7 +116,7 @@ impl NodeClass {
     }
 
     /// Nodes of this class leave the verdict open.
-    fn leaves_open(self) -> bool {
+    pub fn leaves_open(self) -> bool {
         matches!(
             self,
             NodeClass::FeatureGateRequired
@@ -123,34 +124,45 @@ impl NodeClass {
                 | NodeClass::VersionsUnreadable
         )
     }
-
-    fn describe(self) -> &'static str {
-        match self {
-            NodeClass::Capable => "ready",
-            NodeClass::KubeletTooOld => "kubelet older than 1.33",
-            NodeClass::RuntimeWithoutImageVolumes => {
-                "a container runtime without image volumes (containerd < 2.1, CRI-O < 1.33)"
-            }
-            NodeClass::FeatureGateRequired => {
-                "kubelet 1.33 or 1.34, where the ImageVolume feature gate must be on (Nodes do not show it)"
-            }
-            NodeClass::RuntimeUnrecognized => "a container runtime the policy cannot judge",
-            NodeClass::VersionsUnreadable => "versions the policy cannot read",
-        }
-    }
 }
 
 /// Nodes named per group in a message; the rest are counted. With 5,000
 /// nodes the message stays a few hundred characters.
 pub const MAX_NODES_NAMED: usize = 3;
-/// Longest node name or version quoted.
-const MAX_SHOWN_CHARS: usize = 64;
+/// Longest node name or version a message shows (cut with `…`).
+pub const MAX_SHOWN_CHARS: usize = 64;
+
+/// What decided a node's class, as the Node reports it. Values are kept
+/// to one character more than a message shows, so the message can say it cut.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeFact {
+    Kubelet(String),
+    Runtime(String),
+    KubeletAndRuntime {
+        kubelet: String,
+        runtime: String,
+    },
+    /// A field the survey reads is absent: its path.
+    Missing(&'static str),
+    /// A field the survey reads holds another JSON type: its path and that type.
+    Mistyped(&'static str, &'static str),
+    NullItem,
+    /// An item of the list that is not an object: its JSON type.
+    ItemMistyped(&'static str),
+}
+
+/// One node named in a message; `name` is `None` when the Node has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeNote {
+    pub name: Option<String>,
+    pub fact: NodeFact,
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeGroup {
     pub count: usize,
-    /// The first [`MAX_NODES_NAMED`] nodes: `name (what decided it)`.
-    pub named: Vec<String>,
+    /// The first [`MAX_NODES_NAMED`] nodes.
+    pub named: Vec<NodeNote>,
 }
 
 /// Every Node, counted by class; built while the host's list is parsed, so
@@ -161,50 +173,29 @@ pub struct NodeSurvey {
     groups: [NodeGroup; 6],
 }
 
+/// `text` cut to one character more than a message shows.
+fn kept(text: &str) -> String {
+    match text.char_indices().nth(MAX_SHOWN_CHARS + 1) {
+        Some((end, _)) => text[..end].to_owned(),
+        None => text.to_owned(),
+    }
+}
+
 impl NodeSurvey {
     pub fn group(&self, class: NodeClass) -> &NodeGroup {
         &self.groups[class.index()]
     }
 
-    fn add(&mut self, class: NodeClass, name: &str, detail: fmt::Arguments) {
+    fn add(&mut self, class: NodeClass, name: Option<&str>, fact: NodeFact) {
         self.total += 1;
         let group = &mut self.groups[class.index()];
         group.count += 1;
         if group.named.len() < MAX_NODES_NAMED {
-            group.named.push(format!(
-                "{} ({detail})",
-                bounded_text(name, MAX_SHOWN_CHARS)
-            ));
+            group.named.push(NodeNote {
+                name: name.map(kept),
+                fact,
+            });
         }
-    }
-
-    /// The groups of the given classes, for a message:
-    /// `kubelet older than 1.33 on 2 of 5 nodes: a (v1.32.4), b (v1.31.0); …`.
-    fn describe(&self, select: impl Fn(NodeClass) -> bool) -> String {
-        let mut text = String::new();
-        for class in NodeClass::ALL.into_iter().filter(|c| select(*c)) {
-            let group = self.group(class);
-            if group.count == 0 {
-                continue;
-            }
-            if !text.is_empty() {
-                text.push_str("; ");
-            }
-            let _ = write!(
-                text,
-                "{} on {} of {} {}: {}",
-                class.describe(),
-                group.count,
-                self.total,
-                if self.total == 1 { "node" } else { "nodes" },
-                group.named.join(", ")
-            );
-            let more = group.count - group.named.len();
-            if more > 0 {
-                let _ = write!(text, " and {more} more");
-            }
-        }
-        text
     }
 }
 
@@ -234,131 +225,78 @@ fn runtime_supports_image_volumes(runtime: &str) -> Option<bool> {
 }
 
 fn classify(survey: &mut NodeSurvey, node: &Field<NodeDoc>) {
+    use NodeClass::*;
     let node = match node {
         Field::Present(node) => node,
-        Field::Absent => {
-            return survey.add(
-                NodeClass::VersionsUnreadable,
-                "(null)",
-                format_args!("a null item"),
-            );
-        }
+        Field::Absent => return survey.add(VersionsUnreadable, None, NodeFact::NullItem),
         Field::Mistyped(found) => {
-            return survey.add(
-                NodeClass::VersionsUnreadable,
-                "(unnamed)",
-                format_args!("an item that is {}", found.type_name()),
-            );
+            let fact = NodeFact::ItemMistyped(found.type_name());
+            return survey.add(VersionsUnreadable, None, fact);
         }
     };
     let name = match &node.metadata {
         Field::Present(metadata) => metadata.name.text().ok().flatten(),
         _ => None,
-    }
-    .unwrap_or("(unnamed)");
+    };
+    let unreadable = |survey: &mut NodeSurvey, fact| survey.add(VersionsUnreadable, name, fact);
     let info = match &node.status {
         Field::Present(status) => match &status.node_info {
             Field::Present(info) => info,
-            Field::Absent => {
-                return survey.add(
-                    NodeClass::VersionsUnreadable,
-                    name,
-                    format_args!("no status.nodeInfo"),
-                );
-            }
+            Field::Absent => return unreadable(survey, NodeFact::Missing("status.nodeInfo")),
             Field::Mistyped(found) => {
-                return survey.add(
-                    NodeClass::VersionsUnreadable,
-                    name,
-                    format_args!("status.nodeInfo is {}", found.type_name()),
-                );
+                let fact = NodeFact::Mistyped("status.nodeInfo", found.type_name());
+                return unreadable(survey, fact);
             }
         },
-        Field::Absent => {
-            return survey.add(
-                NodeClass::VersionsUnreadable,
-                name,
-                format_args!("no status"),
-            );
-        }
+        Field::Absent => return unreadable(survey, NodeFact::Missing("status")),
         Field::Mistyped(found) => {
-            return survey.add(
-                NodeClass::VersionsUnreadable,
-                name,
-                format_args!("status is {}", found.type_name()),
-            );
+            return unreadable(survey, NodeFact::Mistyped("status", found.type_name()));
         }
     };
     let kubelet = match info.kubelet_version.text() {
         Ok(Some(kubelet)) => kubelet,
-        Ok(None) => {
-            return survey.add(
-                NodeClass::VersionsUnreadable,
-                name,
-                format_args!("no kubeletVersion"),
-            );
-        }
+        Ok(None) => return unreadable(survey, NodeFact::Missing("kubeletVersion")),
         Err(found) => {
-            return survey.add(
-                NodeClass::VersionsUnreadable,
-                name,
-                format_args!("kubeletVersion is {}", found.type_name()),
+            return unreadable(
+                survey,
+                NodeFact::Mistyped("kubeletVersion", found.type_name()),
             );
         }
     };
-    let shown_kubelet = bounded_text(kubelet, MAX_SHOWN_CHARS);
     let Some(kubelet_version) = major_minor(kubelet) else {
-        return survey.add(
-            NodeClass::VersionsUnreadable,
-            name,
-            format_args!("kubelet {shown_kubelet}"),
-        );
+        return unreadable(survey, NodeFact::Kubelet(kept(kubelet)));
     };
     if kubelet_version < (1, 33) {
-        return survey.add(
-            NodeClass::KubeletTooOld,
-            name,
-            format_args!("kubelet {shown_kubelet}"),
-        );
+        return survey.add(KubeletTooOld, name, NodeFact::Kubelet(kept(kubelet)));
     }
     let runtime = match info.container_runtime_version.text() {
         Ok(Some(runtime)) => runtime,
         Ok(None) => {
-            return survey.add(
-                NodeClass::RuntimeUnrecognized,
-                name,
-                format_args!("no containerRuntimeVersion"),
-            );
+            let fact = NodeFact::Missing("containerRuntimeVersion");
+            return survey.add(RuntimeUnrecognized, name, fact);
         }
         Err(found) => {
-            return survey.add(
-                NodeClass::RuntimeUnrecognized,
-                name,
-                format_args!("containerRuntimeVersion is {}", found.type_name()),
-            );
+            let fact = NodeFact::Mistyped("containerRuntimeVersion", found.type_name());
+            return survey.add(RuntimeUnrecognized, name, fact);
         }
     };
-    let shown_runtime = bounded_text(runtime, MAX_SHOWN_CHARS);
     match runtime_supports_image_volumes(runtime) {
         Some(false) => survey.add(
-            NodeClass::RuntimeWithoutImageVolumes,
+            RuntimeWithoutImageVolumes,
             name,
-            format_args!("{shown_runtime}"),
+            NodeFact::Runtime(kept(runtime)),
         ),
-        None => survey.add(
-            NodeClass::RuntimeUnrecognized,
-            name,
-            format_args!("{shown_runtime}"),
-        ),
-        Some(true) if kubelet_version < (1, 35) => survey.add(
-            NodeClass::FeatureGateRequired,
-            name,
-            format_args!("kubelet {shown_kubelet}"),
-        ),
+        None => survey.add(RuntimeUnrecognized, name, NodeFact::Runtime(kept(runtime))),
+        Some(true) if kubelet_version < (1, 35) => {
+            survey.add(FeatureGateRequired, name, NodeFact::Kubelet(kept(kubelet)))
+        }
         Some(true) => survey.add(
-            NodeClass::Capable,
+            Capable,
             name,
-            format_args!("kubelet {shown_kubelet}, {shown_runtime}"),
+            NodeFact::KubeletAndRuntime {
+                kubelet: kept(kubelet),
+                runtime: kept(runtime),
+            },
         ),
     }
 }
@@ -397,7 +335,7 @@ object_shape!(NodeDoc, NodeMetadata, NodeStatus, NodeInfo);
 
 /// The host's Node list, surveyed item by item; `Err` says why the list as
 /// a whole cannot be read.
-struct SurveyedList(Result<NodeSurvey, String>);
+struct SurveyedList(Result<NodeSurvey, Unreadable>);
 
 impl<'de> Deserialize<'de> for SurveyedList {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -408,10 +346,11 @@ impl<'de> Deserialize<'de> for SurveyedList {
 struct ListVisitor;
 
 impl ListVisitor {
-    fn not_a_list<E>(found: &str) -> Result<SurveyedList, E> {
-        Ok(SurveyedList(Err(format!(
-            "the host answered {found}, not a Node list"
-        ))))
+    fn not_a_list<E>(found: Option<Found>) -> Result<SurveyedList, E> {
+        Ok(SurveyedList(Err(Unreadable::NotAnObject {
+            found,
+            expected: "a Node list",
+        })))
     }
 }
 
@@ -423,26 +362,26 @@ impl<'de> Visitor<'de> for ListVisitor {
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Self::not_a_list("null")
+        Self::not_a_list(None)
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Self::not_a_list("a boolean")
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Self::not_a_list(Some(Found::Bool(v)))
     }
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Self::not_a_list("a number")
+        Self::not_a_list(Some(Found::Number))
     }
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Self::not_a_list("a number")
+        Self::not_a_list(Some(Found::Number))
     }
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Self::not_a_list("a number")
+        Self::not_a_list(Some(Found::Number))
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Self::not_a_list("a string")
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Self::not_a_list(Some(Found::String(crate::message::quote(v))))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Self::not_a_list("an array")
+        Self::not_a_list(Some(Found::Array))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
@@ -454,14 +393,12 @@ impl<'de> Visitor<'de> for ListVisitor {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        Ok(SurveyedList(survey.unwrap_or_else(|| {
-            Err("the Node list has no items".to_owned())
-        })))
+        Ok(SurveyedList(survey.unwrap_or(Err(Unreadable::NoItems))))
     }
 }
 
 /// `items`: each Node classified as soon as it is parsed.
-struct SurveyedItems(Result<NodeSurvey, String>);
+struct SurveyedItems(Result<NodeSurvey, Unreadable>);
 
 impl<'de> Deserialize<'de> for SurveyedItems {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -473,10 +410,11 @@ struct ItemsVisitor;
 
 impl ItemsVisitor {
     fn mistyped<E>(found: Found) -> Result<SurveyedItems, E> {
-        Ok(SurveyedItems(Err(format!(
-            "items must be an array, not {}",
-            found.describe()
-        ))))
+        Ok(SurveyedItems(Err(Unreadable::Mistyped {
+            path: "items",
+            found,
+            expected: "an array",
+        })))
     }
 }
 
@@ -521,10 +459,10 @@ impl<'de> Visitor<'de> for ItemsVisitor {
 }
 
 /// Reads the host's answer to [`LIST_NODES`].
-pub fn survey_nodes(answer: &[u8]) -> Result<NodeSurvey, String> {
+pub fn survey_nodes(answer: &[u8]) -> Result<NodeSurvey, Unreadable> {
     match serde_json::from_slice::<SurveyedList>(answer) {
         Ok(SurveyedList(result)) => result,
-        Err(e) => Err(format!("the host's answer is not valid JSON: {e}")),
+        Err(e) => Err(Unreadable::NotJson(e.to_string())),
     }
 }
 
@@ -539,8 +477,8 @@ pub enum Readiness {
     NoNodes,
     /// The policy may not list Nodes (no context-aware permission, no cluster).
     NotGranted,
-    /// The Nodes could not be listed or read: why.
-    Unreadable(String),
+    /// The Nodes could not be listed or read.
+    Unreadable(Unreadable),
 }
 
 pub fn judge(survey: NodeSurvey) -> Readiness {
@@ -564,7 +502,7 @@ pub fn judge(survey: NodeSurvey) -> Readiness {
 pub fn readiness(cluster: &dyn Cluster) -> Readiness {
     match cluster.list_resources_all(&LIST_NODES) {
         Err(error) if error.is_not_granted() => Readiness::NotGranted,
-        Err(error) => Readiness::Unreadable(error.shown()),
+        Err(error) => Readiness::Unreadable(Unreadable::Host(error)),
         Ok(answer) => match survey_nodes(&answer) {
             Ok(survey) => judge(survey),
             Err(why) => Readiness::Unreadable(why),
@@ -572,85 +510,28 @@ pub fn readiness(cluster: &dyn Cluster) -> Readiness {
     }
 }
 
-/// What the ImageVolume check found; `None` from [`check`] means ready (or
-/// the check is off).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ImageVolumeFinding {
-    /// Denied (setting `deny`): a `field.Forbidden` on `spec`.
-    NotReadyDenied(NodeSurvey),
-    /// Warnings.
-    NotReady(NodeSurvey),
-    Undetermined(NodeSurvey),
-    NoNodes,
-    Unreadable(String),
-}
-
-impl ImageVolumeFinding {
-    pub const FIELD_PATH: &'static str = "spec";
-
-    pub fn is_denial(&self) -> bool {
-        matches!(self, ImageVolumeFinding::NotReadyDenied(_))
-    }
-}
-
 /// The check as the setting asks: `off` makes no host call. A policy deployed
 /// without the permission to list Nodes (no `contextAwareResources`) has not
 /// opted in: no finding, rather than a warning on every creation. Any other
-/// failure (missing RBAC, timeouts, garbage) is a warning.
-pub fn check(cluster: &dyn Cluster, mode: ImageVolumeCheck) -> Option<ImageVolumeFinding> {
+/// failure (missing RBAC, timeouts, garbage) is advice; only `deny` and a
+/// node known not to mount image volumes make a violation.
+pub fn check<'a>(cluster: &dyn Cluster, mode: ImageVolumeCheck, findings: &mut Findings<'a>) {
     if mode == ImageVolumeCheck::Off {
-        return None;
+        return;
     }
     match readiness(cluster) {
-        Readiness::Ready | Readiness::NotGranted => None,
-        Readiness::NotReady(survey) if mode == ImageVolumeCheck::Deny => {
-            Some(ImageVolumeFinding::NotReadyDenied(survey))
-        }
-        Readiness::NotReady(survey) => Some(ImageVolumeFinding::NotReady(survey)),
-        Readiness::Undetermined(survey) => Some(ImageVolumeFinding::Undetermined(survey)),
-        Readiness::NoNodes => Some(ImageVolumeFinding::NoNodes),
-        Readiness::Unreadable(why) => Some(ImageVolumeFinding::Unreadable(why)),
-    }
-}
-
-/// Upstream's explanation of ImageVolume (its preflight's error, e569542),
-/// split around the nodes that decided the verdict. Upstream adds that the
-/// runtime "cannot be verified" by its probe; the policy reads it from the Nodes.
-const NOT_ENABLED: &str = "the Kubernetes ImageVolume feature is not enabled on this cluster, but it is required by \
-     the DocumentDB operator to mount the DocumentDB extension into PostgreSQL pods";
-const HOW_TO_ENABLE: &str = "ImageVolume is GA (on by default) in Kubernetes 1.35+. On Kubernetes 1.33/1.34 you may \
-     enable the ImageVolume feature gate on both the kube-apiserver and every kubelet; the container runtime must \
-     also support it (containerd >= 2.1 or CRI-O >= 1.33). See https://kubernetes.io/docs/concepts/storage/volumes/#image";
-
-/// The denial's detail (after `spec: Forbidden: `) and the warnings.
-impl fmt::Display for ImageVolumeFinding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ImageVolumeFinding::NotReadyDenied(survey) => write!(
-                f,
-                "{NOT_ENABLED} ({}). {HOW_TO_ENABLE}",
-                survey.describe(NodeClass::blocks)
-            ),
-            ImageVolumeFinding::NotReady(survey) => write!(
-                f,
-                "ImageVolume check: {NOT_ENABLED} ({}). {HOW_TO_ENABLE}",
-                survey.describe(NodeClass::blocks)
-            ),
-            ImageVolumeFinding::Undetermined(survey) => write!(
-                f,
-                "ImageVolume check: cannot confirm that this cluster supports the Kubernetes ImageVolume feature, \
-                 which the DocumentDB operator requires to mount the DocumentDB extension into PostgreSQL pods ({}); \
-                 if it is off, the DocumentDB pods will not start. {HOW_TO_ENABLE}",
-                survey.describe(NodeClass::leaves_open)
-            ),
-            ImageVolumeFinding::NoNodes => {
-                f.write_str("ImageVolume check skipped: the cluster lists no Nodes")
-            }
-            ImageVolumeFinding::Unreadable(why) => write!(
-                f,
-                "ImageVolume check skipped: cannot list the cluster's Nodes: {why}"
-            ),
-        }
+        Readiness::Ready | Readiness::NotGranted => {}
+        Readiness::NotReady(nodes) if mode == ImageVolumeCheck::Deny => findings
+            .violations
+            .push(Violation::ImageVolumeUnavailable { nodes }),
+        Readiness::NotReady(nodes) => findings.advice.push(Advice::ImageVolumeNotReady { nodes }),
+        Readiness::Undetermined(nodes) => findings
+            .advice
+            .push(Advice::ImageVolumeUndetermined { nodes }),
+        Readiness::NoNodes => findings.advice.push(Advice::ImageVolumeNoNodes),
+        Readiness::Unreadable(reason) => findings
+            .advice
+            .push(Advice::ImageVolumeUnreadable { reason }),
     }
 }
 

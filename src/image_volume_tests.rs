@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::cluster::fake::{Exchange, Scripted};
 use crate::cluster::{HostError, LIST_RESOURCES_ALL};
+use crate::findings::Findings;
 
 /// A Node as the host returns it with [`NODE_FIELD_MASKS`]: a kubelet's
 /// metadata (labels, annotations) and only the two versions of its status.
@@ -52,15 +53,27 @@ fn list_request() -> Value {
 
 fn run(mode: ImageVolumeCheck, answer: Result<Vec<u8>, &str>) -> Option<String> {
     let host = Scripted::new([Exchange::list(list_request(), answer)]);
-    let finding = check(&host, mode);
+    let findings = findings(&host, mode);
     host.assert_done();
-    finding.map(|finding| {
-        if finding.is_denial() {
-            format!("{}: Forbidden: {finding}", ImageVolumeFinding::FIELD_PATH)
-        } else {
-            finding.to_string()
-        }
-    })
+    rendered(&findings)
+}
+
+fn findings(host: &Scripted, mode: ImageVolumeCheck) -> Findings<'static> {
+    let mut findings = Findings::default();
+    check(host, mode, &mut findings);
+    findings
+}
+
+/// A denial as its field error, advice as its warning; at most one.
+fn rendered(findings: &Findings) -> Option<String> {
+    let mut all: Vec<String> = findings
+        .field_errors()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    all.extend(findings.warnings());
+    assert!(all.len() <= 1, "{all:?}");
+    all.into_iter().next()
 }
 
 const NOT_ENABLED: &str = "the Kubernetes ImageVolume feature is not enabled on this cluster, but it is required by \
@@ -163,14 +176,15 @@ fn deny_refuses_a_cluster_that_is_not_ready() {
 #[case::no_nodes(Ok(list(vec![])))]
 fn deny_never_refuses_what_it_cannot_know(#[case] answer: Result<Vec<u8>, &str>) {
     let host = Scripted::new([Exchange::list(list_request(), answer)]);
-    let finding = check(&host, ImageVolumeCheck::Deny).expect("a warning");
-    assert!(!finding.is_denial(), "{finding}");
+    let findings = findings(&host, ImageVolumeCheck::Deny);
+    assert!(findings.violations.is_empty(), "{findings:?}");
+    assert_eq!(findings.advice.len(), 1, "{findings:?}");
 }
 
 #[test]
 fn off_makes_no_host_call() {
     let host = Scripted::new([]);
-    assert_eq!(check(&host, ImageVolumeCheck::Off), None);
+    assert_eq!(findings(&host, ImageVolumeCheck::Off), Findings::default());
     assert_eq!(*host.calls.borrow(), 0);
 }
 

@@ -54,7 +54,7 @@ mod entry_points {
     /// HTTP 500 "internal server error" that, under `failurePolicy: Fail`, blocks
     /// the write with a message nobody can act on.
     pub fn validate(payload: &[u8]) -> CallResult {
-        let verdict = validation::validate_payload(payload);
+        let verdict = validation::validate_payload(payload, &crate::cluster::WapcHost);
         if let Verdict::NotApplicable(reason) = &verdict {
             log_debug(reason);
         }

@@ -12,16 +12,16 @@
 //! never a failed request.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use serde::Deserialize;
 
-use crate::cluster::{Cluster, GetResource};
+use crate::cluster::{Cluster, GetResource, Unreadable};
 use crate::document::ResolvedBinary;
+use crate::findings::{Advice, Findings, Violation};
 use crate::json::{Field, Found};
-use crate::message::quote;
 use crate::object_shape;
-use crate::version::{ComparisonError, ExtensionVersion, Operand, shown};
+use crate::request::{BootstrapDoc, NamedRefDoc};
+use crate::version::Operand;
 
 pub const BACKUP_API_VERSION: &str = "documentdb.io/preview";
 pub const BACKUP_KIND: &str = "Backup";
@@ -68,6 +68,49 @@ impl SourceKind {
             }
         }
     }
+}
+
+/// `spec.bootstrap.recovery.{backup,persistentVolume}.name` as [`RestoreSource::of`]
+/// picks them, every mistyped field passed to `report(path, found, expected)`.
+pub fn read_source<'a>(
+    bootstrap: &'a Field<BootstrapDoc<'a>>,
+    report: &mut impl FnMut(&str, &Found, &str),
+) -> Option<RestoreSource<'a>> {
+    let recovery = match bootstrap {
+        Field::Present(bootstrap) => match &bootstrap.recovery {
+            Field::Present(recovery) => recovery,
+            Field::Mistyped(found) => {
+                report("spec.bootstrap.recovery", found, "an object");
+                return None;
+            }
+            Field::Absent => return None,
+        },
+        Field::Mistyped(found) => {
+            report("spec.bootstrap", found, "an object");
+            return None;
+        }
+        Field::Absent => return None,
+    };
+    let mut name = |reference: &'a Field<NamedRefDoc<'a>>, path: &str| match reference {
+        Field::Present(reference) => match reference.name.text() {
+            Ok(name) => name,
+            Err(found) => {
+                report(&format!("{path}.name"), found, "a string");
+                None
+            }
+        },
+        Field::Mistyped(found) => {
+            report(path, found, "an object");
+            None
+        }
+        Field::Absent => None,
+    };
+    let backup = name(&recovery.backup, SourceKind::Backup.field_path());
+    let persistent_volume = name(
+        &recovery.persistent_volume,
+        SourceKind::PersistentVolume.field_path(),
+    );
+    RestoreSource::of(backup, persistent_volume)
 }
 
 /// Where a restore draws its data (and so its schema) from.
@@ -128,8 +171,8 @@ pub enum SourceSchema {
     /// recorded it, PVs never stamped).
     NotRecorded,
     NotFound,
-    /// Any other failure, and answers the policy cannot read: why.
-    Unreadable(String),
+    /// Any other failure, and answers the policy cannot read.
+    Unreadable(Unreadable),
 }
 
 /// Reads the schema version of `source` (a Backup in `namespace`, or a
@@ -140,13 +183,11 @@ pub fn read_source_schema(
     namespace: Option<&str>,
 ) -> SourceSchema {
     let Some(request) = source.request(namespace) else {
-        return SourceSchema::Unreadable(
-            "the admission request names no namespace to look the backup up in".to_owned(),
-        );
+        return SourceSchema::Unreadable(Unreadable::NoNamespace);
     };
     match cluster.get_resource(&request) {
         Err(error) if error.is_not_found(&request) => SourceSchema::NotFound,
-        Err(error) => SourceSchema::Unreadable(error.shown()),
+        Err(error) => SourceSchema::Unreadable(Unreadable::Host(error)),
         Ok(answer) => match source.kind {
             SourceKind::Backup => backup_schema(&answer),
             SourceKind::PersistentVolume => persistent_volume_schema(&answer),
@@ -203,38 +244,47 @@ object_shape!(
 fn parse_answer<'a, T: crate::json::Shape<'a>>(
     answer: &'a [u8],
     kind_of: impl Fn(&T) -> &Field<Cow<'a, str>>,
-    expected_kind: &str,
-) -> Result<T, String> {
+    expected_kind: &'static str,
+) -> Result<T, Unreadable> {
     let parsed = match serde_json::from_slice::<Field<T>>(answer) {
         Ok(Field::Present(parsed)) => parsed,
-        Ok(Field::Absent) => return Err("the host answered null".to_owned()),
-        Ok(Field::Mistyped(found)) => {
-            return Err(format!(
-                "the host answered {}, not an object",
-                found.describe()
-            ));
+        Ok(Field::Absent) => {
+            return Err(Unreadable::NotAnObject {
+                found: None,
+                expected: "an object",
+            });
         }
-        Err(e) => return Err(format!("the host's answer is not valid JSON: {e}")),
+        Ok(Field::Mistyped(found)) => {
+            return Err(Unreadable::NotAnObject {
+                found: Some(found),
+                expected: "an object",
+            });
+        }
+        Err(e) => return Err(Unreadable::NotJson(e.to_string())),
     };
     match kind_of(&parsed).text() {
         Ok(None) => {}
         Ok(Some(kind)) if kind == expected_kind => {}
         Ok(Some(kind)) => {
-            return Err(format!(
-                "the host answered a {} object, not a {expected_kind}",
-                quote(kind)
-            ));
+            return Err(Unreadable::WrongKind {
+                found: kind.to_owned(),
+                expected: expected_kind,
+            });
         }
         Err(found) => return Err(mistyped("kind", found, "a string")),
     }
     Ok(parsed)
 }
 
-fn mistyped(path: &str, found: &Found, expected: &str) -> String {
-    format!("{path} must be {expected}, not {}", found.describe())
+fn mistyped(path: &'static str, found: &Found, expected: &'static str) -> Unreadable {
+    Unreadable::Mistyped {
+        path,
+        found: found.clone(),
+        expected,
+    }
 }
 
-fn recorded(field: &Field<Cow<str>>, path: &str) -> SourceSchema {
+fn recorded(field: &Field<Cow<str>>, path: &'static str) -> SourceSchema {
     match field.text() {
         Ok(Some(schema)) => SourceSchema::Recorded(schema.to_owned()),
         Ok(None) => SourceSchema::NotRecorded,
@@ -282,98 +332,63 @@ fn persistent_volume_schema(answer: &[u8]) -> SourceSchema {
     }
 }
 
-/// What the restore check found; `None` from [`judge`] means compatible.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RestoreFinding<'a> {
-    /// Denied: the binary is older than the source's schema.
-    Blocked {
-        source: RestoreSource<'a>,
-        binary: ExtensionVersion,
-        schema: ExtensionVersion,
-    },
-    SourceNotFound {
-        source: RestoreSource<'a>,
-    },
-    SourceUnreadable {
-        source: RestoreSource<'a>,
-        reason: String,
-    },
-    NoRecordedSchema {
-        source: RestoreSource<'a>,
-    },
-    TargetVersionUnknown {
-        source: RestoreSource<'a>,
-        schema: String,
-    },
-    NotComparable {
-        source: RestoreSource<'a>,
-        binary: &'a str,
-        schema: String,
-        error: ComparisonError,
-    },
-}
-
-impl RestoreFinding<'_> {
-    /// A denial (`field.Forbidden` on [`SourceKind::field_path`]); every other
-    /// finding is a warning.
-    pub fn is_denial(&self) -> bool {
-        matches!(self, RestoreFinding::Blocked { .. })
-    }
-
-    pub fn source(&self) -> RestoreSource<'_> {
-        match self {
-            RestoreFinding::Blocked { source, .. }
-            | RestoreFinding::SourceNotFound { source }
-            | RestoreFinding::SourceUnreadable { source, .. }
-            | RestoreFinding::NoRecordedSchema { source }
-            | RestoreFinding::TargetVersionUnknown { source, .. }
-            | RestoreFinding::NotComparable { source, .. } => *source,
-        }
-    }
-}
-
 /// Upstream's `compareBinaryToSchema`, in its order: the source's schema
-/// first, then the binary, then the comparison.
+/// first, then the binary, then the comparison. Only a known binary older
+/// than a known schema is a violation; every other gap is advice.
 pub fn judge<'a>(
     source: RestoreSource<'a>,
     schema: SourceSchema,
     binary: ResolvedBinary<'a>,
-) -> Option<RestoreFinding<'a>> {
+    findings: &mut Findings<'a>,
+) {
     let schema = match schema {
         SourceSchema::Recorded(schema) => schema,
-        SourceSchema::NotRecorded => return Some(RestoreFinding::NoRecordedSchema { source }),
-        SourceSchema::NotFound => return Some(RestoreFinding::SourceNotFound { source }),
+        SourceSchema::NotRecorded => {
+            return findings
+                .advice
+                .push(Advice::RestoreSourceWithoutSchema { source });
+        }
+        SourceSchema::NotFound => {
+            return findings
+                .advice
+                .push(Advice::RestoreSourceNotFound { source });
+        }
         SourceSchema::Unreadable(reason) => {
-            return Some(RestoreFinding::SourceUnreadable { source, reason });
+            return findings
+                .advice
+                .push(Advice::RestoreSourceUnreadable { source, reason });
         }
     };
     let binary = match binary {
         ResolvedBinary::Known(binary) => binary,
         ResolvedBinary::Unknown(_) => {
-            return Some(RestoreFinding::TargetVersionUnknown { source, schema });
+            return findings
+                .advice
+                .push(Advice::RestoreTargetUnknown { source, schema });
         }
     };
     let schema_operand = Operand {
         text: &schema,
         origin: source.kind.schema_origin(),
     };
-    let binary_operand = Operand::from(binary);
-    let versions = binary_operand
+    let versions = Operand::from(binary)
         .parse()
         .and_then(|binary| Ok((binary, schema_operand.parse()?)));
     match versions {
-        Err(error) => Some(RestoreFinding::NotComparable {
+        Err(error) => findings.advice.push(Advice::RestoreNotComparable {
             source,
             binary: binary.text,
             error,
             schema,
         }),
-        Ok((binary, schema)) if binary < schema => Some(RestoreFinding::Blocked {
-            source,
-            binary,
-            schema,
-        }),
-        Ok(_) => None,
+        Ok((binary, schema)) if binary < schema => {
+            findings.violations.push(Violation::RestoreBlocked {
+                source,
+                binary,
+                schema,
+            })
+        }
+        Ok(_) => {}
     }
 }
 
@@ -383,63 +398,10 @@ pub fn check<'a>(
     source: RestoreSource<'a>,
     namespace: Option<&str>,
     binary: ResolvedBinary<'a>,
-) -> Option<RestoreFinding<'a>> {
-    judge(
-        source,
-        read_source_schema(cluster, source, namespace),
-        binary,
-    )
-}
-
-/// Upstream's texts: the denial's detail (after `<field>: Forbidden: `) and
-/// the warnings.
-impl fmt::Display for RestoreFinding<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let noun = self.source().kind.noun();
-        let name = quote(self.source().name);
-        match self {
-            RestoreFinding::Blocked { binary, schema, .. } => write!(
-                f,
-                "restore blocked: the target DocumentDB version {binary} is older than the {noun}'s schema version \
-                 {schema}. Restoring onto an older DocumentDB version runs it against a newer, irreversible schema \
-                 and may cause data corruption. Set spec.documentDBVersion (or spec.image.documentDB) to {schema} \
-                 or newer."
-            ),
-            RestoreFinding::SourceNotFound { .. } => write!(
-                f,
-                "{noun} {name} not found: schema-version compatibility cannot be verified"
-            ),
-            RestoreFinding::SourceUnreadable { reason, .. } => write!(
-                f,
-                "failed to read {noun} {name}: schema-version compatibility cannot be verified: {reason}"
-            ),
-            RestoreFinding::NoRecordedSchema { .. } => write!(
-                f,
-                "{noun} {name} has no recorded schema version: schema-version compatibility cannot be verified; \
-                 ensure the target DocumentDB version (spec.documentDBVersion or spec.image.documentDB) is >= the \
-                 source's schema version to avoid data corruption"
-            ),
-            RestoreFinding::TargetVersionUnknown { schema, .. } => write!(
-                f,
-                "cannot determine the target DocumentDB version for restore from {noun} {name} (set \
-                 spec.documentDBVersion or spec.image.documentDB): compatibility with the {noun}'s schema version \
-                 {} cannot be verified",
-                shown(schema)
-            ),
-            RestoreFinding::NotComparable {
-                binary,
-                schema,
-                error,
-                ..
-            } => write!(
-                f,
-                "cannot compare the target DocumentDB version {} with the {noun}'s schema version {}: {error}; \
-                 compatibility not verified",
-                shown(binary),
-                shown(schema)
-            ),
-        }
-    }
+    findings: &mut Findings<'a>,
+) {
+    let schema = read_source_schema(cluster, source, namespace);
+    judge(source, schema, binary, findings);
 }
 
 #[cfg(test)]

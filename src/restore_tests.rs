@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::cluster::fake::{Exchange, Scripted};
 use crate::document::DocumentDb;
+use crate::findings::Findings;
 use crate::request::ObjectDoc;
 use crate::settings::Settings;
 
@@ -116,17 +117,18 @@ const PV_1: RestoreSource = RestoreSource {
     name: "pv-1",
 };
 
-/// The finding rendered as the policy shows it: a denial as
-/// `<field>: Forbidden: <detail>`, a warning as its text.
-fn rendered(finding: &RestoreFinding) -> String {
-    if finding.is_denial() {
-        format!(
-            "{}: Forbidden: {finding}",
-            finding.source().kind.field_path()
-        )
-    } else {
-        finding.to_string()
-    }
+/// What the check found, rendered as the policy shows it (a denial as its
+/// field error `<field>: Forbidden: <detail>`, advice as its warning); the
+/// restore check finds at most one thing.
+fn rendered(findings: &Findings) -> Option<String> {
+    let mut all: Vec<String> = findings
+        .field_errors()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    all.extend(findings.warnings());
+    assert!(all.len() <= 1, "{all:?}");
+    all.into_iter().next()
 }
 
 fn run(
@@ -135,9 +137,10 @@ fn run(
     exchange: Exchange,
 ) -> Option<String> {
     let host = Scripted::new([exchange]);
-    let finding = check(&host, source, Some(NAMESPACE), binary);
+    let mut findings = Findings::default();
+    check(&host, source, Some(NAMESPACE), binary, &mut findings);
     host.assert_done();
-    finding.as_ref().map(rendered)
+    rendered(&findings)
 }
 
 fn blocked(noun: &str, field: &str, binary: &str, schema: &str) -> String {
@@ -365,7 +368,7 @@ const NO_RBAC: &str = "Callback evaluation failure: Api(ErrorResponse { status: 
 )]
 #[case::not_json(Ok(b"<html>502</html>".as_slice()), unreadable("the host's answer is not valid JSON: expected value at line 1 column 1"))]
 #[case::truncated(Ok(b"{\"status\":{\"schemaVersion\":\"0.1".as_slice()), unreadable("the host's answer is not valid JSON: EOF while parsing a string at line 1 column 31"))]
-#[case::null(Ok(b"null".as_slice()), unreadable("the host answered null"))]
+#[case::null(Ok(b"null".as_slice()), unreadable("the host answered null, not an object"))]
 #[case::array(Ok(b"[1,2]".as_slice()), unreadable("the host answered an array, not an object"))]
 #[case::string(Ok(b"\"ok\"".as_slice()), unreadable("the host answered a string (\"ok\"), not an object"))]
 #[case::other_kind(Ok(br#"{"kind":"Pod","status":{"schemaVersion":"0.1.0"}}"#.as_slice()), unreadable("the host answered a \"Pod\" object, not a Backup"))]
@@ -443,9 +446,16 @@ fn hostile_values_are_bounded_in_messages() {
 #[test]
 fn a_backup_needs_a_namespace_and_no_call_is_made() {
     let host = Scripted::new([]);
-    let finding = check(&host, BACKUP_BK, None, binary(version("0.110.0"), None));
+    let mut findings = Findings::default();
+    check(
+        &host,
+        BACKUP_BK,
+        None,
+        binary(version("0.110.0"), None),
+        &mut findings,
+    );
     assert_eq!(
-        finding.as_ref().map(rendered).as_deref(),
+        rendered(&findings).as_deref(),
         Some(
             "failed to read backup \"bk\": schema-version compatibility cannot be verified: the admission request \
              names no namespace to look the backup up in"

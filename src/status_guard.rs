@@ -5,10 +5,8 @@
 //! unless the user is one of the `statusWriters` (the operator); raising it,
 //! and every other status change, is never touched.
 
-use std::fmt;
-
-use crate::message::quote;
-use crate::version::{ExtensionVersion, shown};
+use crate::findings::{Findings, Violation};
+use crate::version::ExtensionVersion;
 
 /// The operator chart's service account (`operator/documentdb-helm-chart`:
 /// `serviceAccount.name: documentdb-operator` in `namespace: documentdb-operator`).
@@ -29,79 +27,37 @@ pub struct StatusUpdate<'a> {
     pub requested: Option<&'a str>,
 }
 
-/// A denied status update; every variant is a `field.Forbidden` on
-/// [`FIELD_PATH`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StatusGuardViolation<'a> {
-    Lowered {
-        user: &'a str,
-        from: ExtensionVersion,
-        to: ExtensionVersion,
-    },
-    Cleared {
-        user: &'a str,
-        from: &'a str,
-    },
-    /// One side is not a version, so the change may be a lowering.
-    Unverifiable {
-        user: &'a str,
-        from: &'a str,
-        to: &'a str,
-    },
-}
-
-/// `None`: allowed.
-pub fn guard<'a>(update: StatusUpdate<'a>, writers: &[String]) -> Option<StatusGuardViolation<'a>> {
+/// Lowering, clearing, or a change that may lower (one side not a version)
+/// is a violation unless the user is one of `writers`; everything else
+/// passes untouched.
+pub fn guard<'a>(update: StatusUpdate<'a>, writers: &[String], findings: &mut Findings<'a>) {
     let user = update.user.unwrap_or_default();
-    let stored = update.stored?;
+    let Some(stored) = update.stored else {
+        return;
+    };
     if update.requested == Some(stored) || writers.iter().any(|writer| writer == user) {
-        return None;
+        return;
     }
     let Some(requested) = update.requested else {
-        return Some(StatusGuardViolation::Cleared { user, from: stored });
+        return findings
+            .violations
+            .push(Violation::InstalledSchemaCleared { user, from: stored });
     };
     match (
         ExtensionVersion::parse(stored),
         ExtensionVersion::parse(requested),
     ) {
-        (Ok(from), Ok(to)) if to < from => Some(StatusGuardViolation::Lowered { user, from, to }),
-        (Ok(_), Ok(_)) => None,
-        _ => Some(StatusGuardViolation::Unverifiable {
-            user,
-            from: stored,
-            to: requested,
-        }),
-    }
-}
-
-const WHY: &str = "the image rollback rule trusts status.schemaVersion as the schema installed in the database, so a \
-     lower value would let the binary roll back past the installed schema, which ALTER EXTENSION cannot downgrade \
-     (only the users in the policy setting statusWriters may do this)";
-
-/// The detail after `status.schemaVersion: Forbidden: `.
-impl fmt::Display for StatusGuardViolation<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StatusGuardViolation::Lowered { user, from, to } => write!(
-                f,
-                "user {} may not lower the installed schema version from {from} to {to}: {WHY}",
-                quote(user)
-            ),
-            StatusGuardViolation::Cleared { user, from } => write!(
-                f,
-                "user {} may not clear the installed schema version {}: {WHY}",
-                quote(user),
-                shown(from)
-            ),
-            StatusGuardViolation::Unverifiable { user, from, to } => write!(
-                f,
-                "user {} may not change the installed schema version {} to {}: not both are versions X.Y.Z, so the \
-                 change may lower it; {WHY}",
-                quote(user),
-                shown(from),
-                shown(to)
-            ),
-        }
+        (Ok(from), Ok(to)) if to < from => findings
+            .violations
+            .push(Violation::InstalledSchemaLowered { user, from, to }),
+        (Ok(_), Ok(_)) => {}
+        _ => findings
+            .violations
+            .push(Violation::InstalledSchemaUnverifiable {
+                user,
+                from: stored,
+                to: requested,
+            }),
     }
 }
 
@@ -126,8 +82,18 @@ mod tests {
         }
     }
 
+    /// The field errors the guard found, rendered.
     fn detail(update: StatusUpdate, writers: &[String]) -> Option<String> {
-        guard(update, writers).map(|violation| format!("{FIELD_PATH}: Forbidden: {violation}"))
+        let mut findings = Findings::default();
+        guard(update, writers, &mut findings);
+        assert!(findings.advice.is_empty());
+        let errors: Vec<String> = findings
+            .field_errors()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(errors.len() <= 1, "{errors:?}");
+        errors.into_iter().next()
     }
 
     const WHY_TEXT: &str = "the image rollback rule trusts status.schemaVersion as the schema installed in the \
@@ -200,7 +166,7 @@ mod tests {
     ) {
         let writers: Vec<String> = writers.iter().map(|w| w.to_string()).collect();
         let lowered = update(user, Some("0.112.0"), Some("0.110.0"));
-        assert_eq!(guard(lowered, &writers).is_none(), allowed);
+        assert_eq!(detail(lowered, &writers).is_none(), allowed);
     }
 
     #[test]
