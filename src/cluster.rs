@@ -16,6 +16,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::json::Found;
+use crate::walk::Path;
 
 /// The waPC namespace and operations, and the capability names the metadata
 /// declares (`hostCapabilities`).
@@ -141,9 +142,10 @@ pub enum Unreadable {
         found: String,
         expected: &'static str,
     },
-    /// A field the policy reads holds another JSON type.
+    /// The value at the first `depth` keys of `path` holds another JSON type.
     Mistyped {
-        path: &'static str,
+        path: Path,
+        depth: usize,
         found: Found,
         expected: &'static str,
     },

@@ -18,6 +18,7 @@ use crate::message::quote;
 use crate::restore::RestoreSource;
 use crate::status_guard;
 use crate::version::{ComparisonError, ExtensionVersion, shown};
+use crate::walk::shown_path;
 
 pub const SCHEMA_VERSION: &str = "spec.schemaVersion";
 const SPEC: &str = "spec";
@@ -490,8 +491,10 @@ impl fmt::Display for Note<'_> {
             NodeFact::KubeletAndRuntime { kubelet, runtime } => {
                 write!(f, " (kubelet {}, {})", reported(kubelet), reported(runtime))
             }
-            NodeFact::Missing(path) => write!(f, " (no {path})"),
-            NodeFact::Mistyped(path, type_name) => write!(f, " ({path} is {type_name})"),
+            NodeFact::Missing(path) => write!(f, " (no {})", shown_path(path, path.len())),
+            NodeFact::Mistyped { path, depth, found } => {
+                write!(f, " ({} is {found})", shown_path(path, *depth))
+            }
             NodeFact::ItemMistyped(type_name) => write!(f, " (an item that is {type_name})"),
             NodeFact::NullItem => Ok(()),
         }
@@ -531,9 +534,15 @@ impl fmt::Display for Why<'_> {
             ),
             Unreadable::Mistyped {
                 path,
+                depth,
                 found,
                 expected,
-            } => write!(f, "{path} must be {expected}, not {}", found.describe()),
+            } => write!(
+                f,
+                "{} must be {expected}, not {}",
+                shown_path(path, *depth),
+                found.describe()
+            ),
             Unreadable::NoItems => f.write_str("the Node list has no items"),
         }
     }

@@ -16,16 +16,9 @@
 //! - 1.35+ has it on by default; kubelets are never newer than the
 //!   kube-apiserver, so every kubelet at 1.35+ means the API server is too.
 
-use std::borrow::Cow;
-use std::fmt;
-
-use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-
 use crate::cluster::{Cluster, ListAllResources, Unreadable};
 use crate::findings::{Advice, Findings, Violation};
-use crate::json::{Field, Found};
-use crate::object_shape;
+use crate::walk::{EachItem, Items, Path, Picked, Root, Walked, walk_json};
 
 pub const NODE_API_VERSION: &str = "v1";
 pub const NODE_KIND: &str = "Node";
@@ -143,9 +136,13 @@ pub enum NodeFact {
         runtime: String,
     },
     /// A field the survey reads is absent: its path.
-    Missing(&'static str),
-    /// A field the survey reads holds another JSON type: its path and that type.
-    Mistyped(&'static str, &'static str),
+    Missing(Path),
+    /// The value at the first `depth` keys of `path` holds another JSON type.
+    Mistyped {
+        path: Path,
+        depth: usize,
+        found: &'static str,
+    },
     NullItem,
     /// An item of the list that is not an object: its JSON type.
     ItemMistyped(&'static str),
@@ -224,61 +221,50 @@ fn runtime_supports_image_volumes(runtime: &str) -> Option<bool> {
     Some(major_minor(version)? >= minimum)
 }
 
-fn classify(survey: &mut NodeSurvey, node: &Field<NodeDoc>) {
+/// What the survey reads of each Node.
+const NAME: usize = 0;
+const KUBELET: usize = 1;
+const RUNTIME: usize = 2;
+const NODE_PATHS: &[Path] = &[
+    &["metadata", "name"],
+    &["status", "nodeInfo", "kubeletVersion"],
+    &["status", "nodeInfo", "containerRuntimeVersion"],
+];
+
+fn classify(survey: &mut NodeSurvey, node: &Walked) {
     use NodeClass::*;
-    let node = match node {
-        Field::Present(node) => node,
-        Field::Absent => return survey.add(VersionsUnreadable, None, NodeFact::NullItem),
-        Field::Mistyped(found) => {
+    match &node.root {
+        Root::Null => return survey.add(VersionsUnreadable, None, NodeFact::NullItem),
+        Root::Other(found) => {
             let fact = NodeFact::ItemMistyped(found.type_name());
             return survey.add(VersionsUnreadable, None, fact);
         }
+        Root::Object => {}
+    }
+    let name = node.picked[NAME].text();
+    // What is wrong with a field, when it is not a string.
+    let problem = |field: usize| match &node.picked[field] {
+        Picked::Text(_) => None,
+        Picked::Absent => Some(NodeFact::Missing(NODE_PATHS[field])),
+        Picked::Mistyped { depth, found } => Some(NodeFact::Mistyped {
+            path: NODE_PATHS[field],
+            depth: *depth,
+            found: found.type_name(),
+        }),
     };
-    let name = match &node.metadata {
-        Field::Present(metadata) => metadata.name.text().ok().flatten(),
-        _ => None,
-    };
-    let unreadable = |survey: &mut NodeSurvey, fact| survey.add(VersionsUnreadable, name, fact);
-    let info = match &node.status {
-        Field::Present(status) => match &status.node_info {
-            Field::Present(info) => info,
-            Field::Absent => return unreadable(survey, NodeFact::Missing("status.nodeInfo")),
-            Field::Mistyped(found) => {
-                let fact = NodeFact::Mistyped("status.nodeInfo", found.type_name());
-                return unreadable(survey, fact);
-            }
-        },
-        Field::Absent => return unreadable(survey, NodeFact::Missing("status")),
-        Field::Mistyped(found) => {
-            return unreadable(survey, NodeFact::Mistyped("status", found.type_name()));
-        }
-    };
-    let kubelet = match info.kubelet_version.text() {
-        Ok(Some(kubelet)) => kubelet,
-        Ok(None) => return unreadable(survey, NodeFact::Missing("kubeletVersion")),
-        Err(found) => {
-            return unreadable(
-                survey,
-                NodeFact::Mistyped("kubeletVersion", found.type_name()),
-            );
-        }
+    let Some(kubelet) = node.picked[KUBELET].text() else {
+        let fact = problem(KUBELET).unwrap_or(NodeFact::Missing(NODE_PATHS[KUBELET]));
+        return survey.add(VersionsUnreadable, name, fact);
     };
     let Some(kubelet_version) = major_minor(kubelet) else {
-        return unreadable(survey, NodeFact::Kubelet(kept(kubelet)));
+        return survey.add(VersionsUnreadable, name, NodeFact::Kubelet(kept(kubelet)));
     };
     if kubelet_version < (1, 33) {
         return survey.add(KubeletTooOld, name, NodeFact::Kubelet(kept(kubelet)));
     }
-    let runtime = match info.container_runtime_version.text() {
-        Ok(Some(runtime)) => runtime,
-        Ok(None) => {
-            let fact = NodeFact::Missing("containerRuntimeVersion");
-            return survey.add(RuntimeUnrecognized, name, fact);
-        }
-        Err(found) => {
-            let fact = NodeFact::Mistyped("containerRuntimeVersion", found.type_name());
-            return survey.add(RuntimeUnrecognized, name, fact);
-        }
+    let Some(runtime) = node.picked[RUNTIME].text() else {
+        let fact = problem(RUNTIME).unwrap_or(NodeFact::Missing(NODE_PATHS[RUNTIME]));
+        return survey.add(RuntimeUnrecognized, name, fact);
     };
     match runtime_supports_image_volumes(runtime) {
         Some(false) => survey.add(
@@ -301,168 +287,36 @@ fn classify(survey: &mut NodeSurvey, node: &Field<NodeDoc>) {
     }
 }
 
-// One Node, reduced to what the survey reads.
-
-#[derive(Debug, Default, Deserialize)]
-struct NodeDoc<'a> {
-    #[serde(borrow, default)]
-    metadata: Field<NodeMetadata<'a>>,
-    #[serde(borrow, default)]
-    status: Field<NodeStatus<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct NodeMetadata<'a> {
-    #[serde(borrow, default)]
-    name: Field<Cow<'a, str>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct NodeStatus<'a> {
-    #[serde(borrow, default, rename = "nodeInfo")]
-    node_info: Field<NodeInfo<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct NodeInfo<'a> {
-    #[serde(borrow, default, rename = "kubeletVersion")]
-    kubelet_version: Field<Cow<'a, str>>,
-    #[serde(borrow, default, rename = "containerRuntimeVersion")]
-    container_runtime_version: Field<Cow<'a, str>>,
-}
-
-object_shape!(NodeDoc, NodeMetadata, NodeStatus, NodeInfo);
-
-/// The host's Node list, surveyed item by item; `Err` says why the list as
-/// a whole cannot be read.
-struct SurveyedList(Result<NodeSurvey, Unreadable>);
-
-impl<'de> Deserialize<'de> for SurveyedList {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ListVisitor)
+/// Reads the host's answer to [`LIST_NODES`], classifying each Node as it
+/// is parsed.
+pub fn survey_nodes(answer: &[u8]) -> Result<NodeSurvey, Unreadable> {
+    let mut survey = NodeSurvey::default();
+    let mut each = |node: &Walked| classify(&mut survey, node);
+    let items = EachItem {
+        key: "items",
+        paths: NODE_PATHS,
+        each: &mut each,
+    };
+    let walked =
+        walk_json(answer, &[], Some(items)).map_err(|e| Unreadable::NotJson(e.to_string()))?;
+    let not_a_list = |found| Unreadable::NotAnObject {
+        found,
+        expected: "a Node list",
+    };
+    match walked.root {
+        Root::Null => return Err(not_a_list(None)),
+        Root::Other(found) => return Err(not_a_list(Some(found))),
+        Root::Object => {}
     }
-}
-
-struct ListVisitor;
-
-impl ListVisitor {
-    fn not_a_list<E>(found: Option<Found>) -> Result<SurveyedList, E> {
-        Ok(SurveyedList(Err(Unreadable::NotAnObject {
-            found,
-            expected: "a Node list",
-        })))
-    }
-}
-
-impl<'de> Visitor<'de> for ListVisitor {
-    type Value = SurveyedList;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a Kubernetes list object")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Self::not_a_list(None)
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Self::not_a_list(Some(Found::Bool(v)))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Self::not_a_list(Some(Found::Number))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Self::not_a_list(Some(Found::Number))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Self::not_a_list(Some(Found::Number))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Self::not_a_list(Some(Found::String(crate::message::quote(v))))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Self::not_a_list(Some(Found::Array))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut survey = None;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == "items" {
-                survey = Some(map.next_value::<SurveyedItems>()?.0);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(SurveyedList(survey.unwrap_or(Err(Unreadable::NoItems))))
-    }
-}
-
-/// `items`: each Node classified as soon as it is parsed.
-struct SurveyedItems(Result<NodeSurvey, Unreadable>);
-
-impl<'de> Deserialize<'de> for SurveyedItems {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ItemsVisitor)
-    }
-}
-
-struct ItemsVisitor;
-
-impl ItemsVisitor {
-    fn mistyped<E>(found: Found) -> Result<SurveyedItems, E> {
-        Ok(SurveyedItems(Err(Unreadable::Mistyped {
-            path: "items",
+    match walked.items {
+        Items::Walked => Ok(survey),
+        Items::Missing => Err(Unreadable::NoItems),
+        Items::Other(found) => Err(Unreadable::Mistyped {
+            path: &["items"],
+            depth: 1,
             found,
             expected: "an array",
-        })))
-    }
-}
-
-impl<'de> Visitor<'de> for ItemsVisitor {
-    type Value = SurveyedItems;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of Nodes")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        // `"items": null` is how Go serialises an empty list.
-        Ok(SurveyedItems(Ok(NodeSurvey::default())))
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Self::mistyped(Found::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Self::mistyped(Found::Number)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Self::mistyped(Found::Number)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Self::mistyped(Found::Number)
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Self::mistyped(Found::String(crate::message::quote(v)))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Self::mistyped(Found::Object)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut survey = NodeSurvey::default();
-        while let Some(node) = seq.next_element::<Field<NodeDoc<'de>>>()? {
-            classify(&mut survey, &node);
-        }
-        Ok(SurveyedItems(Ok(survey)))
-    }
-}
-
-/// Reads the host's answer to [`LIST_NODES`].
-pub fn survey_nodes(answer: &[u8]) -> Result<NodeSurvey, Unreadable> {
-    match serde_json::from_slice::<SurveyedList>(answer) {
-        Ok(SurveyedList(result)) => result,
-        Err(e) => Err(Unreadable::NotJson(e.to_string())),
+        }),
     }
 }
 

@@ -242,13 +242,13 @@ fn go_null_items_is_an_empty_list() {
 #[rstest]
 #[case::item_string(json!("w1"), "(unnamed) (an item that is a string)")]
 #[case::item_null(json!(null), "(null) (a null item)")]
-#[case::no_status(json!({"metadata": {"name": "w1"}}), "w1 (no status)")]
+#[case::no_status(json!({"metadata": {"name": "w1"}}), "w1 (no status.nodeInfo.kubeletVersion)")]
 #[case::status_array(json!({"metadata": {"name": "w1"}, "status": []}), "w1 (status is an array)")]
-#[case::no_node_info(json!({"metadata": {"name": "w1"}, "status": {}}), "w1 (no status.nodeInfo)")]
+#[case::no_node_info(json!({"metadata": {"name": "w1"}, "status": {}}), "w1 (no status.nodeInfo.kubeletVersion)")]
 #[case::node_info_number(json!({"metadata": {"name": "w1"}, "status": {"nodeInfo": 3}}), "w1 (status.nodeInfo is a number)")]
-#[case::kubelet_number(json!({"metadata": {"name": "w1"}, "status": {"nodeInfo": {"kubeletVersion": 135}}}), "w1 (kubeletVersion is a number)")]
-#[case::no_kubelet(json!({"metadata": {"name": "w1"}, "status": {"nodeInfo": {}}}), "w1 (no kubeletVersion)")]
-#[case::name_number(json!({"metadata": {"name": 1}, "status": {"nodeInfo": {}}}), "(unnamed) (no kubeletVersion)")]
+#[case::kubelet_number(json!({"metadata": {"name": "w1"}, "status": {"nodeInfo": {"kubeletVersion": 135}}}), "w1 (status.nodeInfo.kubeletVersion is a number)")]
+#[case::no_kubelet(json!({"metadata": {"name": "w1"}, "status": {"nodeInfo": {}}}), "w1 (no status.nodeInfo.kubeletVersion)")]
+#[case::name_number(json!({"metadata": {"name": 1}, "status": {"nodeInfo": {}}}), "(unnamed) (no status.nodeInfo.kubeletVersion)")]
 fn malformed_nodes_leave_the_verdict_open(#[case] item: Value, #[case] named: &str) {
     assert_eq!(
         run(ImageVolumeCheck::Deny, Ok(list(vec![item]))),
@@ -261,11 +261,11 @@ fn malformed_nodes_leave_the_verdict_open(#[case] item: Value, #[case] named: &s
 #[rstest]
 #[case::runtime_number(
     json!({"metadata": {"name": "w1"}, "status": {"nodeInfo": {"kubeletVersion": "v1.35.0", "containerRuntimeVersion": 2}}}),
-    "w1 (containerRuntimeVersion is a number)"
+    "w1 (status.nodeInfo.containerRuntimeVersion is a number)"
 )]
 #[case::no_runtime(
     json!({"metadata": {"name": "w1"}, "status": {"nodeInfo": {"kubeletVersion": "v1.35.0"}}}),
-    "w1 (no containerRuntimeVersion)"
+    "w1 (no status.nodeInfo.containerRuntimeVersion)"
 )]
 fn unknown_runtimes_leave_the_verdict_open(#[case] item: Value, #[case] named: &str) {
     assert_eq!(

@@ -23,6 +23,7 @@ pub mod status_guard;
 pub mod upgrade;
 pub mod validation;
 pub mod version;
+pub mod walk;
 
 /// The policy's version (Cargo.toml, the single source): shown by builds of
 /// the rules outside the module, such as `crates/upgrade-checker/`.

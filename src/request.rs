@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::json::{Field, NonEmpty};
 use crate::object_shape;
 use crate::settings::{ParsedSettings, Settings};
+use crate::walk::{Path, Walked, walk};
 
 /// `{"request": <AdmissionRequest>, "settings": <settings object>}`.
 #[derive(Debug, Deserialize)]
@@ -45,7 +46,7 @@ pub struct AdmissionRequest<'a> {
     pub namespace: Field<Cow<'a, str>>,
     /// Who writes: the status guard's `statusWriters`.
     #[serde(borrow, default)]
-    pub user_info: Field<UserInfoDoc<'a>>,
+    pub user_info: UserInfoDoc<'a>,
     // --- end context-aware checks ---
 }
 
@@ -93,7 +94,7 @@ pub struct SpecDoc<'a> {
     // --- context-aware checks (issue 12) ---
     /// `spec.bootstrap.recovery.{backup,persistentVolume}.name`: the restore check.
     #[serde(borrow, default)]
-    pub bootstrap: Field<BootstrapDoc<'a>>,
+    pub bootstrap: BootstrapDoc<'a>,
     // --- end context-aware checks ---
 }
 
@@ -122,33 +123,32 @@ object_shape!(
 
 // --- context-aware checks (issue 12) ---
 
-#[derive(Debug, Default, Deserialize)]
-pub struct UserInfoDoc<'a> {
-    #[serde(borrow, default)]
-    pub username: Field<Cow<'a, str>>,
+/// `userInfo`, walked for `username` ([`crate::walk`]: no struct per level).
+#[derive(Debug, Default)]
+pub struct UserInfoDoc<'a>(pub Walked<'a>);
+
+pub const USER_INFO_PATHS: &[Path] = &[&["username"]];
+
+/// `spec.bootstrap`, walked for the restore source's name.
+#[derive(Debug, Default)]
+pub struct BootstrapDoc<'a>(pub Walked<'a>);
+
+/// `recovery.backup.name`, `recovery.persistentVolume.name`.
+pub const BOOTSTRAP_PATHS: &[Path] = &[
+    &["recovery", "backup", "name"],
+    &["recovery", "persistentVolume", "name"],
+];
+
+impl<'de: 'a, 'a> Deserialize<'de> for UserInfoDoc<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        walk(deserializer, USER_INFO_PATHS).map(UserInfoDoc)
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct BootstrapDoc<'a> {
-    #[serde(borrow, default)]
-    pub recovery: Field<RecoveryDoc<'a>>,
+impl<'de: 'a, 'a> Deserialize<'de> for BootstrapDoc<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        walk(deserializer, BOOTSTRAP_PATHS).map(BootstrapDoc)
+    }
 }
-
-#[derive(Debug, Default, Deserialize)]
-pub struct RecoveryDoc<'a> {
-    #[serde(borrow, default)]
-    pub backup: Field<NamedRefDoc<'a>>,
-    #[serde(borrow, default, rename = "persistentVolume")]
-    pub persistent_volume: Field<NamedRefDoc<'a>>,
-}
-
-/// `{name: …}`: a Backup or a PersistentVolume by name.
-#[derive(Debug, Default, Deserialize)]
-pub struct NamedRefDoc<'a> {
-    #[serde(borrow, default)]
-    pub name: Field<Cow<'a, str>>,
-}
-
-object_shape!(UserInfoDoc, BootstrapDoc, RecoveryDoc, NamedRefDoc);
 
 // --- end context-aware checks ---

@@ -11,17 +11,13 @@
 //! binary unknown, versions not comparable) is a warning, never a denial and
 //! never a failed request.
 
-use std::borrow::Cow;
-
-use serde::Deserialize;
-
 use crate::cluster::{Cluster, GetResource, Unreadable};
 use crate::document::ResolvedBinary;
 use crate::findings::{Advice, Findings, Violation};
-use crate::json::{Field, Found};
-use crate::object_shape;
-use crate::request::{BootstrapDoc, NamedRefDoc};
+use crate::json::Found;
+use crate::request::{BOOTSTRAP_PATHS, BootstrapDoc};
 use crate::version::Operand;
+use crate::walk::{Path, Picked, Root, shown_path, walk_json};
 
 pub const BACKUP_API_VERSION: &str = "documentdb.io/preview";
 pub const BACKUP_KIND: &str = "Backup";
@@ -73,43 +69,35 @@ impl SourceKind {
 /// `spec.bootstrap.recovery.{backup,persistentVolume}.name` as [`RestoreSource::of`]
 /// picks them, every mistyped field passed to `report(path, found, expected)`.
 pub fn read_source<'a>(
-    bootstrap: &'a Field<BootstrapDoc<'a>>,
+    bootstrap: &'a BootstrapDoc<'a>,
     report: &mut impl FnMut(&str, &Found, &str),
 ) -> Option<RestoreSource<'a>> {
-    let recovery = match bootstrap {
-        Field::Present(bootstrap) => match &bootstrap.recovery {
-            Field::Present(recovery) => recovery,
-            Field::Mistyped(found) => {
-                report("spec.bootstrap.recovery", found, "an object");
-                return None;
-            }
-            Field::Absent => return None,
-        },
-        Field::Mistyped(found) => {
+    let walked = &bootstrap.0;
+    match &walked.root {
+        Root::Null => return None,
+        Root::Other(found) => {
             report("spec.bootstrap", found, "an object");
             return None;
         }
-        Field::Absent => return None,
-    };
-    let mut name = |reference: &'a Field<NamedRefDoc<'a>>, path: &str| match reference {
-        Field::Present(reference) => match reference.name.text() {
-            Ok(name) => name,
-            Err(found) => {
-                report(&format!("{path}.name"), found, "a string");
-                None
-            }
-        },
-        Field::Mistyped(found) => {
-            report(path, found, "an object");
+        Root::Object => {}
+    }
+    let mut name = |i: usize| match walked.picked.get(i)? {
+        Picked::Text(name) => Some(&**name),
+        Picked::Absent => None,
+        Picked::Mistyped { depth, found } => {
+            let path = BOOTSTRAP_PATHS[i];
+            let expected = if *depth == path.len() {
+                "a string"
+            } else {
+                "an object"
+            };
+            let shown = format!("spec.bootstrap.{}", shown_path(path, *depth));
+            report(&shown, found, expected);
             None
         }
-        Field::Absent => None,
     };
-    let backup = name(&recovery.backup, SourceKind::Backup.field_path());
-    let persistent_volume = name(
-        &recovery.persistent_volume,
-        SourceKind::PersistentVolume.field_path(),
-    );
+    let backup = name(0);
+    let persistent_volume = name(1);
     RestoreSource::of(backup, persistent_volume)
 }
 
@@ -188,146 +176,70 @@ pub fn read_source_schema(
     match cluster.get_resource(&request) {
         Err(error) if error.is_not_found(&request) => SourceSchema::NotFound,
         Err(error) => SourceSchema::Unreadable(Unreadable::Host(error)),
-        Ok(answer) => match source.kind {
-            SourceKind::Backup => backup_schema(&answer),
-            SourceKind::PersistentVolume => persistent_volume_schema(&answer),
+        Ok(answer) => answered_schema(&answer, source.kind),
+    }
+}
+
+/// What the policy reads of each source: its kind, and the recorded schema.
+const BACKUP_PATHS: &[Path] = &[&["kind"], &["status", "schemaVersion"]];
+const PERSISTENT_VOLUME_PATHS: &[Path] = &[
+    &["kind"],
+    &["metadata", "annotations", SCHEMA_VERSION_ANNOTATION],
+];
+
+/// A mistyped value at the first `depth` keys of `path`.
+fn mistyped(path: Path, depth: usize, found: &Found) -> Unreadable {
+    Unreadable::Mistyped {
+        path,
+        depth,
+        found: found.clone(),
+        expected: if depth == path.len() {
+            "a string"
+        } else {
+            "an object"
         },
     }
 }
 
-// The host's answers, reduced to the one field read; wrong types are
-// recorded (Field), never a parse failure.
-
-#[derive(Debug, Default, Deserialize)]
-struct BackupAnswer<'a> {
-    #[serde(borrow, default)]
-    kind: Field<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    status: Field<BackupStatus<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct BackupStatus<'a> {
-    #[serde(borrow, default, rename = "schemaVersion")]
-    schema_version: Field<Cow<'a, str>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct PersistentVolumeAnswer<'a> {
-    #[serde(borrow, default)]
-    kind: Field<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    metadata: Field<PersistentVolumeMetadata<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct PersistentVolumeMetadata<'a> {
-    #[serde(borrow, default)]
-    annotations: Field<SchemaAnnotation<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct SchemaAnnotation<'a> {
-    #[serde(borrow, default, rename = "documentdb.io/schema-version")]
-    schema_version: Field<Cow<'a, str>>,
-}
-
-object_shape!(
-    BackupAnswer,
-    BackupStatus,
-    PersistentVolumeAnswer,
-    PersistentVolumeMetadata,
-    SchemaAnnotation,
-);
-
-/// The answer as an object of the expected kind, or why not.
-fn parse_answer<'a, T: crate::json::Shape<'a>>(
-    answer: &'a [u8],
-    kind_of: impl Fn(&T) -> &Field<Cow<'a, str>>,
-    expected_kind: &'static str,
-) -> Result<T, Unreadable> {
-    let parsed = match serde_json::from_slice::<Field<T>>(answer) {
-        Ok(Field::Present(parsed)) => parsed,
-        Ok(Field::Absent) => {
-            return Err(Unreadable::NotAnObject {
-                found: None,
-                expected: "an object",
-            });
-        }
-        Ok(Field::Mistyped(found)) => {
-            return Err(Unreadable::NotAnObject {
-                found: Some(found),
-                expected: "an object",
-            });
-        }
-        Err(e) => return Err(Unreadable::NotJson(e.to_string())),
+/// The host's answer for a source of `kind`: its recorded schema, or why it
+/// cannot be read. Wrong types anywhere on the way are named, never a failure.
+fn answered_schema(answer: &[u8], kind: SourceKind) -> SourceSchema {
+    let (paths, expected_kind) = match kind {
+        SourceKind::Backup => (BACKUP_PATHS, BACKUP_KIND),
+        SourceKind::PersistentVolume => (PERSISTENT_VOLUME_PATHS, PERSISTENT_VOLUME_KIND),
     };
-    match kind_of(&parsed).text() {
-        Ok(None) => {}
-        Ok(Some(kind)) if kind == expected_kind => {}
-        Ok(Some(kind)) => {
-            return Err(Unreadable::WrongKind {
-                found: kind.to_owned(),
+    let walked = match walk_json(answer, paths, None) {
+        Ok(walked) => walked,
+        Err(e) => return SourceSchema::Unreadable(Unreadable::NotJson(e.to_string())),
+    };
+    let not_an_object = |found: Option<&Found>| {
+        SourceSchema::Unreadable(Unreadable::NotAnObject {
+            found: found.cloned(),
+            expected: "an object",
+        })
+    };
+    match &walked.root {
+        Root::Null => return not_an_object(None),
+        Root::Other(found) => return not_an_object(Some(found)),
+        Root::Object => {}
+    }
+    match &walked.picked[0] {
+        Picked::Text(found) if *found != expected_kind => {
+            return SourceSchema::Unreadable(Unreadable::WrongKind {
+                found: found.to_string(),
                 expected: expected_kind,
             });
         }
-        Err(found) => return Err(mistyped("kind", found, "a string")),
-    }
-    Ok(parsed)
-}
-
-fn mistyped(path: &'static str, found: &Found, expected: &'static str) -> Unreadable {
-    Unreadable::Mistyped {
-        path,
-        found: found.clone(),
-        expected,
-    }
-}
-
-fn recorded(field: &Field<Cow<str>>, path: &'static str) -> SourceSchema {
-    match field.text() {
-        Ok(Some(schema)) => SourceSchema::Recorded(schema.to_owned()),
-        Ok(None) => SourceSchema::NotRecorded,
-        Err(found) => SourceSchema::Unreadable(mistyped(path, found, "a string")),
-    }
-}
-
-fn backup_schema(answer: &[u8]) -> SourceSchema {
-    let backup = match parse_answer(answer, |b: &BackupAnswer| &b.kind, BACKUP_KIND) {
-        Ok(backup) => backup,
-        Err(why) => return SourceSchema::Unreadable(why),
-    };
-    match &backup.status {
-        Field::Present(status) => recorded(&status.schema_version, "status.schemaVersion"),
-        Field::Absent => SourceSchema::NotRecorded,
-        Field::Mistyped(found) => SourceSchema::Unreadable(mistyped("status", found, "an object")),
-    }
-}
-
-fn persistent_volume_schema(answer: &[u8]) -> SourceSchema {
-    let pv = match parse_answer(
-        answer,
-        |pv: &PersistentVolumeAnswer| &pv.kind,
-        PERSISTENT_VOLUME_KIND,
-    ) {
-        Ok(pv) => pv,
-        Err(why) => return SourceSchema::Unreadable(why),
-    };
-    let annotations = match &pv.metadata {
-        Field::Present(metadata) => &metadata.annotations,
-        Field::Absent => return SourceSchema::NotRecorded,
-        Field::Mistyped(found) => {
-            return SourceSchema::Unreadable(mistyped("metadata", found, "an object"));
+        Picked::Mistyped { depth, found } => {
+            return SourceSchema::Unreadable(mistyped(paths[0], *depth, found));
         }
-    };
-    match annotations {
-        Field::Present(annotations) => recorded(
-            &annotations.schema_version,
-            "metadata.annotations[\"documentdb.io/schema-version\"]",
-        ),
-        Field::Absent => SourceSchema::NotRecorded,
-        Field::Mistyped(found) => {
-            SourceSchema::Unreadable(mistyped("metadata.annotations", found, "an object"))
+        _ => {}
+    }
+    match &walked.picked[1] {
+        Picked::Text(schema) => SourceSchema::Recorded(schema.to_string()),
+        Picked::Absent => SourceSchema::NotRecorded,
+        Picked::Mistyped { depth, found } => {
+            SourceSchema::Unreadable(mistyped(paths[1], *depth, found))
         }
     }
 }

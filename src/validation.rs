@@ -13,6 +13,7 @@ use crate::request::{AdmissionRequest, ObjectDoc, StatusDoc, ValidationPayload};
 use crate::rules::{self, Review};
 use crate::settings::Settings;
 use crate::status_guard::{self, StatusUpdate};
+use crate::walk::Picked;
 
 /// What this module validates. `policy-metadata/metadata.yml` must select
 /// exactly this (a test checks it).
@@ -345,10 +346,7 @@ fn guard_status(request: &AdmissionRequest, settings: &Settings) -> Verdict {
     if !errors.is_empty() {
         return Verdict::rejected(invalid_object_message(name, &errors), CODE_INVALID);
     }
-    let user = match &request.user_info {
-        Field::Present(user_info) => user_info.username.text().ok().flatten(),
-        _ => None,
-    };
+    let user = request.user_info.0.picked.first().and_then(Picked::text);
     let update = StatusUpdate {
         user,
         stored: stored.as_deref(),
