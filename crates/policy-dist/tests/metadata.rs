@@ -92,7 +92,7 @@ fn metadata_is_complete_for_kwctl_and_artifact_hub() {
     m.validate().expect("kwctl's checks pass");
     assert_eq!(Metadata::unknown_keys(&text), Vec::<String>::new());
     assert_eq!(m.execution_mode, ExecutionMode::KubewardenWapc);
-    assert!(m.context_aware_resources.is_empty());
+    // contextAwareResources: metadata_declares_what_the_module_reads_from_the_cluster.
     assert!(
         m.background_audit,
         "the CREATE replay of audits is meaningful: see metadata.yml"
