@@ -148,7 +148,7 @@ $(WEB_PKG): $(WEB_SOURCES) | prerequisites-web
 	@echo "$@: $$(stat -c %s $@) bytes"
 
 crates/upgrade-checker/node_modules/.package-lock.json: crates/upgrade-checker/package.json crates/upgrade-checker/package-lock.json
-	cd web && npm ci --no-audit --no-fund --loglevel=error
+	cd crates/upgrade-checker && npm ci --no-audit --no-fund --loglevel=error
 
 # The whole e2e table through crates/upgrade-checker/pkg (against the module's own answers), the
 # Node checker, and the page in headless Chromium.
