@@ -9,7 +9,9 @@ pub mod document;
 pub mod field_error;
 pub mod image;
 pub mod json;
+pub mod quantity;
 pub mod request;
+pub mod resources;
 #[cfg(feature = "kubewarden")]
 pub mod response;
 pub mod rules;
