@@ -121,6 +121,10 @@ pub trait Shape<'de>: Sized {
     fn from_bool(_value: bool) -> Option<Self> {
         None
     }
+    /// Integers arrive converted, exactly up to 2^53.
+    fn from_number(_value: f64) -> Option<Self> {
+        None
+    }
     /// Only object shapes read the map; the others leave it to be skipped.
     fn from_map<A: MapAccess<'de>>(_map: &mut A) -> Result<Option<Self>, A::Error> {
         Ok(None)
@@ -202,16 +206,16 @@ impl<'de, T: Shape<'de>> Visitor<'de> for FieldVisitor<T> {
         Ok(Self::present_or(T::from_bool(v), || Found::Bool(v)))
     }
 
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Field::Mistyped(Found::Number))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Self::present_or(T::from_number(v as f64), || Found::Number))
     }
 
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Field::Mistyped(Found::Number))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Self::present_or(T::from_number(v as f64), || Found::Number))
     }
 
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Field::Mistyped(Found::Number))
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Self::present_or(T::from_number(v), || Found::Number))
     }
 
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {

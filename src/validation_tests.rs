@@ -751,7 +751,7 @@ fn raw(payload: &str) -> Verdict {
     r#"{"request": {}, "settings": {"bogus": true}}"#,
     500,
     "the policy settings are invalid, fix the policy's configuration: unknown setting \"bogus\" (known settings: \
-     rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion)"
+     rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources)"
 )]
 fn malformed_payloads_get_a_clear_answer(
     #[case] payload: &str,
