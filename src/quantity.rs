@@ -46,11 +46,34 @@ impl fmt::Display for QuantityError {
     }
 }
 
-/// A parsed quantity.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed quantity. Equality and order are by value (Go's `Equal` and
+/// `Cmp`): `1.5Gi == 1536Mi`.
+#[derive(Debug, Clone)]
 pub struct Quantity {
     repr: Repr,
 }
+
+impl Ord for Quantity {
+    /// `Quantity.Cmp`, exact for every pair (Go's own materialises numbers with
+    /// billions of digits for the largest exponents; the answer is the same).
+    fn cmp(&self, other: &Quantity) -> Ordering {
+        self.decimal().cmp_value(&other.decimal())
+    }
+}
+
+impl PartialOrd for Quantity {
+    fn partial_cmp(&self, other: &Quantity) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Quantity {
+    fn eq(&self, other: &Quantity) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Quantity {}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Repr {
@@ -299,12 +322,6 @@ impl Quantity {
                 Cow::Owned(max)
             }
         }
-    }
-
-    /// `Quantity.Cmp`, exact for every pair (Go's own materialises numbers with
-    /// billions of digits for the largest exponents; the answer is the same).
-    pub fn cmp(&self, other: &Quantity) -> Ordering {
-        self.decimal().cmp_value(&other.decimal())
     }
 
     pub fn is_negative(&self) -> bool {

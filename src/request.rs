@@ -82,6 +82,73 @@ pub struct SpecDoc<'a> {
     pub documentdb_image: Field<Cow<'a, str>>,
     #[serde(default, rename = "clusterReplication")]
     pub cluster_replication: Field<NonEmpty>,
+    #[serde(borrow, default)]
+    pub resource: Field<ResourceDoc<'a>>,
+    #[serde(default)]
+    pub monitoring: Field<MonitoringDoc>,
+    #[serde(borrow, default)]
+    pub bootstrap: Field<BootstrapDoc<'a>>,
+}
+
+/// `spec.resource`: the pod envelope, the three containers and the storage.
+#[derive(Debug, Default, Deserialize)]
+pub struct ResourceDoc<'a> {
+    #[serde(borrow, default)]
+    pub memory: Field<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub cpu: Field<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub storage: Field<StorageDoc<'a>>,
+    #[serde(borrow, default)]
+    pub gateway: Field<ContainerDoc<'a>>,
+    #[serde(borrow, default)]
+    pub database: Field<ContainerDoc<'a>>,
+    #[serde(borrow, default)]
+    pub otel: Field<ContainerDoc<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct StorageDoc<'a> {
+    #[serde(borrow, default, rename = "pvcSize")]
+    pub pvc_size: Field<Cow<'a, str>>,
+}
+
+/// `spec.resource.{gateway,database,otel}`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ContainerDoc<'a> {
+    #[serde(borrow, default)]
+    pub memory: Field<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub cpu: Field<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MonitoringDoc {
+    #[serde(default)]
+    pub enabled: Field<bool>,
+}
+
+/// `spec.bootstrap`, every field of the operator's Go type (read whole: the
+/// rule compares it as a value).
+#[derive(Debug, Default, Deserialize)]
+pub struct BootstrapDoc<'a> {
+    #[serde(borrow, default)]
+    pub recovery: Field<RecoveryDoc<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RecoveryDoc<'a> {
+    #[serde(borrow, default)]
+    pub backup: Field<NameDoc<'a>>,
+    #[serde(borrow, default, rename = "persistentVolume")]
+    pub persistent_volume: Field<NameDoc<'a>>,
+}
+
+/// An object whose one field is `name` (a backup or volume reference).
+#[derive(Debug, Default, Deserialize)]
+pub struct NameDoc<'a> {
+    #[serde(borrow, default)]
+    pub name: Field<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -105,4 +172,16 @@ object_shape!(
     SpecDoc,
     ImageDoc,
     StatusDoc,
+    ResourceDoc,
+    StorageDoc,
+    ContainerDoc,
+    BootstrapDoc,
+    RecoveryDoc,
+    NameDoc,
 );
+
+impl<'de> crate::json::Shape<'de> for MonitoringDoc {
+    fn from_map<A: serde::de::MapAccess<'de>>(map: &mut A) -> Result<Option<Self>, A::Error> {
+        Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+    }
+}

@@ -340,7 +340,9 @@ fn read_version(key: &str, value: Field<Scalar>) -> Result<Option<String>, Strin
 
 /// `prefix` names the block the key is in (`"sidecarResources."`), `known` its keys.
 fn unknown_key(prefix: &str, key: &str, known: &[&str]) -> String {
-    let block = prefix.strip_suffix('.').map_or(String::new(), |b| format!("{b} "));
+    let block = prefix
+        .strip_suffix('.')
+        .map_or(String::new(), |b| format!("{b} "));
     let list = known.join(", ");
     let quoted = quote(&format!("{prefix}{key}"));
     match known.iter().find(|k| k.eq_ignore_ascii_case(key)) {
@@ -722,8 +724,9 @@ mod tests {
 
     #[test]
     fn sidecar_problems_join_the_other_settings_problems() {
-        let errors = parse(r#"{"allowAutoSchemaVersion":0,"sidecarResources":{"gatewayMemoryCap":"x"}}"#)
-            .unwrap_err();
+        let errors =
+            parse(r#"{"allowAutoSchemaVersion":0,"sidecarResources":{"gatewayMemoryCap":"x"}}"#)
+                .unwrap_err();
         assert_eq!(
             errors.to_string(),
             "allowAutoSchemaVersion must be a boolean (true or false), not a number; \
