@@ -7,7 +7,7 @@ use std::fmt;
 use crate::field_error::FieldError;
 use crate::image::{ImageReference, UnversionedImage};
 use crate::json::{Field, Found, quote};
-use crate::request::{BootstrapDoc, ContainerDoc, NameDoc, ObjectDoc, ResourceDoc};
+use crate::request::{NodeDoc, ObjectDoc};
 use crate::resources::{ContainerResources, PodResources};
 use crate::settings::Settings;
 use crate::version::{ExtensionVersion, VersionError};
@@ -208,12 +208,9 @@ impl<'a> DocumentDb<'a> {
                     Field::Absent => {}
                 }
                 match &spec.monitoring {
-                    Field::Present(monitoring) => match monitoring.enabled {
-                        Field::Present(enabled) => document.resources.monitoring = enabled,
-                        Field::Mistyped(ref found) => {
-                            report("spec.monitoring.enabled", found, "a boolean")
-                        }
-                        Field::Absent => {}
+                    Field::Present(monitoring) => match monitoring.enabled.boolean() {
+                        Ok(enabled) => document.resources.monitoring = enabled.unwrap_or(false),
+                        Err(found) => report("spec.monitoring.enabled", &found, "a boolean"),
                     },
                     Field::Mistyped(found) => report("spec.monitoring", found, "an object"),
                     Field::Absent => {}
@@ -304,8 +301,9 @@ fn text_or_empty<'a>(
     }
 }
 
+/// `spec.resource`.
 fn read_resource<'a>(
-    resource: &'a ResourceDoc<'a>,
+    resource: &'a NodeDoc<'a>,
     report: &mut impl FnMut(&str, &Found, &str),
 ) -> (PodResources<'a>, &'a str) {
     let envelope = ContainerResources {
@@ -317,7 +315,7 @@ fn read_resource<'a>(
         ),
         cpu: text_or_empty(&resource.cpu, "spec.resource.cpu", CPU_QUANTITY, report),
     };
-    let mut container = |field: &'a Field<ContainerDoc<'a>>, name: &str| match field {
+    let mut container = |field: &'a Field<Box<NodeDoc<'a>>>, name: &str| match field {
         Field::Present(doc) => ContainerResources {
             memory: text_or_empty(
                 &doc.memory,
@@ -361,8 +359,9 @@ fn read_resource<'a>(
     (pod, pvc_size)
 }
 
+/// `spec.bootstrap`.
 fn read_bootstrap<'a>(
-    bootstrap: &'a BootstrapDoc<'a>,
+    bootstrap: &'a NodeDoc<'a>,
     report: &mut impl FnMut(&str, &Found, &str),
 ) -> Bootstrap<'a> {
     let recovery = match &bootstrap.recovery {
@@ -373,7 +372,7 @@ fn read_bootstrap<'a>(
         }
         Field::Absent => return Bootstrap::default(),
     };
-    let mut name = |field: &'a Field<NameDoc<'a>>, path: &str| match field {
+    let mut name = |field: &'a Field<Box<NodeDoc<'a>>>, path: &str| match field {
         Field::Present(reference) => Some(text_or_empty(
             &reference.name,
             &format!("{path}.name"),

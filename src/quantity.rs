@@ -486,12 +486,13 @@ impl Decimal {
     }
 
     fn from_i64(value: i64, scale: i32) -> Decimal {
-        let digits = value
-            .unsigned_abs()
-            .to_string()
-            .bytes()
-            .map(|b| b - b'0')
-            .collect();
+        let mut magnitude = value.unsigned_abs();
+        let mut digits = Vec::with_capacity(20);
+        while magnitude > 0 {
+            digits.push((magnitude % 10) as u8);
+            magnitude /= 10;
+        }
+        digits.reverse();
         Decimal::new(value < 0, digits, i64::from(scale))
     }
 

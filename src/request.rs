@@ -5,8 +5,9 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess};
 
-use crate::json::{Field, NonEmpty};
+use crate::json::{Field, NonEmpty, Scalar, Shape};
 use crate::object_shape;
 use crate::settings::{ParsedSettings, Settings};
 
@@ -83,72 +84,11 @@ pub struct SpecDoc<'a> {
     #[serde(default, rename = "clusterReplication")]
     pub cluster_replication: Field<NonEmpty>,
     #[serde(borrow, default)]
-    pub resource: Field<ResourceDoc<'a>>,
-    #[serde(default)]
-    pub monitoring: Field<MonitoringDoc>,
+    pub resource: Field<Box<NodeDoc<'a>>>,
     #[serde(borrow, default)]
-    pub bootstrap: Field<BootstrapDoc<'a>>,
-}
-
-/// `spec.resource`: the pod envelope, the three containers and the storage.
-#[derive(Debug, Default, Deserialize)]
-pub struct ResourceDoc<'a> {
+    pub monitoring: Field<Box<NodeDoc<'a>>>,
     #[serde(borrow, default)]
-    pub memory: Field<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    pub cpu: Field<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    pub storage: Field<StorageDoc<'a>>,
-    #[serde(borrow, default)]
-    pub gateway: Field<ContainerDoc<'a>>,
-    #[serde(borrow, default)]
-    pub database: Field<ContainerDoc<'a>>,
-    #[serde(borrow, default)]
-    pub otel: Field<ContainerDoc<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct StorageDoc<'a> {
-    #[serde(borrow, default, rename = "pvcSize")]
-    pub pvc_size: Field<Cow<'a, str>>,
-}
-
-/// `spec.resource.{gateway,database,otel}`.
-#[derive(Debug, Default, Deserialize)]
-pub struct ContainerDoc<'a> {
-    #[serde(borrow, default)]
-    pub memory: Field<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    pub cpu: Field<Cow<'a, str>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct MonitoringDoc {
-    #[serde(default)]
-    pub enabled: Field<bool>,
-}
-
-/// `spec.bootstrap`, every field of the operator's Go type (read whole: the
-/// rule compares it as a value).
-#[derive(Debug, Default, Deserialize)]
-pub struct BootstrapDoc<'a> {
-    #[serde(borrow, default)]
-    pub recovery: Field<RecoveryDoc<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct RecoveryDoc<'a> {
-    #[serde(borrow, default)]
-    pub backup: Field<NameDoc<'a>>,
-    #[serde(borrow, default, rename = "persistentVolume")]
-    pub persistent_volume: Field<NameDoc<'a>>,
-}
-
-/// An object whose one field is `name` (a backup or volume reference).
-#[derive(Debug, Default, Deserialize)]
-pub struct NameDoc<'a> {
-    #[serde(borrow, default)]
-    pub name: Field<Cow<'a, str>>,
+    pub bootstrap: Field<Box<NodeDoc<'a>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -163,6 +103,56 @@ pub struct StatusDoc<'a> {
     pub schema_version: Field<Cow<'a, str>>,
 }
 
+/// Any object under `spec.resource`, `spec.monitoring` and `spec.bootstrap`
+/// (the resource envelope, storage, containers, monitoring, recovery and its
+/// references), as one type with every key the rules read in any of them:
+/// each distinct object type costs the module ~3 KB of parser code. Which
+/// keys are meaningful where is `DocumentDb::read`'s business.
+#[derive(Debug, Default)]
+pub struct NodeDoc<'a> {
+    pub memory: Field<Cow<'a, str>>,
+    pub cpu: Field<Cow<'a, str>>,
+    pub pvc_size: Field<Cow<'a, str>>,
+    pub name: Field<Cow<'a, str>>,
+    pub enabled: Field<Scalar<'a>>,
+    pub storage: Field<Box<NodeDoc<'a>>>,
+    pub gateway: Field<Box<NodeDoc<'a>>>,
+    pub database: Field<Box<NodeDoc<'a>>>,
+    pub otel: Field<Box<NodeDoc<'a>>>,
+    pub recovery: Field<Box<NodeDoc<'a>>>,
+    pub backup: Field<Box<NodeDoc<'a>>>,
+    pub persistent_volume: Field<Box<NodeDoc<'a>>>,
+}
+
+/// Read by hand rather than derived (a derive costs a deserializer per type);
+/// unknown keys are skipped and a repeated key keeps its last value, as in
+/// Go's decoder.
+impl<'de: 'a, 'a> Shape<'de> for Box<NodeDoc<'a>> {
+    fn from_map<A: MapAccess<'de>>(map: &mut A) -> Result<Option<Self>, A::Error> {
+        let mut node = Box::<NodeDoc>::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "memory" => node.memory = map.next_value()?,
+                "cpu" => node.cpu = map.next_value()?,
+                "pvcSize" => node.pvc_size = map.next_value()?,
+                "name" => node.name = map.next_value()?,
+                "enabled" => node.enabled = map.next_value()?,
+                "storage" => node.storage = map.next_value()?,
+                "gateway" => node.gateway = map.next_value()?,
+                "database" => node.database = map.next_value()?,
+                "otel" => node.otel = map.next_value()?,
+                "recovery" => node.recovery = map.next_value()?,
+                "backup" => node.backup = map.next_value()?,
+                "persistentVolume" => node.persistent_volume = map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Some(node))
+    }
+}
+
 object_shape!(
     ValidationPayload,
     AdmissionRequest,
@@ -172,16 +162,4 @@ object_shape!(
     SpecDoc,
     ImageDoc,
     StatusDoc,
-    ResourceDoc,
-    StorageDoc,
-    ContainerDoc,
-    BootstrapDoc,
-    RecoveryDoc,
-    NameDoc,
 );
-
-impl<'de> crate::json::Shape<'de> for MonitoringDoc {
-    fn from_map<A: serde::de::MapAccess<'de>>(map: &mut A) -> Result<Option<Self>, A::Error> {
-        Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
-    }
-}

@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use crate::json::{Field, Found, Shape, quote};
+use crate::json::{Field, Found, Scalar, Shape, quote};
 use crate::quantity::Quantity;
 use crate::resources::{SidecarReservations, cpu_millis, memory_bytes};
 use crate::version::{ExtensionVersion, VersionError};
@@ -149,21 +149,6 @@ impl Settings {
 impl<'de> Deserialize<'de> for ParsedSettings {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(SettingsVisitor)
-    }
-}
-
-/// A setting's raw value: only booleans and strings are meaningful.
-enum Scalar<'a> {
-    Bool(bool),
-    Str(Cow<'a, str>),
-}
-
-impl<'de> Shape<'de> for Scalar<'de> {
-    fn from_str(value: Cow<'de, str>) -> Option<Self> {
-        Some(Scalar::Str(value))
-    }
-    fn from_bool(value: bool) -> Option<Self> {
-        Some(Scalar::Bool(value))
     }
 }
 
@@ -309,6 +294,7 @@ fn read_bool(key: &str, value: Field<Scalar>) -> Result<Option<bool>, String> {
         Field::Present(Scalar::Bool(b)) => Ok(Some(b)),
         Field::Present(Scalar::Str(s)) if s.is_empty() => Ok(None),
         Field::Present(Scalar::Str(s)) => Err(wrong(Found::String(quote(&s)))),
+        Field::Present(Scalar::Number(_)) => Err(wrong(Found::Number)),
         Field::Mistyped(found) => Err(wrong(found)),
     }
 }
@@ -331,6 +317,7 @@ fn read_version(key: &str, value: Field<Scalar>) -> Result<Option<String>, Strin
         Field::Present(Scalar::Bool(b)) => {
             Err(format!("{key} must be {expected}, not a boolean ({b})"))
         }
+        Field::Present(Scalar::Number(_)) => Err(format!("{key} must be {expected}, not a number")),
         Field::Mistyped(found) => Err(format!(
             "{key} must be {expected}, not {}",
             found.describe()
@@ -343,33 +330,19 @@ fn unknown_key(prefix: &str, key: &str, known: &[&str]) -> String {
     let block = prefix
         .strip_suffix('.')
         .map_or(String::new(), |b| format!("{b} "));
-    let list = known.join(", ");
+    let mut list = String::new();
+    for (i, k) in known.iter().enumerate() {
+        if i > 0 {
+            list.push_str(", ");
+        }
+        list.push_str(k);
+    }
     let quoted = quote(&format!("{prefix}{key}"));
     match known.iter().find(|k| k.eq_ignore_ascii_case(key)) {
         Some(intended) => format!(
             "unknown setting {quoted}: did you mean {intended}? (known {block}settings: {list})"
         ),
         None => format!("unknown setting {quoted} (known {block}settings: {list})"),
-    }
-}
-
-/// A value in `sidecarResources`: quantities are strings, the fraction a
-/// string or a number.
-enum SidecarValue<'a> {
-    Str(Cow<'a, str>),
-    Number(f64),
-    Bool(bool),
-}
-
-impl<'de> Shape<'de> for SidecarValue<'de> {
-    fn from_str(value: Cow<'de, str>) -> Option<Self> {
-        Some(SidecarValue::Str(value))
-    }
-    fn from_number(value: f64) -> Option<Self> {
-        Some(SidecarValue::Number(value))
-    }
-    fn from_bool(value: bool) -> Option<Self> {
-        Some(SidecarValue::Bool(value))
     }
 }
 
@@ -387,7 +360,7 @@ impl<'de> Shape<'de> for SidecarBlock {
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             let slot = match key.as_ref() {
                 GATEWAY_MEMORY_FRACTION => {
-                    let value = map.next_value::<Field<SidecarValue>>()?;
+                    let value = map.next_value::<Field<Scalar>>()?;
                     match read_fraction(value) {
                         Ok(Some(fraction)) => resources.gateway_memory_fraction = fraction,
                         Ok(None) => {}
@@ -397,7 +370,7 @@ impl<'de> Shape<'de> for SidecarBlock {
                 }
                 GATEWAY_MEMORY_CAP => &mut resources.gateway_memory_cap,
                 GATEWAY_CPU_LIMIT => {
-                    let value = map.next_value::<Field<SidecarValue>>()?;
+                    let value = map.next_value::<Field<Scalar>>()?;
                     match read_quantity(GATEWAY_CPU_LIMIT, "2", value) {
                         Ok(Some(limit)) => resources.gateway_cpu_limit = Some(Cow::Owned(limit)),
                         Ok(None) => {}
@@ -417,7 +390,7 @@ impl<'de> Shape<'de> for SidecarBlock {
             };
             // The key's default is its example.
             let example = slot.clone();
-            let value = map.next_value::<Field<SidecarValue>>()?;
+            let value = map.next_value::<Field<Scalar>>()?;
             match read_quantity(key.as_ref(), &example, value) {
                 Ok(Some(quantity)) => *slot = Cow::Owned(quantity),
                 Ok(None) => {}
@@ -431,100 +404,142 @@ impl<'de> Shape<'de> for SidecarBlock {
     }
 }
 
-const FRACTION: &str = "sidecarResources.gatewayMemoryFraction";
 const FRACTION_EXPECTED: &str = "a decimal number from 0 to 1 such as \"0.1875\"";
 
-/// `""` and `null` mean the chart's default.
-fn read_fraction(value: Field<SidecarValue>) -> Result<Option<f64>, String> {
-    let in_range = |fraction: f64| (0.0..=1.0).contains(&fraction);
+/// `sidecarResources.<key> [<quoted value>] <detail>`.
+fn sidecar_problem(key: &str, value: Option<&str>, detail: &str) -> String {
+    let mut problem = format!("{SIDECAR_RESOURCES}.{key} ");
+    if let Some(value) = value {
+        problem.push_str(&quote(value));
+        problem.push(' ');
+    }
+    problem.push_str(detail);
+    problem
+}
+
+/// What a value of the wrong type was, for "must be …, not <found>".
+fn found(value: Field<Scalar>) -> Found {
     match value {
-        Field::Absent => Ok(None),
-        Field::Present(SidecarValue::Str(text)) if text.is_empty() => Ok(None),
-        Field::Present(SidecarValue::Str(text)) => match parse_decimal(&text) {
-            Some(fraction) if in_range(fraction) => Ok(Some(fraction)),
-            Some(_) => Err(format!(
-                "{FRACTION} {} is out of range: it must be {FRACTION_EXPECTED}",
-                quote(&text)
-            )),
-            None => Err(format!(
-                "{FRACTION} {} is not {FRACTION_EXPECTED}",
-                quote(&text)
-            )),
+        Field::Present(Scalar::Str(s)) => Found::String(quote(&s)),
+        Field::Present(Scalar::Bool(b)) => Found::Bool(b),
+        Field::Present(Scalar::Number(_)) | Field::Absent => Found::Number,
+        Field::Mistyped(found) => found,
+    }
+}
+
+/// `""` and `null` mean the chart's default.
+fn read_fraction(value: Field<Scalar>) -> Result<Option<f64>, String> {
+    let key = GATEWAY_MEMORY_FRACTION;
+    let out_of_range = format!("is out of range: it must be {FRACTION_EXPECTED}");
+    let fraction = match &value {
+        Field::Absent => return Ok(None),
+        Field::Present(Scalar::Str(text)) if text.is_empty() => return Ok(None),
+        Field::Present(Scalar::Str(text)) => match parse_decimal(text) {
+            Some(fraction) => fraction,
+            None => {
+                let detail = format!("is not {FRACTION_EXPECTED}");
+                return Err(sidecar_problem(key, Some(text), &detail));
+            }
         },
-        Field::Present(SidecarValue::Number(fraction)) if in_range(fraction) => Ok(Some(fraction)),
-        // Numbers are not printed: formatting floats costs the module ~20 KB.
-        Field::Present(SidecarValue::Number(_)) => Err(format!(
-            "{FRACTION} is out of range: it must be {FRACTION_EXPECTED}"
-        )),
-        Field::Present(SidecarValue::Bool(b)) => Err(format!(
-            "{FRACTION} must be {FRACTION_EXPECTED}, not a boolean ({b})"
-        )),
-        Field::Mistyped(found) => Err(format!(
-            "{FRACTION} must be {FRACTION_EXPECTED}, not {}",
-            found.describe()
-        )),
+        // Numbers are not printed: formatting floats costs the module ~18 KB.
+        Field::Present(Scalar::Number(fraction)) => {
+            if (0.0..=1.0).contains(fraction) {
+                return Ok(Some(*fraction));
+            }
+            return Err(sidecar_problem(key, None, &out_of_range));
+        }
+        _ => {
+            let detail = format!(
+                "must be {FRACTION_EXPECTED}, not {}",
+                found(value).describe()
+            );
+            return Err(sidecar_problem(key, None, &detail));
+        }
+    };
+    if (0.0..=1.0).contains(&fraction) {
+        Ok(Some(fraction))
+    } else {
+        let text = match &value {
+            Field::Present(Scalar::Str(text)) => text.as_ref(),
+            _ => "",
+        };
+        Err(sidecar_problem(key, Some(text), &out_of_range))
     }
 }
 
 /// A decimal number as Go's `strconv.ParseFloat` reads one (sign, digits with
-/// an optional point, optional exponent); not Go's `inf`, `NaN` or hex forms.
+/// an optional point, optional exponent; not Go's `inf`, `NaN` or hex forms).
+/// Rewritten as a JSON number and read by serde_json, whose parser the module
+/// already has (the standard library's would add ~17 KB): exact for up to 15
+/// significant digits, a fraction's usual form.
 fn parse_decimal(text: &str) -> Option<f64> {
-    let bytes = text.as_bytes();
-    let mut pos = usize::from(matches!(bytes.first(), Some(b'+' | b'-')));
-    let mut digits = 0;
-    while pos < bytes.len() && (bytes[pos].is_ascii_digit() || bytes[pos] == b'.') {
-        digits += usize::from(bytes[pos].is_ascii_digit());
-        pos += 1;
-    }
-    let mantissa = &text[..pos];
-    if digits == 0 || mantissa.matches('.').count() > 1 {
+    let (negative, unsigned) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => (&unsigned[..at], Some(&unsigned[at + 1..])),
+        None => (unsigned, None),
+    };
+    let (integer, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if integer.len() + fraction.len() == 0 || !digits(integer) || !digits(fraction) {
         return None;
     }
-    if pos < bytes.len() {
-        if !matches!(bytes[pos], b'e' | b'E') {
-            return None;
-        }
-        let exponent = &bytes[pos + 1..];
-        let exponent = exponent
-            .strip_prefix(b"+")
-            .or_else(|| exponent.strip_prefix(b"-"))
-            .unwrap_or(exponent);
-        if exponent.is_empty() || !exponent.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
+    let mut json = String::with_capacity(text.len() + 3);
+    if negative {
+        json.push('-');
     }
-    text.parse().ok()
+    let integer = integer.trim_start_matches('0');
+    json.push_str(if integer.is_empty() { "0" } else { integer });
+    if !fraction.is_empty() {
+        json.push('.');
+        json.push_str(fraction);
+    }
+    if let Some(exponent) = exponent {
+        let unsigned = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+        if unsigned.is_empty() || !digits(unsigned) {
+            return None;
+        }
+        json.push('e');
+        json.push_str(exponent);
+    }
+    // Through `Scalar`, not `f64`: serde's f64 visitor formats floats in its
+    // errors, which costs the module ~18 KB.
+    match serde_json::from_str::<Field<Scalar>>(&json) {
+        Ok(Field::Present(Scalar::Number(number))) => Some(number),
+        _ => None,
+    }
 }
 
 /// A quantity setting: `""` and `null` mean the default; negative is refused.
-fn read_quantity(
-    key: &str,
-    example: &str,
-    value: Field<SidecarValue>,
-) -> Result<Option<String>, String> {
-    let wrong = |found: Found| {
-        format!(
-            "sidecarResources.{key} must be a quantity string such as \"{example}\", not {}",
-            found.describe()
-        )
+fn read_quantity(key: &str, example: &str, value: Field<Scalar>) -> Result<Option<String>, String> {
+    let text = match value {
+        Field::Absent => return Ok(None),
+        Field::Present(Scalar::Str(text)) => text,
+        other => {
+            let detail = format!(
+                "must be a quantity string such as \"{example}\", not {}",
+                found(other).describe()
+            );
+            return Err(sidecar_problem(key, None, &detail));
+        }
     };
-    match value {
-        Field::Absent => Ok(None),
-        Field::Present(SidecarValue::Str(text)) if text.is_empty() => Ok(None),
-        Field::Present(SidecarValue::Str(text)) => match Quantity::parse(&text) {
-            Ok(quantity) if quantity.is_negative() => Err(format!(
-                "sidecarResources.{key} {} is negative; a sidecar resource must be zero or more",
-                quote(&text)
-            )),
-            Ok(_) => Ok(Some(text.into_owned())),
-            Err(e) => Err(format!(
-                "sidecarResources.{key} {} is not a valid quantity: {e}",
-                quote(&text)
-            )),
-        },
-        Field::Present(SidecarValue::Number(_)) => Err(wrong(Found::Number)),
-        Field::Present(SidecarValue::Bool(b)) => Err(wrong(Found::Bool(b))),
-        Field::Mistyped(found) => Err(wrong(found)),
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match Quantity::parse(&text) {
+        Ok(quantity) if quantity.is_negative() => Err(sidecar_problem(
+            key,
+            Some(&text),
+            "is negative; a sidecar resource must be zero or more",
+        )),
+        Ok(_) => Ok(Some(text.into_owned())),
+        Err(e) => {
+            let detail = format!("is not a valid quantity: {e}");
+            Err(sidecar_problem(key, Some(&text), &detail))
+        }
     }
 }
 
@@ -636,6 +651,9 @@ mod tests {
     #[case::fraction_one("{\"gatewayMemoryFraction\":\"1\"}", sidecar_with(|r| r.gateway_memory_fraction = 1.0))]
     #[case::fraction_go_syntax("{\"gatewayMemoryFraction\":\".5\"}", sidecar_with(|r| r.gateway_memory_fraction = 0.5))]
     #[case::fraction_exponent("{\"gatewayMemoryFraction\":\"+25e-2\"}", sidecar_with(|r| r.gateway_memory_fraction = 0.25))]
+    #[case::fraction_leading_zeros("{\"gatewayMemoryFraction\":\"00.5\"}", sidecar_with(|r| r.gateway_memory_fraction = 0.5))]
+    #[case::fraction_trailing_point("{\"gatewayMemoryFraction\":\"1.\"}", sidecar_with(|r| r.gateway_memory_fraction = 1.0))]
+    #[case::fraction_negative_zero("{\"gatewayMemoryFraction\":\"-0\"}", sidecar_with(|r| r.gateway_memory_fraction = -0.0))]
     #[case::cap_zero("{\"gatewayMemoryCap\":\"0\"}", sidecar_with(|r| r.gateway_memory_cap = "0".into()))]
     #[case::cpu_limit("{\"gatewayCpuLimit\":\"2\"}", sidecar_with(|r| r.gateway_cpu_limit = Some("2".into())))]
     #[case::otel(
@@ -683,6 +701,18 @@ mod tests {
     #[case::fraction_percent(
         r#"{"gatewayMemoryFraction":"18.75%"}"#,
         &["sidecarResources.gatewayMemoryFraction \"18.75%\" is not a decimal number from 0 to 1 such as \"0.1875\""]
+    )]
+    #[case::fraction_two_points(
+        r#"{"gatewayMemoryFraction":"0.1.2"}"#,
+        &["sidecarResources.gatewayMemoryFraction \"0.1.2\" is not a decimal number from 0 to 1 such as \"0.1875\""]
+    )]
+    #[case::fraction_bare_exponent(
+        r#"{"gatewayMemoryFraction":"1e"}"#,
+        &["sidecarResources.gatewayMemoryFraction \"1e\" is not a decimal number from 0 to 1 such as \"0.1875\""]
+    )]
+    #[case::fraction_hex(
+        r#"{"gatewayMemoryFraction":"0x1p-2"}"#,
+        &["sidecarResources.gatewayMemoryFraction \"0x1p-2\" is not a decimal number from 0 to 1 such as \"0.1875\""]
     )]
     #[case::fraction_bool(
         r#"{"gatewayMemoryFraction":true}"#,
