@@ -1,16 +1,13 @@
 //! A DocumentDB object as the rules see it: every field read, typed, with the
 //! two API shapes merged and "absent / null / empty" collapsed into `None`.
 
-use std::cmp::Ordering;
-use std::fmt;
-
 use crate::field_error::FieldError;
 use crate::image::{ImageReference, UnversionedImage};
-use crate::json::{Field, Found, quote};
+use crate::json::{Field, Found};
 use crate::request::{NodeDoc, ObjectDoc};
 use crate::resources::{ContainerResources, PodResources};
 use crate::settings::Settings;
-use crate::version::{ExtensionVersion, VersionError};
+use crate::version::Operand;
 
 /// `spec.schemaVersion`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -396,59 +393,25 @@ fn read_bootstrap<'a>(
     }
 }
 
-/// A version taking part in a comparison, with where it came from so that a
-/// parse failure says which field to fix.
-#[derive(Debug, Clone, Copy)]
-pub struct Operand<'a> {
-    pub text: &'a str,
-    pub origin: &'static str,
-}
-
-impl<'a> From<BinaryVersion<'a>> for Operand<'a> {
-    fn from(binary: BinaryVersion<'a>) -> Self {
-        let origin = match binary.origin {
+impl BinaryOrigin {
+    /// Where the version came from, as messages name it.
+    pub fn describe(self) -> &'static str {
+        match self {
             BinaryOrigin::ImageTag(ImageField::Nested) => "the tag of spec.image.documentDB",
             BinaryOrigin::ImageTag(ImageField::Flat) => "the tag of spec.documentDBImage",
             BinaryOrigin::DocumentDbVersion => "spec.documentDBVersion",
             BinaryOrigin::DefaultSetting => "the defaultDocumentDBVersion setting",
-        };
-        Operand {
-            text: binary.text,
-            origin,
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ComparisonError {
-    quoted: String,
-    origin: &'static str,
-    error: VersionError,
-}
-
-impl fmt::Display for ComparisonError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid version {} in {}: {}",
-            self.quoted, self.origin, self.error
-        )
+impl<'a> From<BinaryVersion<'a>> for Operand<'a> {
+    fn from(binary: BinaryVersion<'a>) -> Self {
+        Operand {
+            text: binary.text,
+            origin: binary.origin.describe(),
+        }
     }
-}
-
-impl Operand<'_> {
-    pub fn parse(&self) -> Result<ExtensionVersion, ComparisonError> {
-        ExtensionVersion::parse(self.text).map_err(|error| ComparisonError {
-            quoted: quote(self.text),
-            origin: self.origin,
-            error,
-        })
-    }
-}
-
-/// `left` compared with `right`, numerically.
-pub fn compare_versions(left: Operand, right: Operand) -> Result<Ordering, ComparisonError> {
-    Ok(left.parse()?.cmp(&right.parse()?))
 }
 
 #[cfg(test)]
@@ -756,23 +719,6 @@ mod tests {
         assert_eq!(
             db.resolve_binary_version(settings_with_default(default)),
             expected
-        );
-    }
-
-    #[test]
-    fn comparison_errors_name_the_value_and_its_origin() {
-        let schema = Operand {
-            text: "0.112.0",
-            origin: "spec.schemaVersion",
-        };
-        let binary = Operand {
-            text: "invalid",
-            origin: "spec.documentDBVersion",
-        };
-        let error = compare_versions(schema, binary).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "invalid version \"invalid\" in spec.documentDBVersion: unexpected character 'i' while parsing major version number"
         );
     }
 }

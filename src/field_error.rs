@@ -5,7 +5,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::json::{Found, quote};
+use crate::json::Found;
+use crate::message::quote;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {

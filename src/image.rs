@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::json::quote;
+use crate::message::quote;
 use crate::version::leading_version;
 
 /// A borrowed view of an image reference. Parsing never fails: the API server

@@ -13,47 +13,7 @@ use std::marker::PhantomData;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-/// Longest user-supplied value quoted in a message: a hostile 1 MB tag must not
-/// become a 1 MB rejection message.
-pub const MAX_QUOTED_CHARS: usize = 64;
-
-/// Quote `value` for a message, cut to [`MAX_QUOTED_CHARS`] characters with `…`.
-/// Quotes, backslashes and control characters are escaped so a value cannot
-/// forge the end of the quote or break a log line. (Hand-written rather than
-/// `{:?}`: Debug formatting brings Unicode printability tables into the module.)
-pub fn quote(value: &str) -> String {
-    let (shown, cut) = match value.char_indices().nth(MAX_QUOTED_CHARS) {
-        None => (value, false),
-        Some((end, _)) => (&value[..end], true),
-    };
-    let mut quoted = String::with_capacity(shown.len() + 5);
-    quoted.push('"');
-    for c in shown.chars() {
-        match c {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            '\n' => quoted.push_str("\\n"),
-            '\t' => quoted.push_str("\\t"),
-            '\r' => quoted.push_str("\\r"),
-            c if c.is_control() => {
-                quoted.push_str("\\u{");
-                let code = c as u32;
-                let digits = if code > 0xff { 4 } else { 2 };
-                for shift in (0..digits).rev() {
-                    let nibble = (code >> (shift * 4)) & 0xf;
-                    quoted.push(char::from_digit(nibble, 16).unwrap_or('0'));
-                }
-                quoted.push('}');
-            }
-            c => quoted.push(c),
-        }
-    }
-    if cut {
-        quoted.push('…');
-    }
-    quoted.push('"');
-    quoted
-}
+use crate::message::quote;
 
 /// One field of a JSON object, read without failing on a wrong type.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -73,7 +33,7 @@ pub enum Found {
     /// Not rendered: formatting floats would add ~20 KB to the module for a
     /// case the API server's schema validation already prevents.
     Number,
-    /// Already cut by [`quote`].
+    /// Already cut by [`quote`](crate::message::quote).
     String(String),
     Array,
     Object,
@@ -354,24 +314,6 @@ mod tests {
         let p = probe(r#"{"s":[{"deep":[1,2,{"x":null}]}],"other":{"k":"v"},"b":true}"#);
         assert_eq!(p.s, Field::Mistyped(Found::Array));
         assert_eq!(p.b, Field::Present(true));
-    }
-
-    #[rstest]
-    #[case::short("latest", "\"latest\"")]
-    #[case::escapes("a\"b\n\\", r#""a\"b\n\\""#)]
-    #[case::control_chars("\u{0}\u{7f}\u{9f}", r#""\u{00}\u{7f}\u{9f}""#)]
-    #[case::unicode_kept("é✓", "\"é✓\"")]
-    #[case::exactly_64(&"x".repeat(64), &format!("\"{}\"", "x".repeat(64)))]
-    #[case::cut_at_64(&"x".repeat(65), &format!("\"{}…\"", "x".repeat(64)))]
-    #[case::multibyte_boundary(&"é".repeat(100), &format!("\"{}…\"", "é".repeat(64)))]
-    fn quoting_is_bounded(#[case] value: &str, #[case] expected: &str) {
-        assert_eq!(quote(value), expected);
-    }
-
-    #[test]
-    fn quoting_a_megabyte_stays_short() {
-        let quoted = quote(&"9".repeat(1 << 20));
-        assert!(quoted.chars().count() <= MAX_QUOTED_CHARS + 3, "{quoted}");
     }
 
     #[test]

@@ -7,8 +7,10 @@
 
 pub mod document;
 pub mod field_error;
+pub mod findings;
 pub mod image;
 pub mod json;
+pub mod message;
 pub mod quantity;
 pub mod request;
 pub mod resources;
@@ -16,6 +18,7 @@ pub mod resources;
 pub mod response;
 pub mod rules;
 pub mod settings;
+pub mod upgrade;
 pub mod validation;
 pub mod version;
 

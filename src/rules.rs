@@ -2,15 +2,10 @@
 //! the shape of the upstream webhook's `validate` and `validateChanges`:
 //! adding a rule is adding one function to a list.
 
-use std::cmp::Ordering;
-
-use crate::document::{
-    BinaryVersion, DesiredSchema, DocumentDb, ImageField, Operand, ResolvedBinary, compare_versions,
-};
-use crate::field_error::FieldError;
-use crate::image::UnversionedImage;
+use crate::document::{BinaryVersion, DesiredSchema, DocumentDb, ImageField, ResolvedBinary};
+use crate::findings::{Advice, Findings, SCHEMA_VERSION, Violation};
 use crate::settings::Settings;
-use crate::version::{ExtensionVersion, has_canonical_syntax, shown};
+use crate::version::{ExtensionVersion, Operand, has_canonical_syntax};
 
 /// One admission decision's inputs.
 #[derive(Debug, Clone, Copy)]
@@ -21,14 +16,7 @@ pub struct Review<'a> {
     pub settings: &'a Settings,
 }
 
-/// What the rules found: errors deny the request, warnings never change it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Findings {
-    pub errors: Vec<FieldError>,
-    pub warnings: Vec<String>,
-}
-
-pub type Rule = fn(&Review, &mut Findings);
+pub type Rule = for<'a> fn(&Review<'a>, &mut Findings<'a>);
 
 /// Rules on the object itself, on CREATE and UPDATE.
 pub const SPEC_RULES: &[Rule] = &[
@@ -44,9 +32,9 @@ pub const CHANGE_RULES: &[Rule] = &[
     schema_downgrade_is_noop,
 ];
 
-/// Runs every rule; errors come in list order (Rule A before Rule B), as the
-/// upstream webhook aggregates them.
-pub fn evaluate(review: &Review) -> Findings {
+/// Runs every rule; violations come in list order (Rule A before Rule B), as
+/// the upstream webhook aggregates its errors.
+pub fn evaluate<'a>(review: &Review<'a>) -> Findings<'a> {
     let mut findings = Findings::default();
     for rule in SPEC_RULES {
         rule(review, &mut findings);
@@ -58,11 +46,6 @@ pub fn evaluate(review: &Review) -> Findings {
     }
     findings
 }
-
-const SCHEMA_VERSION: &str = "spec.schemaVersion";
-const SCHEMA_FORMAT: &str = "schemaVersion must be \"\", \"auto\" or a version X.Y.Z of three non-negative integers \
-     without leading zeros, sign, \"v\" prefix or suffix (e.g. \"0.112.0\"); the operator would retry an invalid \
-     ALTER EXTENSION forever";
 
 impl<'a> Review<'a> {
     fn binary(&self) -> ResolvedBinary<'a> {
@@ -102,23 +85,8 @@ impl<'a> Review<'a> {
     }
 }
 
-fn installed_schema_operand(text: &str) -> Operand<'_> {
-    Operand {
-        text,
-        origin: "oldObject.status.schemaVersion",
-    }
-}
-
-/// Why no binary version could be found.
-fn unknown_binary_reason(unversioned: Option<UnversionedImage>) -> String {
-    match unversioned {
-        Some(why) => why.to_string(),
-        None => "neither spec.documentDBVersion nor an image is set".to_owned(),
-    }
-}
-
 /// Rule A: an explicit schemaVersion must not exceed the binary version.
-pub fn schema_not_above_binary(review: &Review, findings: &mut Findings) {
+pub fn schema_not_above_binary<'a>(review: &Review<'a>, findings: &mut Findings<'a>) {
     let DesiredSchema::Explicit(schema) = review.new.schema_version else {
         return;
     };
@@ -126,11 +94,7 @@ pub fn schema_not_above_binary(review: &Review, findings: &mut Findings) {
         return;
     }
     if !has_canonical_syntax(schema) {
-        findings.errors.push(FieldError::invalid(
-            SCHEMA_VERSION,
-            schema,
-            SCHEMA_FORMAT.to_owned(),
-        ));
+        findings.violations.push(Violation::SchemaFormat { schema });
         return;
     }
     let binary = match review.binary() {
@@ -139,18 +103,12 @@ pub fn schema_not_above_binary(review: &Review, findings: &mut Findings) {
             let image_field = review
                 .new
                 .image
-                .map_or(ImageField::Nested, |image| image.field)
-                .path();
-            let mut detail = format!(
-                "cannot set an explicit schemaVersion without also setting spec.documentDBVersion or \
-                 {image_field}; the policy needs a binary version to validate against"
-            );
-            if let Some(why) = unversioned {
-                detail.push_str(&format!("; {why}"));
-            }
-            findings
-                .errors
-                .push(FieldError::invalid(SCHEMA_VERSION, schema, detail));
+                .map_or(ImageField::Nested, |image| image.field);
+            findings.violations.push(Violation::SchemaWithoutBinary {
+                schema,
+                image_field,
+                unversioned,
+            });
             return;
         }
     };
@@ -158,54 +116,38 @@ pub fn schema_not_above_binary(review: &Review, findings: &mut Findings) {
         text: schema,
         origin: SCHEMA_VERSION,
     };
-    match compare_versions(schema_operand, binary.into()) {
-        Err(e) => findings.errors.push(FieldError::invalid(
-            SCHEMA_VERSION,
-            schema,
-            format!("cannot validate schemaVersion: version comparison failed: {e}"),
-        )),
-        Ok(Ordering::Greater) => findings.errors.push(FieldError::invalid(
-            SCHEMA_VERSION,
-            schema,
-            format!(
-                "schemaVersion {schema} exceeds the binary version {}; schema version must be <= binary version",
-                binary.text
-            ),
-        )),
-        Ok(_) => {}
+    match (schema_operand.parse(), Operand::from(binary).parse()) {
+        (Ok(schema), Ok(binary)) if schema > binary => findings
+            .violations
+            .push(Violation::SchemaAboveBinary { schema, binary }),
+        (Ok(_), Ok(_)) => {}
+        (Err(error), _) | (_, Err(error)) => findings
+            .violations
+            .push(Violation::SchemaNotComparable { schema, error }),
     }
 }
 
 /// Setting `allowAutoSchemaVersion: false` forbids `schemaVersion: auto`,
 /// ratcheted like Rule A so objects already on `auto` stay updatable.
-pub fn auto_schema_allowed(review: &Review, findings: &mut Findings) {
+pub fn auto_schema_allowed<'a>(review: &Review<'a>, findings: &mut Findings<'a>) {
     if review.settings.allow_auto_schema_version
         || review.new.schema_version != DesiredSchema::Auto
         || review.spec_rule_inputs_unchanged()
     {
         return;
     }
-    findings.errors.push(FieldError::forbidden(
-        SCHEMA_VERSION,
-        "this policy forbids automatic schema upgrades (schemaVersion \"auto\", setting allowAutoSchemaVersion: \
-         false); set an explicit schemaVersion X.Y.Z, at most the binary version, to upgrade the schema"
-            .to_owned(),
-    ));
+    findings.violations.push(Violation::AutoSchemaForbidden);
 }
 
-pub fn auto_schema_on_replicated_cluster(review: &Review, findings: &mut Findings) {
+pub fn auto_schema_on_replicated_cluster<'a>(review: &Review<'a>, findings: &mut Findings<'a>) {
     if review.new.schema_version == DesiredSchema::Auto && review.new.cluster_replication {
-        findings.warnings.push(
-            "schemaVersion \"auto\" is meant for single-region clusters; with spec.clusterReplication set, \
-             pin a schemaVersion"
-                .to_owned(),
-        );
+        findings.advice.push(Advice::AutoOnReplicatedCluster);
     }
 }
 
 /// Rule B: the binary must never go below the installed schema; there is no
 /// downgrade path for `ALTER EXTENSION`.
-pub fn no_binary_below_installed_schema(review: &Review, findings: &mut Findings) {
+pub fn no_binary_below_installed_schema<'a>(review: &Review<'a>, findings: &mut Findings<'a>) {
     let Some(installed) = review.old.and_then(|old| old.installed_schema) else {
         return;
     };
@@ -217,45 +159,37 @@ pub fn no_binary_below_installed_schema(review: &Review, findings: &mut Findings
     let binary: BinaryVersion = match review.binary() {
         ResolvedBinary::Known(binary) => binary,
         ResolvedBinary::Unknown(unversioned) => {
-            let reason = unknown_binary_reason(unversioned);
             if review.settings.reject_unknown_binary_version {
-                findings.errors.push(FieldError::forbidden(
-                    "spec",
-                    format!(
-                        "the binary version is unknown ({reason}); the setting rejectUnknownBinaryVersion requires \
-                         one to check the change against installed schema version {}",
-                        shown(installed)
-                    ),
-                ));
+                findings.violations.push(Violation::UnknownBinaryRejected {
+                    unversioned,
+                    installed,
+                });
             } else {
-                findings.warnings.push(format!(
-                    "rollback check skipped: the binary version is unknown ({reason})"
-                ));
+                findings
+                    .advice
+                    .push(Advice::RollbackCheckSkipped { unversioned });
             }
             return;
         }
     };
-    match compare_versions(binary.into(), installed_schema_operand(installed)) {
-        Err(e) => findings.errors.push(FieldError::forbidden(
-            "spec",
-            format!("cannot validate image rollback: version comparison failed: {e}"),
-        )),
-        Ok(Ordering::Less) => findings.errors.push(FieldError::forbidden(
-            "spec",
-            format!(
-                "image rollback blocked: requested version {b} is older than installed schema version {installed}. \
-                 ALTER EXTENSION has no downgrade path — running an older binary with a newer schema may cause \
-                 data corruption. To recover, restore from backup or update to a version >= {installed}.",
-                b = binary.text
-            ),
-        )),
-        Ok(_) => {}
+    let installed_operand = Operand {
+        text: installed,
+        origin: "oldObject.status.schemaVersion",
+    };
+    match (Operand::from(binary).parse(), installed_operand.parse()) {
+        (Ok(binary), Ok(installed)) if binary < installed => findings
+            .violations
+            .push(Violation::RollbackBelowInstalledSchema { binary, installed }),
+        (Ok(_), Ok(_)) => {}
+        (Err(error), _) | (_, Err(error)) => findings
+            .violations
+            .push(Violation::RollbackNotComparable { error }),
     }
 }
 
 /// A binary upgrade with schemaVersion empty leaves the schema behind, by
 /// design (two-phase); say so on every such change.
-pub fn two_phase_upgrade_pending(review: &Review, findings: &mut Findings) {
+pub fn two_phase_upgrade_pending<'a>(review: &Review<'a>, findings: &mut Findings<'a>) {
     if review.new.schema_version != DesiredSchema::TwoPhase || !review.binary_changed() {
         return;
     }
@@ -265,15 +199,14 @@ pub fn two_phase_upgrade_pending(review: &Review, findings: &mut Findings) {
         return;
     };
     if binary > installed {
-        findings.warnings.push(format!(
-            "two-phase upgrade: the binary moves to {binary} but the schema stays at {installed} until \
-             spec.schemaVersion is set"
-        ));
+        findings
+            .advice
+            .push(Advice::TwoPhasePending { binary, installed });
     }
 }
 
 /// Setting schemaVersion below the installed schema does nothing.
-pub fn schema_downgrade_is_noop(review: &Review, findings: &mut Findings) {
+pub fn schema_downgrade_is_noop<'a>(review: &Review<'a>, findings: &mut Findings<'a>) {
     let (DesiredSchema::Explicit(schema), Some(old)) = (review.new.schema_version, review.old)
     else {
         return;
@@ -288,9 +221,8 @@ pub fn schema_downgrade_is_noop(review: &Review, findings: &mut Findings) {
         return;
     };
     if schema < installed {
-        findings.warnings.push(format!(
-            "spec.schemaVersion {schema} is below the installed schema {installed}: no-op, a schema cannot be \
-             downgraded"
-        ));
+        findings
+            .advice
+            .push(Advice::SchemaDowngradeIsNoop { schema, installed });
     }
 }

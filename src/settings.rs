@@ -11,7 +11,8 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use crate::json::{Field, Found, Scalar, Shape, quote};
+use crate::json::{Field, Found, Scalar, Shape};
+use crate::message::quote;
 use crate::quantity::Quantity;
 use crate::resources::{SidecarReservations, cpu_millis, memory_bytes};
 use crate::version::{ExtensionVersion, VersionError};

@@ -2,11 +2,11 @@
 //! host calls, so the same code serves the waPC module, native tests and
 //! benchmarks.
 
-use std::fmt::Write;
-
 use crate::document::DocumentDb;
 use crate::field_error::FieldError;
-use crate::json::{Field, quote};
+use crate::findings::Findings;
+use crate::json::Field;
+use crate::message::{invalid_object_message, quote};
 use crate::request::{AdmissionRequest, ObjectDoc, ValidationPayload};
 use crate::rules::{self, Review};
 use crate::settings::Settings;
@@ -71,21 +71,32 @@ enum Operation {
 }
 
 pub fn validate_payload(payload: &[u8]) -> Verdict {
+    evaluate_payload(payload, |_| ()).0
+}
+
+/// [`validate_payload`], letting `inspect` see the [`Evaluation`] when the
+/// rules ran (see [`evaluate_request`]).
+pub fn evaluate_payload<R>(
+    payload: &[u8],
+    inspect: impl FnOnce(&Evaluation<'_>) -> R,
+) -> (Verdict, Option<R>) {
     let payload = match serde_json::from_slice::<Field<ValidationPayload>>(payload) {
         Ok(Field::Present(payload)) => payload,
-        Ok(Field::Absent) => return Verdict::invalid_request("the validation payload is null"),
+        Ok(Field::Absent) => {
+            return (
+                Verdict::invalid_request("the validation payload is null"),
+                None,
+            );
+        }
         Ok(Field::Mistyped(found)) => {
             let found = found.type_name();
-            return Verdict::invalid_request(&format!(
-                "the validation payload must be a JSON object, not {found}"
-            ));
+            let detail = format!("the validation payload must be a JSON object, not {found}");
+            return (Verdict::invalid_request(&detail), None);
         }
         // Also covers nesting deeper than serde_json's recursion limit (128).
         Err(e) => {
-            return Verdict::rejected(
-                format!("the admission request is not valid JSON: {e}"),
-                CODE_BAD_REQUEST,
-            );
+            let message = format!("the admission request is not valid JSON: {e}");
+            return (Verdict::rejected(message, CODE_BAD_REQUEST), None);
         }
     };
     let settings = match payload.settings.0 {
@@ -94,25 +105,62 @@ pub fn validate_payload(payload: &[u8]) -> Verdict {
             let message = format!(
                 "the policy settings are invalid, fix the policy's configuration: {errors}"
             );
-            return Verdict::rejected(message, CODE_MISCONFIGURED);
+            return (Verdict::rejected(message, CODE_MISCONFIGURED), None);
         }
     };
     match &payload.request {
-        Field::Present(request) => validate_request(request, &settings),
-        Field::Absent => {
-            Verdict::invalid_request_field(FieldError::required("request", "missing".to_owned()))
-        }
-        Field::Mistyped(found) => {
-            Verdict::invalid_request_field(FieldError::mistyped("request", found, "an object"))
-        }
+        Field::Present(request) => evaluate_request(request, &settings, inspect),
+        Field::Absent => (
+            Verdict::invalid_request_field(FieldError::required("request", "missing".to_owned())),
+            None,
+        ),
+        Field::Mistyped(found) => (
+            Verdict::invalid_request_field(FieldError::mistyped("request", found, "an object")),
+            None,
+        ),
     }
 }
 
 pub fn validate_request<'a>(request: &'a AdmissionRequest<'a>, settings: &Settings) -> Verdict {
+    evaluate_request(request, settings, |_| ()).0
+}
+
+/// A request the rules reviewed: the objects as read, and what the rules found.
+#[derive(Debug)]
+pub struct Evaluation<'a> {
+    /// `metadata.name`, else `request.name`.
+    pub name: Option<&'a str>,
+    pub review: Review<'a>,
+    pub findings: Findings<'a>,
+}
+
+impl Evaluation<'_> {
+    /// The one place findings become the answer.
+    pub fn verdict(&self) -> Verdict {
+        let warnings = self.findings.warnings();
+        if self.findings.is_allowed() {
+            Verdict::Accepted { warnings }
+        } else {
+            Verdict::Rejected {
+                message: invalid_object_message(self.name, &self.findings.field_errors()),
+                code: CODE_INVALID,
+                warnings,
+            }
+        }
+    }
+}
+
+/// Validates `request`; when the rules ran, `inspect` also sees what they were
+/// given and what they found (the upgrade checker shows it). `Some` exactly then.
+pub fn evaluate_request<'a, R>(
+    request: &'a AdmissionRequest<'a>,
+    settings: &Settings,
+    inspect: impl FnOnce(&Evaluation<'_>) -> R,
+) -> (Verdict, Option<R>) {
     let operation = match applicable_operation(request) {
         Ok(Some(operation)) => operation,
-        Ok(None) => return Verdict::NotApplicable(describe(request)),
-        Err(error) => return Verdict::invalid_request_field(error),
+        Ok(None) => return (Verdict::NotApplicable(describe(request)), None),
+        Err(error) => return (Verdict::invalid_request_field(error), None),
     };
 
     let mut errors = Vec::new();
@@ -155,7 +203,8 @@ pub fn validate_request<'a>(request: &'a AdmissionRequest<'a>, settings: &Settin
                     errors.append(&mut field_errors);
                 }
             }
-            return Verdict::rejected(invalid_object_message(name, &errors), CODE_INVALID);
+            let message = invalid_object_message(name, &errors);
+            return (Verdict::rejected(message, CODE_INVALID), None);
         }
     };
 
@@ -164,18 +213,12 @@ pub fn validate_request<'a>(request: &'a AdmissionRequest<'a>, settings: &Settin
         old: old.as_ref(),
         settings,
     };
-    let findings = rules::evaluate(&review);
-    if findings.errors.is_empty() {
-        Verdict::Accepted {
-            warnings: findings.warnings,
-        }
-    } else {
-        Verdict::Rejected {
-            message: invalid_object_message(name, &findings.errors),
-            code: CODE_INVALID,
-            warnings: findings.warnings,
-        }
-    }
+    let evaluation = Evaluation {
+        name,
+        review,
+        findings: rules::evaluate(&review),
+    };
+    (evaluation.verdict(), Some(inspect(&evaluation)))
 }
 
 /// `Ok(None)`: not a request this policy validates.
@@ -232,30 +275,6 @@ fn describe(request: &AdmissionRequest) -> String {
         text(&request.sub_resource),
         text(&request.operation)
     )
-}
-
-/// The message of apimachinery's `NewInvalid`, as the upstream webhook returns it.
-pub fn invalid_object_message(name: Option<&str>, errors: &[FieldError]) -> String {
-    let mut message = format!(
-        "{KIND}.{GROUP} {} is invalid: ",
-        quote(name.unwrap_or_default())
-    );
-    match errors {
-        [single] => {
-            let _ = write!(message, "{single}");
-        }
-        several => {
-            message.push('[');
-            for (i, error) in several.iter().enumerate() {
-                if i > 0 {
-                    message.push_str(", ");
-                }
-                let _ = write!(message, "{error}");
-            }
-            message.push(']');
-        }
-    }
-    message
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use crate::message::quote;
+
 /// A parsed, canonical extension version. Ordering is numeric, component by
 /// component (`0.100.0 > 0.99.0`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -46,7 +48,7 @@ impl ExtensionVersion {
             }),
             Ok(v) if !v.pre.is_empty() => Err(VersionError::Malformed(format!(
                 "pre-release suffix \"-{}\" is not allowed",
-                crate::json::quote(v.pre.as_str()).trim_matches('"')
+                quote(v.pre.as_str()).trim_matches('"')
             ))),
             Ok(_) => Err(VersionError::Malformed(
                 "build metadata suffix \"+…\" is not allowed".to_owned(),
@@ -64,7 +66,7 @@ impl ExtensionVersion {
 pub fn shown(text: &str) -> String {
     match ExtensionVersion::parse(text) {
         Ok(version) => version.to_string(),
-        Err(_) => crate::json::quote(text),
+        Err(_) => quote(text),
     }
 }
 
@@ -114,6 +116,41 @@ pub fn leading_version(tag: &str) -> Option<&str> {
         end += digits;
     }
     Some(&tag[..end])
+}
+
+/// A version taking part in a comparison, with where it came from so that a
+/// parse failure says which field to fix.
+#[derive(Debug, Clone, Copy)]
+pub struct Operand<'a> {
+    pub text: &'a str,
+    pub origin: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComparisonError {
+    quoted: String,
+    origin: &'static str,
+    error: VersionError,
+}
+
+impl fmt::Display for ComparisonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid version {} in {}: {}",
+            self.quoted, self.origin, self.error
+        )
+    }
+}
+
+impl Operand<'_> {
+    pub fn parse(&self) -> Result<ExtensionVersion, ComparisonError> {
+        ExtensionVersion::parse(self.text).map_err(|error| ComparisonError {
+            quoted: quote(self.text),
+            origin: self.origin,
+            error,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -206,5 +243,23 @@ mod tests {
     #[case::trailing_dot("0.112.", None)]
     fn extracts_the_leading_version_of_a_tag(#[case] tag: &str, #[case] expected: Option<&str>) {
         assert_eq!(leading_version(tag), expected);
+    }
+
+    #[test]
+    fn comparison_errors_name_the_value_and_its_origin() {
+        let schema = Operand {
+            text: "0.112.0",
+            origin: "spec.schemaVersion",
+        };
+        let binary = Operand {
+            text: "invalid",
+            origin: "spec.documentDBVersion",
+        };
+        assert!(schema.parse().is_ok());
+        let error = binary.parse().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid version \"invalid\" in spec.documentDBVersion: unexpected character 'i' while parsing major version number"
+        );
     }
 }

@@ -350,7 +350,7 @@ fn rule_errors(new: &Value, old: Option<&Value>, settings: &Settings) -> Vec<Str
         settings,
     };
     evaluate(&review)
-        .errors
+        .field_errors()
         .iter()
         .map(ToString::to_string)
         .collect()

@@ -4,7 +4,7 @@
 //! violated invariant panics: libFuzzer records the input as a crash.
 
 use documentdb_upgrade_safety::image::ImageReference;
-use documentdb_upgrade_safety::json::{MAX_QUOTED_CHARS, quote};
+use documentdb_upgrade_safety::message::{MAX_QUOTED_CHARS, quote};
 use documentdb_upgrade_safety::settings::Settings;
 use documentdb_upgrade_safety::validation::{
     CODE_BAD_REQUEST, CODE_INVALID, CODE_MISCONFIGURED, Verdict, validate_payload,

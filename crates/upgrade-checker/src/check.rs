@@ -2,15 +2,15 @@
 //! API server would send, which goes through the policy's own
 //! [`validate_payload`] — the verdict is the module's, not a re-implementation.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use documentdb_upgrade_safety::document::{DocumentDb, ResolvedBinary};
-use documentdb_upgrade_safety::json::quote;
-use documentdb_upgrade_safety::request::ObjectDoc;
+use documentdb_upgrade_safety::message::quote;
 use documentdb_upgrade_safety::settings::Settings;
-use documentdb_upgrade_safety::validation::{GROUP, KIND, RESOURCE, Verdict, validate_payload};
-use documentdb_upgrade_safety::version::shown;
+use documentdb_upgrade_safety::upgrade::{self, Version};
+use documentdb_upgrade_safety::validation::{
+    Evaluation, GROUP, KIND, RESOURCE, Verdict, evaluate_payload,
+};
 
 use crate::input::{self, InputError, Source, TypeMeta};
 use crate::timeline::{self, Timeline};
@@ -138,20 +138,12 @@ pub fn check(current: &str, desired: &str, settings: &str) -> Report {
     // What `kwctl run` and policy-server do first: a policy whose settings
     // fail validate_settings never sees a request.
     let settings_bytes = serde_json::to_vec(&settings_value).unwrap_or_default();
-    let parsed_settings = match Settings::from_json(&settings_bytes) {
-        Ok(settings) => settings,
-        Err(errors) => {
-            let message = format!("the policy settings are invalid: {errors}");
-            return Report::input_error(Outcome::SettingsRefused, message);
-        }
-    };
+    if let Err(errors) = Settings::from_json(&settings_bytes) {
+        let message = format!("the policy settings are invalid: {errors}");
+        return Report::input_error(Outcome::SettingsRefused, message);
+    }
     match read_documents(current, desired) {
-        Ok((current, desired)) => check_documents(
-            current.as_ref(),
-            &desired,
-            &settings_value,
-            &parsed_settings,
-        ),
+        Ok((current, desired)) => check_documents(current.as_ref(), &desired, &settings_value),
         Err(InputError(message)) => Report::input_error(Outcome::InputError, message),
     }
 }
@@ -198,12 +190,7 @@ pub fn admission_request(current: Option<&Value>, desired: &Value, meta: &TypeMe
     request
 }
 
-fn check_documents(
-    current: Option<&Value>,
-    desired: &Value,
-    settings_value: &Value,
-    settings: &Settings,
-) -> Report {
+fn check_documents(current: Option<&Value>, desired: &Value, settings_value: &Value) -> Report {
     let mut notes = Vec::new();
     let meta = match TypeMeta::of(desired, Source::Desired) {
         Ok(Some(meta)) => meta,
@@ -222,7 +209,7 @@ fn check_documents(
     let request = admission_request(current, desired, &meta);
     let payload = json!({"request": request, "settings": settings_value});
     let payload = serde_json::to_vec(&payload).unwrap_or_default();
-    let verdict = validate_payload(&payload);
+    let (verdict, described) = evaluate_payload(&payload, describe_change);
 
     let (namespace, name) = input::object_key(desired);
     if let Some(current) = current
@@ -255,8 +242,11 @@ fn check_documents(
         installed_schema_version: None,
         timeline: None,
     };
-    if report.decision.outcome != Outcome::NotApplicable {
-        describe_change(current, desired, settings, &mut report);
+    if let Some(described) = described {
+        report.binary_version = described.binary_version;
+        report.installed_schema_version = described.installed_schema_version;
+        report.notes.extend(described.note);
+        report.timeline = Some(described.timeline);
     }
     report
 }
@@ -269,53 +259,41 @@ fn describe_key(namespace: Option<&str>, name: Option<&str>) -> String {
     }
 }
 
-/// Fills in the versions and the timeline, read with the policy's own
-/// document model; an object the policy found malformed gets neither.
-fn describe_change(
-    current: Option<&Value>,
-    desired: &Value,
-    settings: &Settings,
-    report: &mut Report,
-) {
-    // Read straight from the parsed documents: strings are borrowed, nothing re-serialised.
-    let Ok(desired_doc) = ObjectDoc::deserialize(desired) else {
-        return;
-    };
-    let current_doc = match current.map(ObjectDoc::deserialize).transpose() {
-        Ok(doc) => doc,
-        Err(_) => return,
-    };
-    let Ok(new) = DocumentDb::read(&desired_doc, "") else {
-        return;
-    };
-    let old = match &current_doc {
-        Some(doc) => match DocumentDb::read(doc, "oldObject.") {
-            Ok(old) => Some(old),
-            Err(_) => return,
-        },
-        None => None,
-    };
-    if let ResolvedBinary::Known(binary) = new.resolve_binary_version(settings) {
-        let source = documentdb_upgrade_safety::document::Operand::from(binary).origin;
-        report.binary_version = Some(BinarySource {
-            version: shown(binary.text),
-            source,
+/// What the policy's evaluation says about the change, beyond the verdict.
+struct Described {
+    binary_version: Option<BinarySource>,
+    installed_schema_version: Option<String>,
+    note: Option<String>,
+    timeline: Timeline,
+}
+
+/// Reads the versions and the timeline off the policy's own evaluation; an
+/// object the policy found malformed is not evaluated and gets neither.
+fn describe_change(evaluation: &Evaluation) -> Described {
+    let position = upgrade::position(&evaluation.review);
+    let binary_version = position
+        .binary_after
+        .as_ref()
+        .map(|(version, origin)| BinarySource {
+            version: version.shown(),
+            source: origin.describe(),
         });
-    }
-    if let Some(old) = &old {
-        report.installed_schema_version = old.installed_schema.map(shown);
+    let mut note = None;
+    let mut installed_schema_version = None;
+    if let Some(old) = evaluation.review.old {
+        installed_schema_version = position.installed_schema.as_ref().map(Version::shown);
         if old.installed_schema.is_none() {
-            report.notes.push(
+            note = Some(
                 "the current object has no status.schemaVersion, so the rollback rule had nothing to check against: \
                  paste the output of `kubectl get db NAME -o yaml`, not the manifest file"
                     .to_owned(),
             );
         }
     }
-    report.timeline = Some(timeline::timeline(
-        old.as_ref(),
-        &new,
-        settings,
-        report.decision.allowed,
-    ));
+    Described {
+        binary_version,
+        installed_schema_version,
+        note,
+        timeline: timeline::timeline(&position, &evaluation.findings),
+    }
 }

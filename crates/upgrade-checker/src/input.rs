@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use documentdb_upgrade_safety::json::quote;
+use documentdb_upgrade_safety::message::quote;
 use documentdb_upgrade_safety::validation::{GROUP, KIND};
 
 /// Input the checker cannot turn into an admission request.

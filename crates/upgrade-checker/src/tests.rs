@@ -368,3 +368,81 @@ fn the_raw_entry_points_answer_like_the_module() {
         documentdb_upgrade_safety::POLICY_VERSION
     );
 }
+
+/// The timeline takes the decision from the rules: the same change flips
+/// between an allowed one-step upgrade and a blocked one when only a setting
+/// changes what the rule `auto_schema_allowed` decides. Nothing in this crate
+/// knows that setting.
+#[rstest]
+#[case::auto_allowed("", Outcome::Allowed, Stage::OneStepUpgrade)]
+#[case::auto_forbidden("allowAutoSchemaVersion: false\n", Outcome::Denied, Stage::Blocked)]
+fn a_rule_decision_changes_the_timeline(
+    #[case] settings: &str,
+    #[case] outcome: Outcome,
+    #[case] expected_stage: Stage,
+) {
+    let report = check(
+        &db("0.110.0", None, Some("0.110.0")),
+        &db("0.112.0", Some("auto"), None),
+        settings,
+    );
+    assert_eq!(report.decision.outcome, outcome, "{report:?}");
+    assert_eq!(stage(&report), Some(expected_stage), "{report:?}");
+}
+
+/// The blocked explanation is read off the typed violations, not worked out
+/// from the versions: a position that is an allowed rollback on its own is
+/// explained by whatever violation the rules report.
+#[test]
+fn the_blocked_explanation_comes_from_the_violations() {
+    use documentdb_upgrade_safety::document::BinaryOrigin;
+    use documentdb_upgrade_safety::findings::{Findings, Violation};
+    use documentdb_upgrade_safety::upgrade::{Stage as Position, UpgradePosition, Version};
+    use documentdb_upgrade_safety::version::ExtensionVersion;
+
+    let v = |text| ExtensionVersion::parse(text).unwrap();
+    let position = UpgradePosition {
+        installed_schema: Some(Version::new("0.110.0")),
+        binary_before: Some(Version::new("0.112.0")),
+        binary_after: Some((Version::new("0.111.0"), BinaryOrigin::DocumentDbVersion)),
+        schema_after: Some(Version::new("0.110.0")),
+        binary_changed: true,
+        schema_moves_up: false,
+        requested_schema_installed: false,
+        stage: Position::BinaryRollback,
+    };
+    let allowed = crate::timeline::timeline(&position, &Findings::default());
+    assert_eq!(allowed.stage, Stage::BinaryRollback);
+
+    let findings = Findings {
+        violations: vec![Violation::RollbackBelowInstalledSchema {
+            binary: v("0.111.0"),
+            installed: v("0.113.0"),
+        }],
+        advice: Vec::new(),
+    };
+    let blocked = crate::timeline::timeline(&position, &findings);
+    assert_eq!(blocked.stage, Stage::Blocked);
+    assert_eq!(
+        blocked.summary,
+        "blocked: binary 0.111.0 is below the installed schema 0.113.0"
+    );
+    assert_eq!(
+        blocked.next_step,
+        "keep the binary at 0.113.0 or later: the schema cannot be downgraded, and running 0.111.0 again needs a \
+         backup taken before the schema update"
+    );
+
+    let other = Findings {
+        violations: vec![Violation::AutoSchemaForbidden],
+        advice: Vec::new(),
+    };
+    let blocked = crate::timeline::timeline(&position, &other);
+    assert_eq!(
+        (blocked.summary.as_str(), blocked.next_step.as_str()),
+        (
+            "blocked: the policy denies this object",
+            "fix the fields the message names, then check again"
+        )
+    );
+}

@@ -1,14 +1,14 @@
 //! Where a change sits in the two-phase upgrade (installed schema → binary →
-//! schema), and the next safe step. Presentation only: the verdict comes from
-//! the policy's rules; this reads the same documents to explain it.
-
-use std::cmp::Ordering;
+//! schema), and the next safe step. Presentation only: the verdict, the
+//! violations and the upgrade position all come from the policy's own
+//! evaluation ([`Findings`], [`UpgradePosition`]); this file compares no
+//! versions. It matches every [`Violation`] variant without a wildcard, so a
+//! new rule does not compile until its explanation is written here.
 
 use serde::Serialize;
 
-use documentdb_upgrade_safety::document::{DesiredSchema, DocumentDb, ResolvedBinary};
-use documentdb_upgrade_safety::settings::Settings;
-use documentdb_upgrade_safety::version::{ExtensionVersion, shown};
+use documentdb_upgrade_safety::findings::{Findings, Violation};
+use documentdb_upgrade_safety::upgrade::{Pending, Stage as Position, UpgradePosition, Version};
 
 /// One stage of the upgrade and what this change does to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,198 +53,141 @@ pub struct Timeline {
     pub next_step: String,
 }
 
-/// A version as written and, when it parses, as a number to compare.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Shown {
-    text: String,
-    parsed: Option<ExtensionVersion>,
+fn text(version: Option<&Version>) -> String {
+    version.map_or_else(|| "unknown".to_owned(), Version::shown)
 }
 
-impl Shown {
-    fn new(text: &str) -> Self {
-        Shown {
-            text: shown(text),
-            parsed: ExtensionVersion::parse(text).ok(),
-        }
-    }
-}
-
-/// `left` against `right` when both parse.
-fn compare(left: Option<&Shown>, right: Option<&Shown>) -> Option<Ordering> {
-    Some(left?.parsed?.cmp(&right?.parsed?))
-}
-
-fn binary_of(document: &DocumentDb, settings: &Settings) -> Option<Shown> {
-    match document.resolve_binary_version(settings) {
-        ResolvedBinary::Known(binary) => Some(Shown::new(binary.text)),
-        ResolvedBinary::Unknown(_) => None,
-    }
-}
-
-/// The schema the operator leaves installed once it has applied `document`.
-fn schema_after(
-    document: &DocumentDb,
-    binary: Option<&Shown>,
-    installed: Option<&Shown>,
-    creating: bool,
-) -> Option<Shown> {
-    match document.schema_version {
-        // CREATE EXTENSION installs the binary's own version.
-        DesiredSchema::TwoPhase if creating => binary.cloned(),
-        DesiredSchema::TwoPhase => installed.cloned(),
-        DesiredSchema::Auto => binary.cloned(),
-        DesiredSchema::Explicit(text) => {
-            let requested = Shown::new(text);
-            // A schema below the installed one is a no-op: there is no downgrade.
-            match compare(Some(&requested), installed) {
-                Some(Ordering::Less) => installed.cloned(),
-                _ => Some(requested),
-            }
-        }
-    }
-}
-
-fn text(version: Option<&Shown>) -> &str {
-    version.map_or("unknown", |version| version.text.as_str())
-}
-
-pub fn timeline(
-    old: Option<&DocumentDb>,
-    new: &DocumentDb,
-    settings: &Settings,
-    allowed: bool,
-) -> Timeline {
-    let creating = old.is_none();
-    let installed = old.and_then(|old| old.installed_schema).map(Shown::new);
-    let binary_before = old.and_then(|old| binary_of(old, settings));
-    let binary_after = binary_of(new, settings);
-    let schema_after = schema_after(new, binary_after.as_ref(), installed.as_ref(), creating);
-
-    let binary_moves = compare(binary_after.as_ref(), binary_before.as_ref());
-    let schema_moves = match (&schema_after, &installed) {
-        (Some(_), None) => creating.then_some(Ordering::Greater),
-        _ => compare(schema_after.as_ref(), installed.as_ref()),
-    };
-    let binary_changed = match binary_moves {
-        Some(order) => order != Ordering::Equal,
-        None => binary_before != binary_after,
-    };
+pub fn timeline(position: &UpgradePosition, findings: &Findings) -> Timeline {
+    let installed = position.installed_schema.as_ref();
+    let binary_after = position.binary_after.as_ref().map(|(version, _)| version);
+    let shown = |version: Option<&Version>| version.map(Version::shown);
     let steps = vec![
         Step {
             name: "installed schema",
-            from: installed.as_ref().map(|v| v.text.clone()),
-            to: installed.as_ref().map(|v| v.text.clone()),
+            from: shown(installed),
+            to: shown(installed),
             changed: false,
         },
         Step {
             name: "binary",
-            from: binary_before.as_ref().map(|v| v.text.clone()),
-            to: binary_after.as_ref().map(|v| v.text.clone()),
-            changed: binary_changed,
+            from: shown(position.binary_before.as_ref()),
+            to: shown(binary_after),
+            changed: position.binary_changed,
         },
         Step {
             name: "schema",
-            from: installed.as_ref().map(|v| v.text.clone()),
-            to: schema_after.as_ref().map(|v| v.text.clone()),
-            changed: schema_moves == Some(Ordering::Greater),
+            from: shown(installed),
+            to: shown(position.schema_after.as_ref()),
+            changed: position.schema_moves_up,
         },
     ];
 
-    let installed_text = text(installed.as_ref());
-    let (b0, b1) = (text(binary_before.as_ref()), text(binary_after.as_ref()));
-    let after = text(schema_after.as_ref());
-    let (stage, summary, next_step) = if !allowed {
-        blocked(new, binary_after.as_ref(), installed.as_ref())
-    } else if creating {
-        let next = match new.schema_version {
-            DesiredSchema::Auto => "schemaVersion \"auto\": every later binary upgrade also updates the \
-                                    schema, and the binary can never go back below it"
-                .to_owned(),
-            _ => "to upgrade later, raise the binary first (phase 1), then spec.schemaVersion (phase 2)"
-                .to_owned(),
-        };
-        (
-            Stage::NewCluster,
-            format!("new cluster: binary {b1}, schema installed at {after}"),
-            next,
-        )
-    } else if binary_after.is_none() {
-        (
-            Stage::VersionUnknown,
-            "the desired binary version cannot be determined".to_owned(),
-            "pin the image to an X.Y.Z tag or set spec.documentDBVersion, so that the rollback rule can check the change"
-                .to_owned(),
-        )
-    } else if installed.is_none() {
-        let binary = if binary_changed {
-            format!("binary {b0} → {b1}")
-        } else {
-            format!("binary {b1} unchanged")
-        };
-        (
-            Stage::InstalledSchemaUnknown,
-            format!(
-                "{binary}; the installed schema is unknown (the current object has no status.schemaVersion)"
-            ),
-            "check again with the output of `kubectl get db NAME -o yaml` as the current object: without the \
-             installed schema, neither the rollback rule nor the next step can be worked out"
-                .to_owned(),
-        )
-    } else if binary_changed && binary_moves.is_none() {
-        (
-            Stage::VersionUnknown,
-            format!(
-                "binary {b0} → {b1}: one of the two versions cannot be read, so whether this is an upgrade or a \
-                 rollback cannot be told"
-            ),
-            pending(installed.as_ref(), binary_after.as_ref()),
-        )
-    } else if schema_moves == Some(Ordering::Greater) {
-        let summary = if binary_changed {
-            format!("binary {b0} → {b1} and schema {installed_text} → {after} in one change")
-        } else {
-            format!(
-                "phase 2 of 2: schema {installed_text} → {after} (ALTER EXTENSION, no way back)"
-            )
-        };
-        let stage = if binary_changed {
-            Stage::OneStepUpgrade
-        } else {
-            Stage::SchemaUpdate
-        };
-        let next = match compare(schema_after.as_ref(), binary_after.as_ref()) {
-            Some(Ordering::Less) => format!(
-                "the schema is still behind the binary: set spec.schemaVersion: \"{b1}\" to catch up; from now on \
-                 the binary must stay at {after} or later"
-            ),
-            _ => format!("upgrade complete; from now on the binary must stay at {after} or later"),
-        };
-        (stage, summary, next)
-    } else if binary_moves == Some(Ordering::Greater) {
-        (
-            Stage::BinaryUpgrade,
-            format!("phase 1 of 2: binary {b0} → {b1}; the schema stays at {installed_text}"),
-            format!(
-                "once the pods run {b1} and are healthy, set spec.schemaVersion: \"{b1}\" (phase 2); until then the \
-                 binary can still go back as far as {installed_text}"
-            ),
-        )
-    } else if binary_moves == Some(Ordering::Less) {
-        (
-            Stage::BinaryRollback,
-            format!(
-                "binary rollback {b0} → {b1}, allowed: the installed schema {installed_text} is not above it"
-            ),
-            format!(
-                "the schema stays at {installed_text}; do not set spec.schemaVersion above {b1}"
-            ),
-        )
+    let installed_text = text(installed);
+    let (b0, b1) = (text(position.binary_before.as_ref()), text(binary_after));
+    let after = text(position.schema_after.as_ref());
+    let (stage, summary, next_step) = if !findings.is_allowed() {
+        blocked(position, findings)
     } else {
-        (
-            Stage::NoVersionChange,
-            "no version change".to_owned(),
-            pending(installed.as_ref(), binary_after.as_ref()),
-        )
+        match position.stage {
+            Position::NewCluster { auto } => {
+                let next = if auto {
+                    "schemaVersion \"auto\": every later binary upgrade also updates the schema, and the binary \
+                     can never go back below it"
+                        .to_owned()
+                } else {
+                    "to upgrade later, raise the binary first (phase 1), then spec.schemaVersion (phase 2)"
+                        .to_owned()
+                };
+                (
+                    Stage::NewCluster,
+                    format!("new cluster: binary {b1}, schema installed at {after}"),
+                    next,
+                )
+            }
+            Position::DesiredBinaryUnknown => (
+                Stage::VersionUnknown,
+                "the desired binary version cannot be determined".to_owned(),
+                "pin the image to an X.Y.Z tag or set spec.documentDBVersion, so that the rollback rule can check \
+                 the change"
+                    .to_owned(),
+            ),
+            Position::InstalledSchemaUnknown => {
+                let binary = if position.binary_changed {
+                    format!("binary {b0} → {b1}")
+                } else {
+                    format!("binary {b1} unchanged")
+                };
+                (
+                    Stage::InstalledSchemaUnknown,
+                    format!(
+                        "{binary}; the installed schema is unknown (the current object has no \
+                         status.schemaVersion)"
+                    ),
+                    "check again with the output of `kubectl get db NAME -o yaml` as the current object: without \
+                     the installed schema, neither the rollback rule nor the next step can be worked out"
+                        .to_owned(),
+                )
+            }
+            Position::DirectionUnknown { pending: left } => (
+                Stage::VersionUnknown,
+                format!(
+                    "binary {b0} → {b1}: one of the two versions cannot be read, so whether this is an upgrade or \
+                     a rollback cannot be told"
+                ),
+                pending(left, &installed_text, &b1),
+            ),
+            Position::SchemaUpdate {
+                schema_behind_binary,
+            }
+            | Position::OneStepUpgrade {
+                schema_behind_binary,
+            } => {
+                let (stage, summary) = if position.binary_changed {
+                    (
+                        Stage::OneStepUpgrade,
+                        format!(
+                            "binary {b0} → {b1} and schema {installed_text} → {after} in one change"
+                        ),
+                    )
+                } else {
+                    (
+                        Stage::SchemaUpdate,
+                        format!(
+                            "phase 2 of 2: schema {installed_text} → {after} (ALTER EXTENSION, no way back)"
+                        ),
+                    )
+                };
+                let next = if schema_behind_binary {
+                    format!(
+                        "the schema is still behind the binary: set spec.schemaVersion: \"{b1}\" to catch up; from \
+                         now on the binary must stay at {after} or later"
+                    )
+                } else {
+                    format!("upgrade complete; from now on the binary must stay at {after} or later")
+                };
+                (stage, summary, next)
+            }
+            Position::BinaryUpgrade => (
+                Stage::BinaryUpgrade,
+                format!("phase 1 of 2: binary {b0} → {b1}; the schema stays at {installed_text}"),
+                format!(
+                    "once the pods run {b1} and are healthy, set spec.schemaVersion: \"{b1}\" (phase 2); until then \
+                     the binary can still go back as far as {installed_text}"
+                ),
+            ),
+            Position::BinaryRollback => (
+                Stage::BinaryRollback,
+                format!(
+                    "binary rollback {b0} → {b1}, allowed: the installed schema {installed_text} is not above it"
+                ),
+                format!("the schema stays at {installed_text}; do not set spec.schemaVersion above {b1}"),
+            ),
+            Position::NoVersionChange { pending: left } => (
+                Stage::NoVersionChange,
+                "no version change".to_owned(),
+                pending(left, &installed_text, &b1),
+            ),
+        }
     };
     Timeline {
         steps,
@@ -255,60 +198,53 @@ pub fn timeline(
 }
 
 /// What is left to do when this change moves neither binary nor schema.
-fn pending(installed: Option<&Shown>, binary: Option<&Shown>) -> String {
-    let (installed_text, binary_text) = (text(installed), text(binary));
-    match compare(installed, binary) {
-        Some(Ordering::Less) => format!(
-            "the schema ({installed_text}) is behind the binary ({binary_text}): set spec.schemaVersion: \
-             \"{binary_text}\" to finish the upgrade"
+fn pending(pending: Pending, installed: &str, binary: &str) -> String {
+    match pending {
+        Pending::SchemaBehindBinary => format!(
+            "the schema ({installed}) is behind the binary ({binary}): set spec.schemaVersion: \"{binary}\" to \
+             finish the upgrade"
         ),
-        Some(Ordering::Greater) => format!(
-            "the binary {binary_text} is below the installed schema {installed_text}: raise the binary to \
-             {installed_text} or later"
+        Pending::BinaryBelowSchema => format!(
+            "the binary {binary} is below the installed schema {installed}: raise the binary to {installed} or \
+             later"
         ),
-        _ => "nothing pending".to_owned(),
+        Pending::Nothing => "nothing pending".to_owned(),
     }
 }
 
-/// What is wrong and the way out, for the two rules that deny version changes.
-fn blocked(
-    new: &DocumentDb,
-    binary: Option<&Shown>,
-    installed: Option<&Shown>,
-) -> (Stage, String, String) {
+/// What is wrong and the way out, one problem and one step per violation that
+/// has a way out of its own.
+fn blocked(position: &UpgradePosition, findings: &Findings) -> (Stage, String, String) {
     let mut problems = Vec::new();
     let mut steps = Vec::new();
-    if let (Some(installed), Some(Ordering::Less)) = (installed, compare(binary, installed)) {
-        problems.push(format!(
-            "binary {} is below the installed schema {}",
-            text(binary),
-            installed.text
-        ));
-        steps.push(format!(
-            "keep the binary at {} or later: the schema cannot be downgraded, and running {} again needs a \
-             backup taken before the schema update",
-            installed.text,
-            text(binary)
-        ));
-    }
-    if let DesiredSchema::Explicit(schema) = new.schema_version {
-        let schema = Shown::new(schema);
-        let ahead_of_binary = compare(Some(&schema), binary) == Some(Ordering::Greater);
-        // A schema the database already has needs no new binary, only the old one back.
-        let already_installed = compare(Some(&schema), installed).is_some_and(Ordering::is_le);
-        if ahead_of_binary {
-            problems.push(format!(
-                "schema {} is ahead of binary {}",
-                schema.text,
-                text(binary)
-            ));
-            if !already_installed {
+    for violation in &findings.violations {
+        match violation {
+            Violation::RollbackBelowInstalledSchema { binary, installed } => {
+                problems.push(format!(
+                    "binary {binary} is below the installed schema {installed}"
+                ));
                 steps.push(format!(
-                    "upgrade the binary to {s} or later first and let the pods become healthy (phase 1), then set \
-                     spec.schemaVersion: \"{s}\" (phase 2)",
-                    s = schema.text
+                    "keep the binary at {installed} or later: the schema cannot be downgraded, and running \
+                     {binary} again needs a backup taken before the schema update"
                 ));
             }
+            Violation::SchemaAboveBinary { schema, binary } => {
+                problems.push(format!("schema {schema} is ahead of binary {binary}"));
+                // A schema the database already has needs no new binary, only the old one back.
+                if !position.requested_schema_installed {
+                    steps.push(format!(
+                        "upgrade the binary to {schema} or later first and let the pods become healthy (phase 1), \
+                         then set spec.schemaVersion: \"{schema}\" (phase 2)"
+                    ));
+                }
+            }
+            // The message names the field and the fix.
+            Violation::SchemaFormat { .. }
+            | Violation::SchemaWithoutBinary { .. }
+            | Violation::SchemaNotComparable { .. }
+            | Violation::AutoSchemaForbidden
+            | Violation::UnknownBinaryRejected { .. }
+            | Violation::RollbackNotComparable { .. } => {}
         }
     }
     if steps.is_empty() {
