@@ -67,15 +67,9 @@ pub enum Violation<'a> {
         after: Bootstrap<'a>,
     },
     /// The stored `pvcSize` is not a quantity, so a change cannot be compared.
-    StoredPvcSizeInvalid {
-        size: &'a str,
-        error: QuantityError,
-    },
+    StoredPvcSizeInvalid { size: &'a str, error: QuantityError },
     /// The new `pvcSize` is not a quantity.
-    PvcSizeInvalid {
-        size: &'a str,
-        error: QuantityError,
-    },
+    PvcSizeInvalid { size: &'a str, error: QuantityError },
     /// The new `pvcSize` is smaller than the stored one.
     StorageShrink { before: &'a str, after: &'a str },
 }

@@ -288,7 +288,9 @@ pub fn storage_only_grows<'a>(review: &Review<'a>, findings: &mut Findings<'a>) 
         });
     }
     if let Err(error) = requested {
-        findings.violations.push(Violation::PvcSizeInvalid { size: after, error });
+        findings
+            .violations
+            .push(Violation::PvcSizeInvalid { size: after, error });
     }
     if let (Ok(stored), Ok(requested)) = (stored, requested)
         && requested < stored

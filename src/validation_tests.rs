@@ -811,7 +811,8 @@ fn resize(before: &str, after: &str) -> Verdict {
     )
 }
 
-const GRAMMAR: &str = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+const GRAMMAR: &str =
+    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
 
 fn shrink(before: &str, after: &str) -> String {
     format!(
@@ -915,7 +916,11 @@ fn with_bootstrap(object: Value, bootstrap: Option<Value>) -> Value {
 }
 
 #[rstest]
-#[case::upstream_rejects_bootstrap_config_change(backup("my-backup"), backup("different-backup"), false)]
+#[case::upstream_rejects_bootstrap_config_change(
+    backup("my-backup"),
+    backup("different-backup"),
+    false
+)]
 #[case::upstream_allows_bootstrap_nil_to_nil(None, None, true)]
 #[case::upstream_allows_unchanged_bootstrap(backup("my-backup"), backup("my-backup"), true)]
 #[case::upstream_allows_bootstrap_removal(backup("my-backup"), None, true)]
@@ -965,7 +970,10 @@ fn bootstrap_is_fixed_after_creation(
 
 #[test]
 fn bootstrap_is_free_on_create() {
-    assert_eq!(create(with_bootstrap(db("", "", ""), backup("b"))), accepted());
+    assert_eq!(
+        create(with_bootstrap(db("", "", ""), backup("b"))),
+        accepted()
+    );
 }
 
 // --- The resource envelope (upstream "resource envelope validation") -----------
@@ -1181,8 +1189,10 @@ fn deep_nesting_in_a_read_object_is_a_clear_error() {
         nested = json!({"storage": nested});
     }
     let object = sized(json!({"storage": nested}));
-    let payload = serde_json::to_vec(&json!({"request": request("CREATE", Some(object), None)})).unwrap();
-    let Verdict::Rejected { message, code, .. } = raw(std::str::from_utf8(&payload).unwrap()) else {
+    let payload =
+        serde_json::to_vec(&json!({"request": request("CREATE", Some(object), None)})).unwrap();
+    let Verdict::Rejected { message, code, .. } = raw(std::str::from_utf8(&payload).unwrap())
+    else {
         panic!("expected a denial");
     };
     assert_eq!(code, 400, "{message}");
@@ -1197,7 +1207,10 @@ fn shrink_and_rollback_in_one_message_rollback_first() {
     let new = with_pvc(db("0.110.0", "", ""), json!("10Gi"));
     assert_eq!(
         update(stored, new),
-        denied(&format!("[{ROLLBACK_110_BELOW_112}, {}]", shrink("20Gi", "10Gi")))
+        denied(&format!(
+            "[{ROLLBACK_110_BELOW_112}, {}]",
+            shrink("20Gi", "10Gi")
+        ))
     );
 }
 
@@ -1205,7 +1218,10 @@ fn shrink_and_rollback_in_one_message_rollback_first() {
 fn every_rule_at_once_in_upstream_order() {
     // validate(new): schema rule, resources (memory, cpu); then
     // validateChanges: rollback, bootstrap, storage.
-    let stored = installed(with_pvc(db("0.112.0", "0.112.0", ""), json!("20Gi")), "0.112.0");
+    let stored = installed(
+        with_pvc(db("0.112.0", "0.112.0", ""), json!("20Gi")),
+        "0.112.0",
+    );
     let new = with_bootstrap(
         with_resource(
             with_pvc(db("0.110.0", "0.112.0", ""), json!("10Gi")),

@@ -87,7 +87,9 @@ impl Repository {
             }
             repository.paths.insert((*path).to_owned());
             if path.ends_with(".md") {
-                repository.markdown.insert((*path).to_owned(), (*text).to_owned());
+                repository
+                    .markdown
+                    .insert((*path).to_owned(), (*text).to_owned());
             }
         }
         repository
@@ -135,7 +137,9 @@ impl Repository {
             Some(_) => Err(format!("{resolved} has no heading with anchor #{fragment}")),
             // GitHub's line anchors on source files: #L10, #L10-L20.
             None if is_line_anchor(&fragment) => Ok(()),
-            None => Err(format!("#{fragment} on {resolved}, which is not a Markdown file")),
+            None => Err(format!(
+                "#{fragment} on {resolved}, which is not a Markdown file"
+            )),
         }
     }
 }
@@ -356,7 +360,10 @@ fn resolves_like_github(
 #[case::words("Background audit", "background-audit")]
 #[case::apostrophe("The operator's default version", "the-operators-default-version")]
 #[case::arrow("Monitor → protect", "monitor--protect")]
-#[case::question("Why not Gatekeeper, Kyverno or a plain ValidatingAdmissionPolicy?", "why-not-gatekeeper-kyverno-or-a-plain-validatingadmissionpolicy")]
+#[case::question(
+    "Why not Gatekeeper, Kyverno or a plain ValidatingAdmissionPolicy?",
+    "why-not-gatekeeper-kyverno-or-a-plain-validatingadmissionpolicy"
+)]
 #[case::code_and_colon("In a pipeline: node check.mjs", "in-a-pipeline-node-checkmjs")]
 #[case::underscore_hyphen("x_y-z", "x_y-z")]
 fn slugs_like_github(#[case] heading: &str, #[case] expected: &str) {
@@ -407,7 +414,10 @@ fn accepts_links_that_resolve(#[case] doc: &str) {
 }
 
 #[rstest]
-#[case::missing_file("[x](missing.md)", "docs/doc.md:1: missing.md: docs/missing.md does not exist")]
+#[case::missing_file(
+    "[x](missing.md)",
+    "docs/doc.md:1: missing.md: docs/missing.md does not exist"
+)]
 #[case::missing_anchor(
     "\n[x](../README.md#usage)",
     "docs/doc.md:2: ../README.md#usage: README.md has no heading with anchor #usage"
@@ -416,12 +426,30 @@ fn accepts_links_that_resolve(#[case] doc: &str) {
     "[x](../README.md#install-2)",
     "docs/doc.md:1: ../README.md#install-2: README.md has no heading with anchor #install-2"
 )]
-#[case::missing_own_anchor("[x](#nowhere)", "docs/doc.md:1: #nowhere: docs/doc.md has no heading with anchor #nowhere")]
-#[case::anchor_on_source("[x](../src/lib.rs#validate)", "docs/doc.md:1: ../src/lib.rs#validate: #validate on src/lib.rs, which is not a Markdown file")]
-#[case::image("![x](diagram.png)", "docs/doc.md:1: diagram.png: docs/diagram.png does not exist")]
-#[case::reference_style("[x][r]\n\n[r]: gone.md", "docs/doc.md:1: gone.md: docs/gone.md does not exist")]
-#[case::outside("[x](../../other/README.md)", "docs/doc.md:1: ../../other/README.md: leaves the repository")]
-#[case::after_a_code_block("```\n[x](missing.md)\n```\n[y](also-missing.md)", "docs/doc.md:4: also-missing.md: docs/also-missing.md does not exist")]
+#[case::missing_own_anchor(
+    "[x](#nowhere)",
+    "docs/doc.md:1: #nowhere: docs/doc.md has no heading with anchor #nowhere"
+)]
+#[case::anchor_on_source(
+    "[x](../src/lib.rs#validate)",
+    "docs/doc.md:1: ../src/lib.rs#validate: #validate on src/lib.rs, which is not a Markdown file"
+)]
+#[case::image(
+    "![x](diagram.png)",
+    "docs/doc.md:1: diagram.png: docs/diagram.png does not exist"
+)]
+#[case::reference_style(
+    "[x][r]\n\n[r]: gone.md",
+    "docs/doc.md:1: gone.md: docs/gone.md does not exist"
+)]
+#[case::outside(
+    "[x](../../other/README.md)",
+    "docs/doc.md:1: ../../other/README.md: leaves the repository"
+)]
+#[case::after_a_code_block(
+    "```\n[x](missing.md)\n```\n[y](also-missing.md)",
+    "docs/doc.md:4: also-missing.md: docs/also-missing.md does not exist"
+)]
 fn reports_links_that_do_not_resolve(#[case] doc: &str, #[case] expected: &str) {
     assert_eq!(
         repository_with_doc(doc).broken_links(&BTreeSet::new()),
@@ -433,9 +461,12 @@ fn reports_links_that_do_not_resolve(#[case] doc: &str, #[case] expected: &str) 
 fn reads_the_repository_without_build_output_or_symlinked_copies() {
     let repository = Repository::read(&repo_root());
     assert!(
-        !repository.markdown.keys().any(|path| path.starts_with("target/")
-            || path.contains("node_modules/")
-            || path.starts_with(".git/")),
+        !repository
+            .markdown
+            .keys()
+            .any(|path| path.starts_with("target/")
+                || path.contains("node_modules/")
+                || path.starts_with(".git/")),
         "{:?}",
         repository.markdown.keys().collect::<Vec<_>>()
     );
