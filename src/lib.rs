@@ -11,7 +11,9 @@ pub mod findings;
 pub mod image;
 pub mod json;
 pub mod message;
+pub mod quantity;
 pub mod request;
+pub mod resources;
 #[cfg(feature = "kubewarden")]
 pub mod response;
 pub mod rules;

@@ -197,6 +197,7 @@ impl SettingsModel {
             reject_unknown_binary_version: self.reject_unknown,
             allow_auto_schema_version: self.allow_auto,
             default_documentdb_version: self.default.map(render),
+            ..Settings::default()
         }
     }
 }
