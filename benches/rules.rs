@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
+use documentdb_upgrade_safety::cluster::NoCluster;
 use documentdb_upgrade_safety::settings::Settings;
 use documentdb_upgrade_safety::validation::{Verdict, validate_payload};
 use documentdb_upgrade_safety::{validate, validate_settings};
@@ -68,7 +69,7 @@ fn load(name: &'static str) -> BenchRequest {
     let payload = serde_json::to_vec(&json!({"request": request, "settings": {}})).unwrap();
     // The two-phase upgrade 0.110.0 -> 0.112.0: accepted with one warning,
     // after every rule ran (Rule A ratcheted, Rule B compared).
-    match validate_payload(&payload) {
+    match validate_payload(&payload, &NoCluster) {
         Verdict::Accepted { warnings } if warnings.len() == 1 => {}
         other => panic!("{name}: unexpected verdict {other:?}"),
     }
@@ -95,7 +96,7 @@ fn bench_requests(c: &mut Criterion, requests: &[BenchRequest]) {
                 });
             } else {
                 group.bench_function(request.name, |b| {
-                    b.iter(|| validate_payload(black_box(payload)))
+                    b.iter(|| validate_payload(black_box(payload), &NoCluster))
                 });
             }
         }

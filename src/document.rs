@@ -6,6 +6,7 @@ use crate::image::{ImageReference, UnversionedImage};
 use crate::json::{Field, Found};
 use crate::request::{NodeDoc, ObjectDoc};
 use crate::resources::{ContainerResources, PodResources};
+use crate::restore::RestoreSource;
 use crate::settings::Settings;
 use crate::version::Operand;
 
@@ -64,6 +65,10 @@ pub struct DocumentDb<'a> {
     pub pvc_size: &'a str,
     /// `spec.bootstrap`; `None` when absent or null.
     pub bootstrap: Option<Bootstrap<'a>>,
+    // --- context-aware checks (issue 12) ---
+    /// `spec.bootstrap.recovery`: the Backup or PersistentVolume restored from.
+    pub restore_source: Option<RestoreSource<'a>>,
+    // --- end context-aware checks ---
 }
 
 /// `spec.bootstrap` as the operator's Go types hold it, so that `==` is
@@ -139,6 +144,7 @@ impl<'a> DocumentDb<'a> {
             resources: PodResources::default(),
             pvc_size: "",
             bootstrap: None,
+            restore_source: None,
         };
 
         match &doc.spec {
@@ -219,6 +225,14 @@ impl<'a> DocumentDb<'a> {
                     Field::Mistyped(found) => report("spec.bootstrap", found, "an object"),
                     Field::Absent => {}
                 }
+                // --- context-aware checks (issue 12) ---
+                document.restore_source = document.bootstrap.and_then(|bootstrap| {
+                    let recovery = bootstrap.recovery?;
+                    let backup = Some(recovery.backup).filter(|name| !name.is_empty());
+                    let volume = recovery.persistent_volume.filter(|name| !name.is_empty());
+                    RestoreSource::of(backup, volume)
+                });
+                // --- end context-aware checks ---
             }
             Field::Mistyped(found) => report("spec", found, "an object"),
             // An absent or null spec is an empty spec.

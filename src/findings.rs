@@ -9,11 +9,16 @@
 
 use std::fmt;
 
+use crate::cluster::{Unreadable, bounded_text};
 use crate::document::{Bootstrap, ImageField};
 use crate::field_error::FieldError;
 use crate::image::UnversionedImage;
+use crate::image_volume::{MAX_SHOWN_CHARS, NodeClass, NodeFact, NodeNote, NodeSurvey};
+use crate::message::quote;
 use crate::quantity::{self, QuantityError};
 use crate::resources::{Dimension, EnvelopeProblem};
+use crate::restore::RestoreSource;
+use crate::status_guard;
 use crate::version::{ComparisonError, ExtensionVersion, shown};
 
 pub const SCHEMA_VERSION: &str = "spec.schemaVersion";
@@ -72,6 +77,33 @@ pub enum Violation<'a> {
     PvcSizeInvalid { size: &'a str, error: QuantityError },
     /// The new `pvcSize` is smaller than the stored one.
     StorageShrink { before: &'a str, after: &'a str },
+    // --- context-aware checks (issue 12) ---
+    /// Restore (CREATE): the binary is older than the schema the restore
+    /// source recorded.
+    RestoreBlocked {
+        source: RestoreSource<'a>,
+        binary: ExtensionVersion,
+        schema: ExtensionVersion,
+    },
+    /// ImageVolume (CREATE, `imageVolumeCheck: deny`): nodes that cannot
+    /// mount image volumes.
+    ImageVolumeUnavailable { nodes: NodeSurvey },
+    /// Status guard (`dbs/status` UPDATE by a user not in `statusWriters`):
+    /// the installed schema lowered.
+    InstalledSchemaLowered {
+        user: &'a str,
+        from: ExtensionVersion,
+        to: ExtensionVersion,
+    },
+    /// … cleared.
+    InstalledSchemaCleared { user: &'a str, from: &'a str },
+    /// … changed where one side is not a version, so it may be lowered.
+    InstalledSchemaUnverifiable {
+        user: &'a str,
+        from: &'a str,
+        to: &'a str,
+    },
+    // --- end context-aware checks ---
 }
 
 /// Guidance that never changes the verdict.
@@ -93,6 +125,48 @@ pub enum Advice<'a> {
         schema: ExtensionVersion,
         installed: ExtensionVersion,
     },
+    // --- context-aware checks (issue 12) ---
+    /// Restore: the source does not exist.
+    RestoreSourceNotFound {
+        source: RestoreSource<'a>,
+    },
+    /// Restore: the source could not be read (host failure, no permission,
+    /// an answer the policy cannot read).
+    RestoreSourceUnreadable {
+        source: RestoreSource<'a>,
+        reason: Unreadable,
+    },
+    /// Restore: the source records no schema version.
+    RestoreSourceWithoutSchema {
+        source: RestoreSource<'a>,
+    },
+    /// Restore: the binary version is unknown.
+    RestoreTargetUnknown {
+        source: RestoreSource<'a>,
+        /// As recorded.
+        schema: String,
+    },
+    /// Restore: a version does not parse.
+    RestoreNotComparable {
+        source: RestoreSource<'a>,
+        binary: &'a str,
+        schema: String,
+        error: ComparisonError,
+    },
+    /// ImageVolume (`warn`): nodes that cannot mount image volumes.
+    ImageVolumeNotReady {
+        nodes: NodeSurvey,
+    },
+    /// ImageVolume: nothing blocks, but some nodes depend on what Nodes do
+    /// not show (the feature gate, an unknown runtime, unreadable versions).
+    ImageVolumeUndetermined {
+        nodes: NodeSurvey,
+    },
+    ImageVolumeNoNodes,
+    ImageVolumeUnreadable {
+        reason: Unreadable,
+    },
+    // --- end context-aware checks ---
 }
 
 /// Everything the rules found about one request.
@@ -294,6 +368,54 @@ impl Violation<'_> {
                     quantity::shown(after)
                 ),
             ),
+            // --- context-aware checks (issue 12) ---
+            Violation::RestoreBlocked {
+                source,
+                binary,
+                schema,
+            } => FieldError::forbidden(
+                source.kind.field_path(),
+                format!(
+                    "restore blocked: the target DocumentDB version {binary} is older than the {}'s schema version \
+                     {schema}. Restoring onto an older DocumentDB version runs it against a newer, irreversible \
+                     schema and may cause data corruption. Set spec.documentDBVersion (or spec.image.documentDB) to \
+                     {schema} or newer.",
+                    source.kind.noun()
+                ),
+            ),
+            Violation::ImageVolumeUnavailable { nodes } => FieldError::forbidden(
+                SPEC,
+                format!(
+                    "{IMAGE_VOLUME_NOT_ENABLED} ({}). {IMAGE_VOLUME_HOW_TO}",
+                    Nodes(nodes, NodeClass::blocks)
+                ),
+            ),
+            Violation::InstalledSchemaLowered { user, from, to } => FieldError::forbidden(
+                status_guard::FIELD_PATH,
+                format!(
+                    "user {} may not lower the installed schema version from {from} to {to}: {STATUS_GUARD_WHY}",
+                    quote(user)
+                ),
+            ),
+            Violation::InstalledSchemaCleared { user, from } => FieldError::forbidden(
+                status_guard::FIELD_PATH,
+                format!(
+                    "user {} may not clear the installed schema version {}: {STATUS_GUARD_WHY}",
+                    quote(user),
+                    shown(from)
+                ),
+            ),
+            Violation::InstalledSchemaUnverifiable { user, from, to } => FieldError::forbidden(
+                status_guard::FIELD_PATH,
+                format!(
+                    "user {} may not change the installed schema version {} to {}: not both are versions X.Y.Z, \
+                     so the change may lower it; {STATUS_GUARD_WHY}",
+                    quote(user),
+                    shown(from),
+                    shown(to)
+                ),
+            ),
+            // --- end context-aware checks ---
         }
     }
 }
@@ -320,6 +442,210 @@ impl fmt::Display for Advice<'_> {
                 "spec.schemaVersion {schema} is below the installed schema {installed}: no-op, a schema cannot be \
                  downgraded"
             ),
+            // --- context-aware checks (issue 12) ---
+            Advice::RestoreSourceNotFound { source } => write!(
+                f,
+                "{} {} not found: schema-version compatibility cannot be verified",
+                source.kind.noun(),
+                quote(source.name)
+            ),
+            Advice::RestoreSourceUnreadable { source, reason } => write!(
+                f,
+                "failed to read {} {}: schema-version compatibility cannot be verified: {}",
+                source.kind.noun(),
+                quote(source.name),
+                Why(reason, source.kind.noun())
+            ),
+            Advice::RestoreSourceWithoutSchema { source } => write!(
+                f,
+                "{} {} has no recorded schema version: schema-version compatibility cannot be verified; ensure \
+                 the target DocumentDB version (spec.documentDBVersion or spec.image.documentDB) is >= the \
+                 source's schema version to avoid data corruption",
+                source.kind.noun(),
+                quote(source.name)
+            ),
+            Advice::RestoreTargetUnknown { source, schema } => write!(
+                f,
+                "cannot determine the target DocumentDB version for restore from {noun} {} (set \
+                 spec.documentDBVersion or spec.image.documentDB): compatibility with the {noun}'s schema \
+                 version {} cannot be verified",
+                quote(source.name),
+                shown(schema),
+                noun = source.kind.noun()
+            ),
+            Advice::RestoreNotComparable {
+                source,
+                binary,
+                schema,
+                error,
+            } => write!(
+                f,
+                "cannot compare the target DocumentDB version {} with the {}'s schema version {}: {error}; \
+                 compatibility not verified",
+                shown(binary),
+                source.kind.noun(),
+                shown(schema)
+            ),
+            Advice::ImageVolumeNotReady { nodes } => write!(
+                f,
+                "ImageVolume check: {IMAGE_VOLUME_NOT_ENABLED} ({}). {IMAGE_VOLUME_HOW_TO}",
+                Nodes(nodes, NodeClass::blocks)
+            ),
+            Advice::ImageVolumeUndetermined { nodes } => write!(
+                f,
+                "ImageVolume check: cannot confirm that this cluster supports the Kubernetes ImageVolume \
+                 feature, which the DocumentDB operator requires to mount the DocumentDB extension into \
+                 PostgreSQL pods ({}); if it is off, the DocumentDB pods will not start. {IMAGE_VOLUME_HOW_TO}",
+                Nodes(nodes, NodeClass::leaves_open)
+            ),
+            Advice::ImageVolumeNoNodes => {
+                f.write_str("ImageVolume check skipped: the cluster lists no Nodes")
+            }
+            Advice::ImageVolumeUnreadable { reason } => write!(
+                f,
+                "ImageVolume check skipped: cannot list the cluster's Nodes: {}",
+                Why(reason, "Node list")
+            ),
+            // --- end context-aware checks ---
         }
     }
 }
+
+// --- context-aware checks (issue 12) ---
+
+/// Upstream's explanation of ImageVolume (its preflight's error, e569542),
+/// split around the nodes that decided the verdict. Upstream adds that its
+/// probe "cannot verify" the runtime; the policy reads it from the Nodes.
+const IMAGE_VOLUME_NOT_ENABLED: &str = "the Kubernetes ImageVolume feature is not enabled on this cluster, but it is \
+     required by the DocumentDB operator to mount the DocumentDB extension into PostgreSQL pods";
+const IMAGE_VOLUME_HOW_TO: &str = "ImageVolume is GA (on by default) in Kubernetes 1.35+. On Kubernetes 1.33/1.34 \
+     you may enable the ImageVolume feature gate on both the kube-apiserver and every kubelet; the container \
+     runtime must also support it (containerd >= 2.1 or CRI-O >= 1.33). See \
+     https://kubernetes.io/docs/concepts/storage/volumes/#image";
+
+const STATUS_GUARD_WHY: &str = "the image rollback rule trusts status.schemaVersion as the schema installed in the \
+     database, so a lower value would let the binary roll back past the installed schema, which ALTER EXTENSION \
+     cannot downgrade (only the users in the policy setting statusWriters may do this)";
+
+/// A value from the cluster, escaped and cut like a quoted one, unquoted.
+fn reported(text: &str) -> String {
+    bounded_text(text, MAX_SHOWN_CHARS)
+}
+
+/// The groups of the selected classes, for a message:
+/// `kubelet older than 1.33 on 2 of 5 nodes: a (kubelet v1.32.4), b (kubelet v1.31.0); …`.
+struct Nodes<'s>(&'s NodeSurvey, fn(NodeClass) -> bool);
+
+impl fmt::Display for Nodes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Nodes(survey, select) = self;
+        let mut first = true;
+        for class in NodeClass::ALL.into_iter().filter(|class| select(*class)) {
+            let group = survey.group(class);
+            if group.count == 0 {
+                continue;
+            }
+            if !first {
+                f.write_str("; ")?;
+            }
+            first = false;
+            let class = match class {
+                NodeClass::Capable => "image volumes",
+                NodeClass::KubeletTooOld => "kubelet older than 1.33",
+                NodeClass::RuntimeWithoutImageVolumes => {
+                    "a container runtime without image volumes (containerd < 2.1, CRI-O < 1.33)"
+                }
+                NodeClass::FeatureGateRequired => {
+                    "kubelet 1.33 or 1.34, where the ImageVolume feature gate must be on (Nodes do not show it)"
+                }
+                NodeClass::RuntimeUnrecognized => "a container runtime the policy cannot judge",
+                NodeClass::VersionsUnreadable => "versions the policy cannot read",
+            };
+            let nodes = if survey.total == 1 { "node" } else { "nodes" };
+            write!(
+                f,
+                "{class} on {} of {} {nodes}: ",
+                group.count, survey.total
+            )?;
+            for (i, note) in group.named.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{}", Note(note))?;
+            }
+            let more = group.count - group.named.len();
+            if more > 0 {
+                write!(f, " and {more} more")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `name (what decided it)`.
+struct Note<'n>(&'n NodeNote);
+
+impl fmt::Display for Note<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let note = self.0;
+        match (&note.name, &note.fact) {
+            (_, NodeFact::NullItem) => return f.write_str("(null) (a null item)"),
+            (Some(name), _) => f.write_str(&reported(name))?,
+            (None, _) => f.write_str("(unnamed)")?,
+        }
+        match &note.fact {
+            NodeFact::Kubelet(kubelet) => write!(f, " (kubelet {})", reported(kubelet)),
+            NodeFact::Runtime(runtime) => write!(f, " ({})", reported(runtime)),
+            NodeFact::KubeletAndRuntime { kubelet, runtime } => {
+                write!(f, " (kubelet {}, {})", reported(kubelet), reported(runtime))
+            }
+            NodeFact::Missing(path) => write!(f, " (no {path})"),
+            NodeFact::Mistyped(path, type_name) => write!(f, " ({path} is {type_name})"),
+            NodeFact::ItemMistyped(type_name) => write!(f, " (an item that is {type_name})"),
+            NodeFact::NullItem => Ok(()),
+        }
+    }
+}
+
+/// Why an answer from the cluster could not be used; `what` names the
+/// object asked for.
+struct Why<'u>(&'u Unreadable, &'static str);
+
+impl fmt::Display for Why<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Why(reason, what) = self;
+        match reason {
+            Unreadable::Host(error) => f.write_str(&error.shown()),
+            Unreadable::NoNamespace => {
+                write!(
+                    f,
+                    "the admission request names no namespace to look the {what} up in"
+                )
+            }
+            Unreadable::NotJson(error) => write!(f, "the host's answer is not valid JSON: {error}"),
+            Unreadable::NotAnObject {
+                found: None,
+                expected,
+            } => {
+                write!(f, "the host answered null, not {expected}")
+            }
+            Unreadable::NotAnObject {
+                found: Some(found),
+                expected,
+            } => write!(f, "the host answered {}, not {expected}", found.describe()),
+            Unreadable::WrongKind { found, expected } => write!(
+                f,
+                "the host answered a {} object, not a {expected}",
+                quote(found)
+            ),
+            Unreadable::Mistyped {
+                path,
+                found,
+                expected,
+            } => write!(f, "{path} must be {expected}, not {}", found.describe()),
+            Unreadable::NoItems => f.write_str("the Node list has no items"),
+        }
+    }
+}
+
+// --- end context-aware checks ---

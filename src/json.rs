@@ -27,7 +27,7 @@ pub enum Field<T> {
 }
 
 /// What a mistyped field held, for the message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Found {
     Bool(bool),
     /// Not rendered: formatting floats would add ~20 KB to the module for a

@@ -5,10 +5,12 @@
 //! and the SDK come with the default `kubewarden` feature; without it the
 //! crate is the bare rule engine that `crates/upgrade-checker/` compiles with wasm-bindgen.
 
+pub mod cluster;
 pub mod document;
 pub mod field_error;
 pub mod findings;
 pub mod image;
+pub mod image_volume;
 pub mod json;
 pub mod message;
 pub mod quantity;
@@ -16,8 +18,10 @@ pub mod request;
 pub mod resources;
 #[cfg(feature = "kubewarden")]
 pub mod response;
+pub mod restore;
 pub mod rules;
 pub mod settings;
+pub mod status_guard;
 pub mod upgrade;
 pub mod validation;
 pub mod version;
@@ -52,7 +56,7 @@ mod entry_points {
     /// HTTP 500 "internal server error" that, under `failurePolicy: Fail`, blocks
     /// the write with a message nobody can act on.
     pub fn validate(payload: &[u8]) -> CallResult {
-        let verdict = validation::validate_payload(payload);
+        let verdict = validation::validate_payload(payload, &crate::cluster::WapcHost);
         if let Verdict::NotApplicable(reason) = &verdict {
             log_debug(reason);
         }

@@ -40,6 +40,14 @@ pub struct AdmissionRequest<'a> {
     pub object: Field<ObjectDoc<'a>>,
     #[serde(borrow, default)]
     pub old_object: Field<ObjectDoc<'a>>,
+    // --- context-aware checks (issue 12) ---
+    /// Where the restore check looks a Backup up.
+    #[serde(borrow, default)]
+    pub namespace: Field<Cow<'a, str>>,
+    /// Who writes: the status guard's `statusWriters`.
+    #[serde(borrow, default)]
+    pub user_info: Field<UserInfoDoc<'a>>,
+    // --- end context-aware checks ---
 }
 
 /// Group and kind only: every API version of the kind is validated (the
@@ -163,3 +171,36 @@ object_shape!(
     ImageDoc,
     StatusDoc,
 );
+
+// --- context-aware checks (issue 12) ---
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UserInfoDoc<'a> {
+    #[serde(borrow, default)]
+    pub username: Field<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct BootstrapDoc<'a> {
+    #[serde(borrow, default)]
+    pub recovery: Field<RecoveryDoc<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RecoveryDoc<'a> {
+    #[serde(borrow, default)]
+    pub backup: Field<NamedRefDoc<'a>>,
+    #[serde(borrow, default, rename = "persistentVolume")]
+    pub persistent_volume: Field<NamedRefDoc<'a>>,
+}
+
+/// `{name: …}`: a Backup or a PersistentVolume by name.
+#[derive(Debug, Default, Deserialize)]
+pub struct NamedRefDoc<'a> {
+    #[serde(borrow, default)]
+    pub name: Field<Cow<'a, str>>,
+}
+
+object_shape!(UserInfoDoc, BootstrapDoc, RecoveryDoc, NamedRefDoc);
+
+// --- end context-aware checks ---

@@ -1,13 +1,15 @@
-//! The admission rules, as two lists of small functions with one signature,
-//! the shape of the upstream webhook's `validate` and `validateChanges`:
-//! adding a rule is adding one function to a list.
+//! The admission rules, as lists of small functions with one signature, the
+//! shape of the upstream webhook's `validate`, `validateChanges` and its
+//! create-only checks: adding a rule is adding one function to a list.
 
+use crate::cluster::Cluster;
 use crate::document::{BinaryVersion, DesiredSchema, DocumentDb, ImageField, ResolvedBinary};
 use crate::findings::{Advice, Findings, SCHEMA_VERSION, Violation};
 use crate::quantity::Quantity;
 use crate::resources::envelope_problems;
 use crate::settings::Settings;
 use crate::version::{ExtensionVersion, Operand, has_canonical_syntax};
+use crate::{image_volume, restore};
 
 /// One admission decision's inputs.
 #[derive(Debug, Clone, Copy)]
@@ -16,6 +18,12 @@ pub struct Review<'a> {
     /// The stored object; `Some` exactly on UPDATE.
     pub old: Option<&'a DocumentDb<'a>>,
     pub settings: &'a Settings,
+    // --- context-aware checks (issue 12) ---
+    /// What the CREATE rules may ask the cluster.
+    pub cluster: &'a dyn Cluster,
+    /// `request.namespace`: where a restore's Backup is looked up.
+    pub namespace: Option<&'a str>,
+    // --- end context-aware checks ---
 }
 
 pub type Rule = for<'a> fn(&Review<'a>, &mut Findings<'a>);
@@ -37,6 +45,11 @@ pub const CHANGE_RULES: &[Rule] = &[
     storage_only_grows,
 ];
 
+/// Rules on a new object that read the cluster (CREATE only): upstream's
+/// ImageVolume preflight, then its restore check, in the order upstream
+/// calls the API server.
+pub const CREATE_RULES: &[Rule] = &[image_volume_ready, restore_schema_compatible];
+
 /// Runs every rule; violations come in list order (Rule A before Rule B), as
 /// the upstream webhook aggregates its errors.
 pub fn evaluate<'a>(review: &Review<'a>) -> Findings<'a> {
@@ -44,10 +57,12 @@ pub fn evaluate<'a>(review: &Review<'a>) -> Findings<'a> {
     for rule in SPEC_RULES {
         rule(review, &mut findings);
     }
-    if review.old.is_some() {
-        for rule in CHANGE_RULES {
-            rule(review, &mut findings);
-        }
+    let later_rules = match review.old {
+        Some(_) => CHANGE_RULES,
+        None => CREATE_RULES,
+    };
+    for rule in later_rules {
+        rule(review, &mut findings);
     }
     findings
 }
@@ -300,3 +315,28 @@ pub fn storage_only_grows<'a>(review: &Review<'a>, findings: &mut Findings<'a>) 
             .push(Violation::StorageShrink { before, after });
     }
 }
+
+// --- context-aware checks (issue 12) ---
+
+/// Upstream's ImageVolume preflight, from the Nodes' versions (setting
+/// `imageVolumeCheck`).
+pub fn image_volume_ready<'a>(review: &Review<'a>, findings: &mut Findings<'a>) {
+    image_volume::check(review.cluster, review.settings.image_volume_check, findings);
+}
+
+/// Upstream's restore check: the binary must not be older than the schema the
+/// restore source (Backup or PersistentVolume) recorded.
+pub fn restore_schema_compatible<'a>(review: &Review<'a>, findings: &mut Findings<'a>) {
+    let Some(source) = review.new.restore_source else {
+        return;
+    };
+    restore::check(
+        review.cluster,
+        source,
+        review.namespace,
+        review.binary(),
+        findings,
+    );
+}
+
+// --- end context-aware checks ---

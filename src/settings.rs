@@ -11,21 +11,29 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use crate::image_volume::ImageVolumeCheck;
 use crate::json::{Field, Found, Scalar, Shape};
 use crate::message::quote;
 use crate::quantity::Quantity;
 use crate::resources::{SidecarReservations, cpu_millis, memory_bytes};
+use crate::status_guard::DEFAULT_STATUS_WRITER;
 use crate::version::{ExtensionVersion, VersionError};
 
 pub const REJECT_UNKNOWN_BINARY_VERSION: &str = "rejectUnknownBinaryVersion";
 pub const ALLOW_AUTO_SCHEMA_VERSION: &str = "allowAutoSchemaVersion";
 pub const DEFAULT_DOCUMENTDB_VERSION: &str = "defaultDocumentDBVersion";
 pub const SIDECAR_RESOURCES: &str = "sidecarResources";
-const KNOWN_KEYS: [&str; 4] = [
+// --- context-aware checks (issue 12) ---
+pub const IMAGE_VOLUME_CHECK: &str = "imageVolumeCheck";
+pub const STATUS_WRITERS: &str = "statusWriters";
+// --- end context-aware checks ---
+const KNOWN_KEYS: [&str; 6] = [
     REJECT_UNKNOWN_BINARY_VERSION,
     ALLOW_AUTO_SCHEMA_VERSION,
     DEFAULT_DOCUMENTDB_VERSION,
     SIDECAR_RESOURCES,
+    IMAGE_VOLUME_CHECK,
+    STATUS_WRITERS,
 ];
 
 /// The keys of `sidecarResources`, the operator chart's `operator.sidecarResources`.
@@ -59,6 +67,13 @@ pub struct Settings {
     pub default_documentdb_version: Option<String>,
     /// The operator's sidecar sizing, for the resource envelope rule.
     pub sidecar_resources: SidecarResources,
+    // --- context-aware checks (issue 12) ---
+    /// The ImageVolume readiness check on CREATE: warn (default), deny, off.
+    pub image_volume_check: ImageVolumeCheck,
+    /// Users allowed to lower or clear `status.schemaVersion` through
+    /// `dbs/status` (default: the operator chart's service account).
+    pub status_writers: Vec<String>,
+    // --- end context-aware checks ---
 }
 
 impl Default for Settings {
@@ -68,6 +83,8 @@ impl Default for Settings {
             allow_auto_schema_version: true,
             default_documentdb_version: None,
             sidecar_resources: SidecarResources::default(),
+            image_volume_check: ImageVolumeCheck::default(),
+            status_writers: vec![DEFAULT_STATUS_WRITER.to_owned()],
         }
     }
 }
@@ -237,6 +254,20 @@ impl<'de> Visitor<'de> for SettingsVisitor {
                         found.describe()
                     )),
                 },
+                // --- context-aware checks (issue 12) ---
+                IMAGE_VOLUME_CHECK => {
+                    let value = map.next_value::<Field<Scalar>>()?;
+                    match read_image_volume_check(value) {
+                        Ok(value) => settings.image_volume_check = value.unwrap_or_default(),
+                        Err(e) => errors.push(e),
+                    }
+                }
+                STATUS_WRITERS => match map.next_value::<UserList>()?.0 {
+                    Ok(Some(users)) => settings.status_writers = users,
+                    Ok(None) => {}
+                    Err(problems) => problems.into_iter().for_each(|e| errors.push(e)),
+                },
+                // --- end context-aware checks ---
                 unknown => {
                     map.next_value::<IgnoredAny>()?;
                     errors.push(unknown_key("", unknown, &KNOWN_KEYS));
@@ -544,6 +575,128 @@ fn read_quantity(key: &str, example: &str, value: Field<Scalar>) -> Result<Optio
     }
 }
 
+// --- context-aware checks (issue 12) ---
+
+/// `imageVolumeCheck`: `""` and `null` mean the default (`warn`).
+fn read_image_volume_check(value: Field<Scalar>) -> Result<Option<ImageVolumeCheck>, String> {
+    let expected = format!("{IMAGE_VOLUME_CHECK} must be one of \"warn\", \"deny\" or \"off\"");
+    match value {
+        Field::Absent => Ok(None),
+        Field::Present(Scalar::Str(s)) if s.is_empty() => Ok(None),
+        Field::Present(Scalar::Str(s)) => ImageVolumeCheck::parse(&s)
+            .map(Some)
+            .ok_or_else(|| format!("{expected}, not {}", quote(&s))),
+        // YAML 1.1, which Kubernetes manifests are read with, turns an
+        // unquoted off (and no, on, yes) into a boolean.
+        Field::Present(Scalar::Bool(b)) => Err(format!(
+            "{expected}, not a boolean ({b}); in YAML, quote the value: an unquoted off is read as false"
+        )),
+        Field::Present(Scalar::Number(_)) => Err(format!("{expected}, not a number")),
+        Field::Mistyped(found) => Err(format!("{expected}, not {}", found.describe())),
+    }
+}
+
+/// Most entries of a user list a settings answer names (each a problem).
+const MAX_USERS: usize = 1_000;
+
+/// `statusWriters`: a list of non-empty user names; `null` means the default,
+/// `[]` nobody. `Err` holds every problem, each naming its index.
+struct UserList(Result<Option<Vec<String>>, Vec<String>>);
+
+impl<'de> Deserialize<'de> for UserList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(UserListVisitor)
+    }
+}
+
+struct UserListVisitor;
+
+impl UserListVisitor {
+    fn not_a_list<E>(found: Found) -> Result<UserList, E> {
+        Ok(UserList(Err(vec![format!(
+            "{STATUS_WRITERS} must be a list of user names such as [{}], not {}",
+            quote(DEFAULT_STATUS_WRITER),
+            found.describe()
+        )])))
+    }
+}
+
+impl<'de> Visitor<'de> for UserListVisitor {
+    type Value = UserList;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of user names")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(UserList(Ok(None)))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Self::not_a_list(Found::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Self::not_a_list(Found::Number)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Self::not_a_list(Found::Number)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Self::not_a_list(Found::Number)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Self::not_a_list(Found::String(quote(v)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Self::not_a_list(Found::Object)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut users = Vec::new();
+        let mut problems = Vec::new();
+        let mut index = 0usize;
+        while let Some(user) = seq.next_element::<Field<Scalar>>()? {
+            let problem = |found: String| {
+                format!("{STATUS_WRITERS}[{index}] must be a non-empty user name, not {found}")
+            };
+            match user {
+                Field::Present(Scalar::Str(name)) if !name.is_empty() => {
+                    if users.len() < MAX_USERS {
+                        users.push(name.into_owned());
+                    }
+                }
+                Field::Present(Scalar::Str(_)) => {
+                    problems.push(problem("an empty string".to_owned()))
+                }
+                Field::Present(Scalar::Bool(b)) => {
+                    problems.push(problem(Found::Bool(b).describe()))
+                }
+                Field::Present(Scalar::Number(_)) => {
+                    problems.push(problem(Found::Number.describe()))
+                }
+                Field::Absent => problems.push(problem("null".to_owned())),
+                Field::Mistyped(found) => problems.push(problem(found.describe())),
+            }
+            index += 1;
+        }
+        if index > MAX_USERS {
+            problems.push(format!(
+                "{STATUS_WRITERS} lists {index} users, more than the {MAX_USERS} this policy accepts"
+            ));
+        }
+        Ok(UserList(if problems.is_empty() {
+            Ok(Some(users))
+        } else {
+            Err(problems)
+        }))
+    }
+}
+
+// --- end context-aware checks ---
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -559,6 +712,7 @@ mod tests {
             allow_auto_schema_version: allow_auto,
             default_documentdb_version: default.map(str::to_owned),
             sidecar_resources: SidecarResources::default(),
+            ..Settings::default()
         }
     }
 
@@ -604,16 +758,16 @@ mod tests {
     )]
     #[case::camel_case_trap(
         r#"{"defaultDocumentDbVersion":"0.112.0"}"#,
-        &["unknown setting \"defaultDocumentDbVersion\": did you mean defaultDocumentDBVersion? (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources)"]
+        &["unknown setting \"defaultDocumentDbVersion\": did you mean defaultDocumentDBVersion? (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources, imageVolumeCheck, statusWriters)"]
     )]
     #[case::unknown_key(
         r#"{"bogus":1}"#,
-        &["unknown setting \"bogus\" (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources)"]
+        &["unknown setting \"bogus\" (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources, imageVolumeCheck, statusWriters)"]
     )]
     #[case::all_problems_at_once(
         r#"{"bogus":[],"rejectUnknownBinaryVersion":{},"defaultDocumentDBVersion":true}"#,
         &[
-            "unknown setting \"bogus\" (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources)",
+            "unknown setting \"bogus\" (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources, imageVolumeCheck, statusWriters)",
             "rejectUnknownBinaryVersion must be a boolean (true or false), not an object",
             "defaultDocumentDBVersion must be a version X.Y.Z such as \"0.112.0\", not a boolean (true)",
         ]
@@ -823,4 +977,98 @@ mod tests {
         let json = format!("{{\"{}\":1}}", "k".repeat(1 << 20));
         assert!(parse(&json).unwrap_err().to_string().len() < 300);
     }
+
+    // --- context-aware checks (issue 12) ---
+
+    fn context(check: ImageVolumeCheck, writers: &[&str]) -> Settings {
+        Settings {
+            image_volume_check: check,
+            status_writers: writers.iter().map(|w| w.to_string()).collect(),
+            ..Settings::default()
+        }
+    }
+
+    #[rstest]
+    #[case::defaults("{}", context(ImageVolumeCheck::Warn, &[DEFAULT_STATUS_WRITER]))]
+    #[case::deny(r#"{"imageVolumeCheck":"deny"}"#, context(ImageVolumeCheck::Deny, &[DEFAULT_STATUS_WRITER]))]
+    #[case::off(r#"{"imageVolumeCheck":"off"}"#, context(ImageVolumeCheck::Off, &[DEFAULT_STATUS_WRITER]))]
+    #[case::warn(r#"{"imageVolumeCheck":"warn"}"#, context(ImageVolumeCheck::Warn, &[DEFAULT_STATUS_WRITER]))]
+    #[case::empty_check_is_default(r#"{"imageVolumeCheck":""}"#, context(ImageVolumeCheck::Warn, &[DEFAULT_STATUS_WRITER]))]
+    #[case::null_check_is_default(r#"{"imageVolumeCheck":null}"#, context(ImageVolumeCheck::Warn, &[DEFAULT_STATUS_WRITER]))]
+    #[case::other_writers(
+        r#"{"statusWriters":["system:serviceaccount:ops:documentdb-operator","admin@example.com"]}"#,
+        context(ImageVolumeCheck::Warn, &["system:serviceaccount:ops:documentdb-operator", "admin@example.com"])
+    )]
+    #[case::nobody(r#"{"statusWriters":[]}"#, context(ImageVolumeCheck::Warn, &[]))]
+    #[case::null_writers_is_default(r#"{"statusWriters":null}"#, context(ImageVolumeCheck::Warn, &[DEFAULT_STATUS_WRITER]))]
+    fn accepts_context_aware_settings(#[case] json: &str, #[case] expected: Settings) {
+        assert_eq!(parse(json), Ok(expected));
+    }
+
+    #[rstest]
+    #[case::unknown_mode(
+        r#"{"imageVolumeCheck":"block"}"#,
+        &["imageVolumeCheck must be one of \"warn\", \"deny\" or \"off\", not \"block\""]
+    )]
+    #[case::case_matters(
+        r#"{"imageVolumeCheck":"Deny"}"#,
+        &["imageVolumeCheck must be one of \"warn\", \"deny\" or \"off\", not \"Deny\""]
+    )]
+    #[case::yaml_off_became_false(
+        r#"{"imageVolumeCheck":false}"#,
+        &["imageVolumeCheck must be one of \"warn\", \"deny\" or \"off\", not a boolean (false); in YAML, quote the value: an unquoted off is read as false"]
+    )]
+    #[case::mode_number(
+        r#"{"imageVolumeCheck":1}"#,
+        &["imageVolumeCheck must be one of \"warn\", \"deny\" or \"off\", not a number"]
+    )]
+    #[case::writers_string(
+        r#"{"statusWriters":"system:serviceaccount:documentdb-operator:documentdb-operator"}"#,
+        &["statusWriters must be a list of user names such as [\"system:serviceaccount:documentdb-operator:documentdb-operator\"], not a string (\"system:serviceaccount:documentdb-operator:documentdb-operator\")"]
+    )]
+    #[case::writers_object(
+        r#"{"statusWriters":{"name":"x"}}"#,
+        &["statusWriters must be a list of user names such as [\"system:serviceaccount:documentdb-operator:documentdb-operator\"], not an object"]
+    )]
+    #[case::every_bad_entry_named(
+        r#"{"statusWriters":["ok","",7,null,true,["x"]]}"#,
+        &[
+            "statusWriters[1] must be a non-empty user name, not an empty string",
+            "statusWriters[2] must be a non-empty user name, not a number",
+            "statusWriters[3] must be a non-empty user name, not null",
+            "statusWriters[4] must be a non-empty user name, not a boolean (true)",
+            "statusWriters[5] must be a non-empty user name, not an array",
+        ]
+    )]
+    #[case::with_the_other_settings(
+        r#"{"imageVolumeCheck":"x","rejectUnknownBinaryVersion":"yes","statusWriters":[1]}"#,
+        &[
+            "imageVolumeCheck must be one of \"warn\", \"deny\" or \"off\", not \"x\"",
+            "rejectUnknownBinaryVersion must be a boolean (true or false), not a string (\"yes\")",
+            "statusWriters[0] must be a non-empty user name, not a number",
+        ]
+    )]
+    #[case::camel_case_trap(
+        r#"{"imageVolumecheck":"deny"}"#,
+        &["unknown setting \"imageVolumecheck\": did you mean imageVolumeCheck? (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources, imageVolumeCheck, statusWriters)"]
+    )]
+    fn reports_context_aware_problems(#[case] json: &str, #[case] expected: &[&str]) {
+        let expected = SettingsErrors(expected.iter().map(|s| s.to_string()).collect());
+        assert_eq!(parse(json), Err(expected));
+    }
+
+    #[test]
+    fn a_huge_writer_list_is_refused() {
+        let users: Vec<String> = (0..=MAX_USERS).map(|i| format!("\"u{i}\"")).collect();
+        let json = format!("{{\"statusWriters\":[{}]}}", users.join(","));
+        assert_eq!(
+            parse(&json),
+            Err(SettingsErrors(vec![format!(
+                "statusWriters lists {} users, more than the {MAX_USERS} this policy accepts",
+                MAX_USERS + 1
+            )]))
+        );
+    }
+
+    // --- end context-aware checks ---
 }

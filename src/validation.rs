@@ -1,15 +1,18 @@
-//! From the `validate` payload to a [`Verdict`]: a pure function, no SDK, no
-//! host calls, so the same code serves the waPC module, native tests and
-//! benchmarks.
+//! From the `validate` payload to a [`Verdict`]: a pure function of the
+//! payload and the [`Cluster`] it may ask (no SDK, no waPC: the entry point
+//! passes the real host), so the same code serves the waPC module, native
+//! tests and benchmarks.
 
+use crate::cluster::Cluster;
 use crate::document::DocumentDb;
 use crate::field_error::FieldError;
 use crate::findings::Findings;
 use crate::json::Field;
 use crate::message::{invalid_object_message, quote};
-use crate::request::{AdmissionRequest, ObjectDoc, ValidationPayload};
+use crate::request::{AdmissionRequest, ObjectDoc, StatusDoc, ValidationPayload};
 use crate::rules::{self, Review};
 use crate::settings::Settings;
+use crate::status_guard::{self, StatusUpdate};
 
 /// What this module validates. `policy-metadata/metadata.yml` must select
 /// exactly this (a test checks it).
@@ -68,16 +71,22 @@ impl Verdict {
 enum Operation {
     Create,
     Update,
+    /// UPDATE of the `status` subresource: only the status guard runs.
+    UpdateStatus,
 }
 
-pub fn validate_payload(payload: &[u8]) -> Verdict {
-    evaluate_payload(payload, |_| ()).0
+/// The subresource the status guard checks (`dbs/status`).
+pub const STATUS_SUBRESOURCE: &str = "status";
+
+pub fn validate_payload(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
+    evaluate_payload(payload, cluster, |_| ()).0
 }
 
 /// [`validate_payload`], letting `inspect` see the [`Evaluation`] when the
 /// rules ran (see [`evaluate_request`]).
 pub fn evaluate_payload<R>(
     payload: &[u8],
+    cluster: &dyn Cluster,
     inspect: impl FnOnce(&Evaluation<'_>) -> R,
 ) -> (Verdict, Option<R>) {
     let payload = match serde_json::from_slice::<Field<ValidationPayload>>(payload) {
@@ -109,7 +118,7 @@ pub fn evaluate_payload<R>(
         }
     };
     match &payload.request {
-        Field::Present(request) => evaluate_request(request, &settings, inspect),
+        Field::Present(request) => evaluate_request(request, &settings, cluster, inspect),
         Field::Absent => (
             Verdict::invalid_request_field(FieldError::required("request", "missing".to_owned())),
             None,
@@ -121,8 +130,12 @@ pub fn evaluate_payload<R>(
     }
 }
 
-pub fn validate_request<'a>(request: &'a AdmissionRequest<'a>, settings: &Settings) -> Verdict {
-    evaluate_request(request, settings, |_| ()).0
+pub fn validate_request<'a>(
+    request: &'a AdmissionRequest<'a>,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
+    evaluate_request(request, settings, cluster, |_| ()).0
 }
 
 /// A request the rules reviewed: the objects as read, and what the rules found.
@@ -135,17 +148,21 @@ pub struct Evaluation<'a> {
 }
 
 impl Evaluation<'_> {
-    /// The one place findings become the answer.
     pub fn verdict(&self) -> Verdict {
-        let warnings = self.findings.warnings();
-        if self.findings.is_allowed() {
-            Verdict::Accepted { warnings }
-        } else {
-            Verdict::Rejected {
-                message: invalid_object_message(self.name, &self.findings.field_errors()),
-                code: CODE_INVALID,
-                warnings,
-            }
+        verdict(self.name, &self.findings)
+    }
+}
+
+/// The one place findings become the answer.
+fn verdict(name: Option<&str>, findings: &Findings) -> Verdict {
+    let warnings = findings.warnings();
+    if findings.is_allowed() {
+        Verdict::Accepted { warnings }
+    } else {
+        Verdict::Rejected {
+            message: invalid_object_message(name, &findings.field_errors()),
+            code: CODE_INVALID,
+            warnings,
         }
     }
 }
@@ -155,9 +172,11 @@ impl Evaluation<'_> {
 pub fn evaluate_request<'a, R>(
     request: &'a AdmissionRequest<'a>,
     settings: &Settings,
+    cluster: &dyn Cluster,
     inspect: impl FnOnce(&Evaluation<'_>) -> R,
 ) -> (Verdict, Option<R>) {
     let operation = match applicable_operation(request) {
+        Ok(Some(Operation::UpdateStatus)) => return (guard_status(request, settings), None),
         Ok(Some(operation)) => operation,
         Ok(None) => return (Verdict::NotApplicable(describe(request)), None),
         Err(error) => return (Verdict::invalid_request_field(error), None),
@@ -182,7 +201,7 @@ pub fn evaluate_request<'a, R>(
     let new_doc = present("object", &request.object);
     let old_doc = match operation {
         Operation::Update => present("oldObject", &request.old_object),
-        Operation::Create => None,
+        Operation::Create | Operation::UpdateStatus => None,
     };
 
     let new = new_doc.map(|doc| DocumentDb::read(doc, ""));
@@ -212,6 +231,8 @@ pub fn evaluate_request<'a, R>(
         new: &new,
         old: old.as_ref(),
         settings,
+        cluster,
+        namespace: request.namespace.text().ok().flatten(),
     };
     let evaluation = Evaluation {
         name,
@@ -245,13 +266,17 @@ fn applicable_operation(request: &AdmissionRequest) -> Result<Option<Operation>,
         .sub_resource
         .text()
         .map_err(|found| FieldError::mistyped("request.subResource", found, "a string"))?;
-    if sub_resource.is_some() {
-        // `dbs/status` is the operator reporting, not a user asking.
-        return Ok(None);
-    }
+    let main_resource = match sub_resource {
+        None => true,
+        // `dbs/status` UPDATEs reach the policy only through a second
+        // ClusterAdmissionPolicy that selects them: the status guard.
+        Some(STATUS_SUBRESOURCE) => false,
+        Some(_) => return Ok(None),
+    };
     match request.operation.text() {
-        Ok(Some("CREATE")) => Ok(Some(Operation::Create)),
-        Ok(Some("UPDATE")) => Ok(Some(Operation::Update)),
+        Ok(Some("CREATE")) if main_resource => Ok(Some(Operation::Create)),
+        Ok(Some("UPDATE")) if main_resource => Ok(Some(Operation::Update)),
+        Ok(Some("UPDATE")) => Ok(Some(Operation::UpdateStatus)),
         Ok(Some(_)) => Ok(None),
         Ok(None) => Err(FieldError::required(
             "request.operation",
@@ -260,6 +285,81 @@ fn applicable_operation(request: &AdmissionRequest) -> Result<Option<Operation>,
         Err(found) => Err(FieldError::mistyped("request.operation", found, "a string")),
     }
 }
+
+// --- context-aware checks (issue 12): the status guard ---
+
+/// A `dbs/status` UPDATE: only whether `status.schemaVersion` goes down, and
+/// who asks ([`status_guard`]). Nothing else of the objects is read, so a
+/// status write never fails on a spec the other rules would question.
+fn guard_status(request: &AdmissionRequest, settings: &Settings) -> Verdict {
+    let mut errors = Vec::new();
+    let mut schema = |field: &'static str, doc: &Field<ObjectDoc<'_>>| -> Option<String> {
+        let status = match doc {
+            Field::Present(doc) => &doc.status,
+            Field::Absent => {
+                let detail = format!("the admission request carries no {field}");
+                errors.push(FieldError::required(field, detail));
+                return None;
+            }
+            Field::Mistyped(found) => {
+                errors.push(FieldError::mistyped(field, found, "an object"));
+                return None;
+            }
+        };
+        let path = |tail: &str| {
+            if field == "object" {
+                tail.to_owned()
+            } else {
+                format!("{field}.{tail}")
+            }
+        };
+        match status {
+            Field::Present(StatusDoc { schema_version, .. }) => match schema_version.text() {
+                Ok(schema) => schema.map(str::to_owned),
+                Err(found) => {
+                    errors.push(FieldError::mistyped(
+                        path("status.schemaVersion"),
+                        found,
+                        "a string",
+                    ));
+                    None
+                }
+            },
+            Field::Mistyped(found) => {
+                errors.push(FieldError::mistyped(path("status"), found, "an object"));
+                None
+            }
+            Field::Absent => None,
+        }
+    };
+    let requested = schema("object", &request.object);
+    let stored = schema("oldObject", &request.old_object);
+    let name = match &request.object {
+        Field::Present(doc) => match &doc.metadata {
+            Field::Present(metadata) => metadata.name.text().ok().flatten(),
+            _ => None,
+        },
+        _ => None,
+    }
+    .or_else(|| request.name.text().ok().flatten());
+    if !errors.is_empty() {
+        return Verdict::rejected(invalid_object_message(name, &errors), CODE_INVALID);
+    }
+    let user = match &request.user_info {
+        Field::Present(user_info) => user_info.username.text().ok().flatten(),
+        _ => None,
+    };
+    let update = StatusUpdate {
+        user,
+        stored: stored.as_deref(),
+        requested: requested.as_deref(),
+    };
+    let mut findings = Findings::default();
+    status_guard::guard(update, &settings.status_writers, &mut findings);
+    verdict(name, &findings)
+}
+
+// --- end context-aware checks ---
 
 /// For the debug log of a request the policy lets through untouched.
 fn describe(request: &AdmissionRequest) -> String {

@@ -7,6 +7,7 @@ use rstest::rstest;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::cluster::NoCluster;
 
 /// Like upstream's `newTestDocumentDB(version, schemaVersion, image)`: a
 /// DocumentDB as `kubectl apply` stores it (from the LightRAG playground
@@ -64,7 +65,7 @@ use admission::admission_request as request;
 
 fn evaluate(request: Value, settings: Value) -> Verdict {
     let payload = serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap();
-    validate_payload(&payload)
+    validate_payload(&payload, &NoCluster)
 }
 
 fn create(object: Value) -> Verdict {
@@ -617,7 +618,8 @@ fn warnings_accompany_a_denial() {
 #[rstest]
 #[case::other_kind(json!({"group": "", "version": "v1", "kind": "Pod"}), "", "CREATE")]
 #[case::other_group(json!({"group": "example.io", "version": "preview", "kind": "DocumentDB"}), "", "CREATE")]
-#[case::status_subresource(json!({"group": "documentdb.io", "version": "preview", "kind": "DocumentDB"}), "status", "UPDATE")]
+#[case::scale_subresource(json!({"group": "documentdb.io", "version": "preview", "kind": "DocumentDB"}), "scale", "UPDATE")]
+#[case::status_of_another_kind(json!({"group": "", "version": "v1", "kind": "Pod"}), "status", "UPDATE")]
 #[case::delete(json!({"group": "documentdb.io", "version": "preview", "kind": "DocumentDB"}), "", "DELETE")]
 #[case::connect(json!({"group": "documentdb.io", "version": "preview", "kind": "DocumentDB"}), "", "CONNECT")]
 fn not_applicable_requests_pass_untouched(
@@ -693,7 +695,7 @@ fn missing_objects_are_denied(#[case] request: Value, #[case] error: &str) {
 }
 
 fn raw(payload: &str) -> Verdict {
-    validate_payload(payload.as_bytes())
+    validate_payload(payload.as_bytes(), &NoCluster)
 }
 
 #[rstest]
@@ -751,7 +753,7 @@ fn raw(payload: &str) -> Verdict {
     r#"{"request": {}, "settings": {"bogus": true}}"#,
     500,
     "the policy settings are invalid, fix the policy's configuration: unknown setting \"bogus\" (known settings: \
-     rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources)"
+     rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources, imageVolumeCheck, statusWriters)"
 )]
 fn malformed_payloads_get_a_clear_answer(
     #[case] payload: &str,
@@ -970,9 +972,14 @@ fn bootstrap_is_fixed_after_creation(
 
 #[test]
 fn bootstrap_is_free_on_create() {
+    // The immutability rule is for updates; on CREATE only the restore check
+    // looks at the bootstrap, and without a cluster to ask it can only warn.
     assert_eq!(
         create(with_bootstrap(db("", "", ""), backup("b"))),
-        accepted()
+        accepted_with(
+            "failed to read backup \"b\": schema-version compatibility cannot be verified: no cluster to ask: \
+             this build of the policy has no Kubernetes host capabilities"
+        )
     );
 }
 
@@ -1237,4 +1244,213 @@ fn every_rule_at_once_in_upstream_order() {
             shrink("20Gi", "10Gi")
         ))
     );
+}
+
+// --- Context-aware checks (issue 12) ---------------------------------------------
+
+use crate::cluster::fake::{Exchange, Scripted};
+use crate::status_guard::DEFAULT_STATUS_WRITER;
+
+fn evaluate_with(request: Value, settings: Value, cluster: &dyn Cluster) -> Verdict {
+    let payload = serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap();
+    validate_payload(&payload, cluster)
+}
+
+/// A `dbs/status` UPDATE by `user`: the stored object with `schemaVersion`
+/// installed, the new one with `requested` (`None`: cleared).
+fn status_update(user: &str, installed_schema: &str, requested: Option<&str>) -> Value {
+    let old = installed(db("0.112.0", "", ""), installed_schema);
+    let mut new = old.clone();
+    match requested {
+        Some(schema) => new["status"]["schemaVersion"] = json!(schema),
+        None => {
+            new["status"]
+                .as_object_mut()
+                .unwrap()
+                .remove("schemaVersion");
+        }
+    }
+    let mut req = request("UPDATE", Some(new), Some(old));
+    req["subResource"] = json!("status");
+    req["requestSubResource"] = json!("status");
+    req["userInfo"] = json!({"username": user, "groups": ["system:authenticated"]});
+    req
+}
+
+const STATUS_WHY: &str = "the image rollback rule trusts status.schemaVersion as the schema installed in the \
+     database, so a lower value would let the binary roll back past the installed schema, which ALTER EXTENSION \
+     cannot downgrade (only the users in the policy setting statusWriters may do this)";
+
+#[rstest]
+#[case::lowered_by_a_user(
+    status_update("alice", "0.112.0", Some("0.110.0")), json!({}),
+    denied(&format!("status.schemaVersion: Forbidden: user \"alice\" may not lower the installed schema version from 0.112.0 to 0.110.0: {STATUS_WHY}"))
+)]
+#[case::lowered_by_the_operator(status_update(DEFAULT_STATUS_WRITER, "0.112.0", Some("0.110.0")), json!({}), accepted())]
+#[case::raised_by_a_user(status_update("alice", "0.112.0", Some("0.113.0")), json!({}), accepted())]
+#[case::cleared_by_a_user(
+    status_update("alice", "0.112.0", None), json!({}),
+    denied(&format!("status.schemaVersion: Forbidden: user \"alice\" may not clear the installed schema version 0.112.0: {STATUS_WHY}"))
+)]
+#[case::unchanged(status_update("alice", "0.112.0", Some("0.112.0")), json!({}), accepted())]
+#[case::custom_writer(
+    status_update("system:serviceaccount:ops:documentdb-operator", "0.112.0", Some("0.110.0")),
+    json!({"statusWriters": ["system:serviceaccount:ops:documentdb-operator"]}),
+    accepted()
+)]
+#[case::default_writer_replaced(
+    status_update(DEFAULT_STATUS_WRITER, "0.112.0", Some("0.110.0")),
+    json!({"statusWriters": ["system:serviceaccount:ops:documentdb-operator"]}),
+    denied(&format!("status.schemaVersion: Forbidden: user \"system:serviceaccount:documentdb-operator:documentdb-operator\" may not lower the installed schema version from 0.112.0 to 0.110.0: {STATUS_WHY}"))
+)]
+fn status_guard(#[case] request: Value, #[case] settings: Value, #[case] expected: Verdict) {
+    let host = Scripted::new([]);
+    assert_eq!(evaluate_with(request, settings, &host), expected);
+    assert_eq!(
+        *host.calls.borrow(),
+        0,
+        "a status write asks the cluster nothing"
+    );
+}
+
+#[test]
+fn status_guard_does_only_the_guard() {
+    // A spec Rule A would deny, and one the policy cannot even read: the
+    // status write is judged on status.schemaVersion alone.
+    let mut req = status_update("alice", "0.112.0", Some("0.113.0"));
+    req["object"]["spec"] = json!({"schemaVersion": "9.9.9", "documentDBVersion": 7});
+    assert_eq!(evaluate(req, json!({})), accepted());
+    // An unrelated status change.
+    let mut req = status_update("alice", "0.112.0", Some("0.112.0"));
+    req["object"]["status"]["status"] = json!("Setting up primary");
+    assert_eq!(evaluate(req, json!({})), accepted());
+}
+
+#[rstest]
+#[case::schema_number(
+    |req: &mut Value| req["object"]["status"]["schemaVersion"] = json!(110),
+    "status.schemaVersion: Invalid value: \"number\": must be a string, not a number"
+)]
+#[case::old_status_string(
+    |req: &mut Value| req["oldObject"]["status"] = json!("healthy"),
+    "oldObject.status: Invalid value: \"healthy\": must be an object, not a string"
+)]
+#[case::no_old_object(
+    |req: &mut Value| { req.as_object_mut().unwrap().remove("oldObject"); },
+    "oldObject: Required value: the admission request carries no oldObject"
+)]
+fn malformed_status_updates_are_denied_by_name(
+    #[case] break_it: fn(&mut Value),
+    #[case] error: &str,
+) {
+    let mut req = status_update("alice", "0.112.0", Some("0.113.0"));
+    break_it(&mut req);
+    assert_eq!(evaluate(req, json!({})), denied(error));
+}
+
+fn restore_from(mut object: Value, backup: &str) -> Value {
+    object["spec"]["bootstrap"] = json!({"recovery": {"backup": {"name": backup}}});
+    object
+}
+
+fn ready_nodes() -> Exchange {
+    let list = json!({"kind": "NodeList", "items": [{"metadata": {"name": "w1"},
+        "status": {"nodeInfo": {"kubeletVersion": "v1.35.0", "containerRuntimeVersion": "containerd://2.1.4"}}}]});
+    Exchange::list(
+        serde_json::to_value(crate::image_volume::LIST_NODES).unwrap(),
+        Ok(list.to_string().into_bytes()),
+    )
+}
+
+fn backup_exchange(schema: &str) -> Exchange {
+    let request = json!({"api_version": "documentdb.io/preview", "kind": "Backup", "name": "nightly",
+        "namespace": "default", "disable_cache": false, "field_masks": ["status.schemaVersion"]});
+    let answer = json!({"kind": "Backup", "metadata": {"name": "nightly"}, "status": {"schemaVersion": schema}});
+    Exchange::get(request, Ok(answer.to_string().as_bytes()))
+}
+
+/// A CREATE lists the Nodes, then reads the restore source; the restore
+/// denial joins the other violations in one message.
+#[test]
+fn create_asks_the_cluster_in_upstream_order_and_aggregates() {
+    let host = Scripted::new([ready_nodes(), backup_exchange("0.112.0")]);
+    let object = restore_from(db("0.110.0", "0.111.0", ""), "nightly");
+    let verdict = evaluate_with(request("CREATE", Some(object), None), json!({}), &host);
+    host.assert_done();
+    assert_eq!(
+        verdict,
+        denied(
+            "[spec.schemaVersion: Invalid value: \"0.111.0\": schemaVersion 0.111.0 exceeds the binary version \
+             0.110.0; schema version must be <= binary version, spec.bootstrap.recovery.backup: Forbidden: restore \
+             blocked: the target DocumentDB version 0.110.0 is older than the backup's schema version 0.112.0. \
+             Restoring onto an older DocumentDB version runs it against a newer, irreversible schema and may cause \
+             data corruption. Set spec.documentDBVersion (or spec.image.documentDB) to 0.112.0 or newer.]"
+        )
+    );
+}
+
+#[test]
+fn create_without_restore_only_lists_nodes() {
+    let host = Scripted::new([ready_nodes()]);
+    let verdict = evaluate_with(
+        request("CREATE", Some(db("0.112.0", "", "")), None),
+        json!({}),
+        &host,
+    );
+    host.assert_done();
+    assert_eq!(verdict, accepted());
+}
+
+#[test]
+fn image_volume_off_and_restore_read() {
+    let host = Scripted::new([backup_exchange("0.110.0")]);
+    let object = restore_from(db("0.112.0", "", ""), "nightly");
+    let verdict = evaluate_with(
+        request("CREATE", Some(object), None),
+        json!({"imageVolumeCheck": "off"}),
+        &host,
+    );
+    host.assert_done();
+    assert_eq!(verdict, accepted());
+}
+
+#[test]
+fn updates_ask_the_cluster_nothing() {
+    let host = Scripted::new([]);
+    let old = restore_from(installed(db("0.112.0", "", ""), "0.112.0"), "nightly");
+    let new = restore_from(db("0.113.0", "", ""), "nightly");
+    let verdict = evaluate_with(request("UPDATE", Some(new), Some(old)), json!({}), &host);
+    assert_eq!(*host.calls.borrow(), 0);
+    assert!(verdict.is_accepted(), "{verdict:?}");
+}
+
+#[test]
+fn without_a_cluster_a_restore_warns_and_nodes_stay_silent() {
+    let object = restore_from(db("0.112.0", "", ""), "nightly");
+    assert_eq!(
+        create(object),
+        accepted_with(
+            "failed to read backup \"nightly\": schema-version compatibility cannot be verified: no cluster to \
+             ask: this build of the policy has no Kubernetes host capabilities"
+        )
+    );
+}
+
+#[rstest]
+#[case::bootstrap_string(json!("restore"), "spec.bootstrap: Invalid value: \"restore\": must be an object, not a string")]
+#[case::recovery_array(json!({"recovery": []}), "spec.bootstrap.recovery: Invalid value: \"array\": must be an object, not an array")]
+#[case::backup_string(
+    json!({"recovery": {"backup": "nightly"}}),
+    "spec.bootstrap.recovery.backup: Invalid value: \"nightly\": must be an object, not a string"
+)]
+#[case::pv_name_number(
+    json!({"recovery": {"persistentVolume": {"name": 1}}}),
+    "spec.bootstrap.recovery.persistentVolume.name: Invalid value: \"number\": must be a string, not a number"
+)]
+fn mistyped_bootstrap_is_denied_by_name(#[case] bootstrap: Value, #[case] error: &str) {
+    let host = Scripted::new([]);
+    let object = with_spec(db("0.112.0", "", ""), "bootstrap", bootstrap);
+    let verdict = evaluate_with(request("CREATE", Some(object), None), json!({}), &host);
+    assert_eq!(verdict, denied(error));
+    assert_eq!(*host.calls.borrow(), 0);
 }

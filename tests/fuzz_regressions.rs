@@ -11,6 +11,7 @@
 #[allow(dead_code)]
 mod checks;
 
+use documentdb_upgrade_safety::cluster::NoCluster;
 use documentdb_upgrade_safety::settings::Settings;
 use documentdb_upgrade_safety::validation::{Verdict, validate_payload};
 use serde_json::{Value, json};
@@ -52,7 +53,7 @@ fn installed_schema_is_quoted_in_the_unknown_binary_denial() {
         update(new, old),
         json!({"rejectUnknownBinaryVersion": true}),
     );
-    let verdict = validate_payload(&bytes);
+    let verdict = validate_payload(&bytes, &NoCluster);
     let Verdict::Rejected { message, .. } = &verdict else {
         panic!("expected a denial, got {verdict:?}");
     };

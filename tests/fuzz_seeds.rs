@@ -115,12 +115,13 @@ fn open_crashes() {
 /// into "invalid JSON" after a format change, which would still "pass").
 #[test]
 fn payload_seeds_are_meaningful() {
+    use documentdb_upgrade_safety::cluster::NoCluster;
     use documentdb_upgrade_safety::validation::{Verdict, validate_payload};
     let verdict = |name: &str| {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fuzz/seeds/payload")
             .join(name);
-        validate_payload(&std::fs::read(&path).expect("seed exists"))
+        validate_payload(&std::fs::read(&path).expect("seed exists"), &NoCluster)
     };
     let denied = |v: &Verdict, needle: &str| matches!(v, Verdict::Rejected { message, code: 422, .. } if message.contains(needle));
     assert!(verdict("walkthrough-01-create.json").is_accepted());

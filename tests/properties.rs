@@ -13,6 +13,7 @@
 //! Each property says which bug it exists to catch. `antecedents_are_not_vacuous`
 //! checks that the generators actually reach the cases the implications are about.
 
+use documentdb_upgrade_safety::cluster::NoCluster;
 use documentdb_upgrade_safety::document::DocumentDb;
 use documentdb_upgrade_safety::request::ObjectDoc;
 use documentdb_upgrade_safety::rules::{Review, evaluate};
@@ -348,6 +349,8 @@ fn rule_errors(new: &Value, old: Option<&Value>, settings: &Settings) -> Vec<Str
         new: &new,
         old: old.as_ref(),
         settings,
+        cluster: &NoCluster,
+        namespace: Some("default"),
     };
     evaluate(&review)
         .field_errors()
@@ -649,7 +652,9 @@ proptest! {
         let verdict = validate_payload(&payload(
             &request("UPDATE", new.json(None), Some(old_json)),
             &settings,
-        ));
+        ),
+            &NoCluster,
+        );
         if let (true, Binary::Parsed(binary)) = (changed, new.binary(&settings))
             && binary < installed
         {
@@ -684,7 +689,7 @@ proptest! {
         } else {
             request("UPDATE", new.json(None), Some(old.json(installed.as_deref())))
         };
-        let verdict = validate_payload(&payload(&request, &settings));
+        let verdict = validate_payload(&payload(&request, &settings), &NoCluster);
         let checked = create || old.spec_rule_inputs() != new.spec_rule_inputs();
         if let (true, Binary::Parsed(binary)) = (checked, new.binary(&settings))
             && schema > binary
@@ -721,7 +726,9 @@ proptest! {
         let verdict = validate_payload(&payload(
             &request("UPDATE", new_json.clone(), Some(old_json.clone())),
             &settings,
-        ));
+        ),
+            &NoCluster,
+        );
         if old.spec_rule_inputs() != new.spec_rule_inputs() {
             for error in &as_create {
                 prop_assert!(as_update.contains(error), "UPDATE lacks {:?}: {:?}", error, as_update);
@@ -761,15 +768,15 @@ proptest! {
         let mut new_json = new.json(None);
         let request = request(operation, new_json.clone(), Some(old_json));
         let bytes = payload(&request, &settings);
-        let first = validate_payload(&bytes);
-        prop_assert_eq!(&validate_payload(&bytes), &first);
+        let first = validate_payload(&bytes, &NoCluster);
+        prop_assert_eq!(&validate_payload(&bytes, &NoCluster), &first);
         let response = validate(&bytes).expect("validate never returns a guest error");
         prop_assert_eq!(validate(&bytes).unwrap(), response.clone());
         let response: Value = serde_json::from_slice(&response).unwrap();
         prop_assert_eq!(response["accepted"].as_bool(), Some(first.is_accepted()));
 
         let pretty = serde_json::to_vec_pretty(&json!({"request": &request, "settings": settings.json()})).unwrap();
-        prop_assert_eq!(&validate_payload(&pretty), &first);
+        prop_assert_eq!(&validate_payload(&pretty, &NoCluster), &first);
 
         if noise {
             new_json["metadata"]["labels"] = json!({"schemaVersion": "999.0.0", "app": "db"});
@@ -781,7 +788,7 @@ proptest! {
             let mut noisy = request.clone();
             noisy["object"] = new_json;
             noisy["extra"] = json!([1, 2, {"object": null}]);
-            prop_assert_eq!(&validate_payload(&payload(&noisy, &settings)), &first);
+            prop_assert_eq!(&validate_payload(&payload(&noisy, &settings), &NoCluster), &first);
         }
     }
 

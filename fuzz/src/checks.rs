@@ -3,6 +3,7 @@
 //! reproducers (`tests/fuzz_seeds.rs`), which include this file by path. A
 //! violated invariant panics: libFuzzer records the input as a crash.
 
+use documentdb_upgrade_safety::cluster::NoCluster;
 use documentdb_upgrade_safety::image::ImageReference;
 use documentdb_upgrade_safety::message::{MAX_QUOTED_CHARS, quote};
 use documentdb_upgrade_safety::settings::Settings;
@@ -56,7 +57,7 @@ pub fn run_parsing(data: &[u8]) {
 /// that answers (never a guest error) with exactly that verdict's response —
 /// a second, independent evaluation, so also the determinism check.
 pub fn check_payload(data: &[u8]) -> Verdict {
-    let verdict = validate_payload(data);
+    let verdict = validate_payload(data, &NoCluster);
     check_verdict(&verdict);
     let response = validate(data).expect("validate returned a guest error");
     let expected = serde_json::to_vec(&ValidationResponse::from(verdict.clone())).unwrap();

@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 
 use chrono::DateTime;
 use documentdb_upgrade_safety::settings::{
-    ALLOW_AUTO_SCHEMA_VERSION, DEFAULT_DOCUMENTDB_VERSION, REJECT_UNKNOWN_BINARY_VERSION, Settings,
+    ALLOW_AUTO_SCHEMA_VERSION, DEFAULT_DOCUMENTDB_VERSION, IMAGE_VOLUME_CHECK,
+    REJECT_UNKNOWN_BINARY_VERSION, STATUS_WRITERS, Settings,
 };
 use documentdb_upgrade_safety::validation::{GROUP, KIND, OPERATIONS, RESOURCE};
 use policy_dist::artifacthub::{self, ArtifactHubPkg};
@@ -247,11 +248,15 @@ fn artifacthub_package_has_every_field_artifact_hub_reads() {
     let annotations = &value["annotations"];
     assert_eq!(annotations[artifacthub::MUTATION], Value::from("false"));
     assert_eq!(annotations[artifacthub::RESOURCES], Value::from(KIND));
-    // Empty contextAwareResources: kwctl leaves the annotation out.
-    assert!(
-        annotations
-            .get(artifacthub::CONTEXT_AWARE_RESOURCES)
-            .is_none()
+    let context_aware: Vec<metadata::ContextAwareResource> = serde_yaml::from_str(
+        annotations[artifacthub::CONTEXT_AWARE_RESOURCES]
+            .as_str()
+            .expect("the contextAwareResources annotation"),
+    )
+    .unwrap();
+    assert_eq!(
+        context_aware.into_iter().collect::<BTreeSet<_>>(),
+        metadata().context_aware_resources
     );
     let rules: Vec<metadata::Rule> =
         serde_yaml::from_str(annotations[artifacthub::RULES].as_str().unwrap()).unwrap();
@@ -288,6 +293,37 @@ fn artifacthub_repo_file_names_the_owners() {
     }
 }
 
+// ------------------------------------------------------------------ context-aware
+
+/// `contextAwareResources` lists exactly what the module asks the host for,
+/// and `hostCapabilities` the operations it calls: kwctl and policy-server
+/// refuse anything else, and `kwctl annotate` warns on a mismatch.
+#[test]
+fn metadata_declares_what_the_module_reads_from_the_cluster() {
+    use documentdb_upgrade_safety::cluster::HOST_CAPABILITIES;
+    use documentdb_upgrade_safety::image_volume::{NODE_API_VERSION, NODE_KIND};
+    use documentdb_upgrade_safety::restore::{
+        BACKUP_API_VERSION, BACKUP_KIND, PERSISTENT_VOLUME_API_VERSION, PERSISTENT_VOLUME_KIND,
+    };
+    let m = metadata();
+    let resource = |api_version: &str, kind: &str| metadata::ContextAwareResource {
+        api_version: api_version.to_owned(),
+        kind: kind.to_owned(),
+    };
+    assert_eq!(
+        m.context_aware_resources,
+        BTreeSet::from([
+            resource(BACKUP_API_VERSION, BACKUP_KIND),
+            resource(PERSISTENT_VOLUME_API_VERSION, PERSISTENT_VOLUME_KIND),
+            resource(NODE_API_VERSION, NODE_KIND),
+        ])
+    );
+    assert_eq!(
+        m.host_capabilities,
+        Some(HOST_CAPABILITIES.iter().map(|c| c.to_string()).collect())
+    );
+}
+
 // ------------------------------------------------------------------ settings form
 
 #[test]
@@ -303,7 +339,9 @@ fn questions_ui_asks_for_exactly_the_policy_settings() {
         BTreeSet::from([
             REJECT_UNKNOWN_BINARY_VERSION,
             ALLOW_AUTO_SCHEMA_VERSION,
-            DEFAULT_DOCUMENTDB_VERSION
+            DEFAULT_DOCUMENTDB_VERSION,
+            IMAGE_VOLUME_CHECK,
+            STATUS_WRITERS,
         ])
     );
     let mut defaults = serde_json::Map::new();
@@ -319,12 +357,29 @@ fn questions_ui_asks_for_exactly_the_policy_settings() {
             Value::Bool(false),
             "every setting has a default"
         );
-        let expected_type = if q["variable"].as_str() == Some(DEFAULT_DOCUMENTDB_VERSION) {
-            "string"
-        } else {
-            "boolean"
+        // Rancher's question types: `enum` offers `options`, `array[` a list
+        // of strings (Kubewarden's policies write it so).
+        let expected_type = match q["variable"].as_str() {
+            Some(DEFAULT_DOCUMENTDB_VERSION) => "string",
+            Some(IMAGE_VOLUME_CHECK) => "enum",
+            Some(STATUS_WRITERS) => "array[",
+            _ => "boolean",
         };
         assert_eq!(q["type"], Value::from(expected_type));
+        if expected_type == "enum" {
+            let options: Vec<&str> = q["options"]
+                .as_sequence()
+                .expect("enum options")
+                .iter()
+                .map(|o| o.as_str().expect("string options"))
+                .collect();
+            for option in &options {
+                let json = serde_json::json!({ IMAGE_VOLUME_CHECK: option });
+                let accepted = Settings::from_json(json.to_string().as_bytes());
+                assert!(accepted.is_ok(), "option {option}: {accepted:?}");
+            }
+            assert_eq!(options, ["warn", "deny", "off"]);
+        }
         defaults.insert(
             q["variable"].as_str().unwrap().to_owned(),
             serde_json::to_value(&q["default"]).unwrap(),

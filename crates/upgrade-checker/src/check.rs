@@ -5,6 +5,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use documentdb_upgrade_safety::cluster::NoCluster;
 use documentdb_upgrade_safety::message::quote;
 use documentdb_upgrade_safety::settings::Settings;
 use documentdb_upgrade_safety::upgrade::{self, Version};
@@ -209,7 +210,7 @@ fn check_documents(current: Option<&Value>, desired: &Value, settings_value: &Va
     let request = admission_request(current, desired, &meta);
     let payload = json!({"request": request, "settings": settings_value});
     let payload = serde_json::to_vec(&payload).unwrap_or_default();
-    let (verdict, described) = evaluate_payload(&payload, describe_change);
+    let (verdict, described) = evaluate_payload(&payload, &NoCluster, describe_change);
 
     let (namespace, name) = input::object_key(desired);
     if let Some(current) = current

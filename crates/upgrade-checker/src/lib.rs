@@ -7,6 +7,7 @@
 
 use wasm_bindgen::prelude::*;
 
+use documentdb_upgrade_safety::cluster::NoCluster;
 use documentdb_upgrade_safety::settings::Settings;
 use documentdb_upgrade_safety::validation::validate_payload;
 
@@ -28,7 +29,7 @@ pub fn check(current: &str, desired: &str, settings: &str) -> String {
 /// as the policy engine sends it: `{outcome, allowed, code, message, warnings}`.
 #[wasm_bindgen(js_name = validateAdmission)]
 pub fn validate_admission(payload: &str) -> String {
-    let decision = Decision::from(validate_payload(payload.as_bytes()));
+    let decision = Decision::from(validate_payload(payload.as_bytes(), &NoCluster));
     serde_json::to_string(&decision).unwrap_or_default()
 }
 

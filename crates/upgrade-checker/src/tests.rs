@@ -246,7 +246,7 @@ fn refused_settings_carry_the_policys_message() {
         report.decision.message.as_deref(),
         Some(
             "the policy settings are invalid: unknown setting \"defaultDocumentDbVersion\": did you mean defaultDocumentDBVersion? \
-             (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources)"
+             (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources, imageVolumeCheck, statusWriters)"
         )
     );
 }

@@ -268,8 +268,34 @@ fn blocked(position: &UpgradePosition, findings: &Findings) -> (Stage, String, S
                 problems.push(problem);
                 steps.push(step);
             }
-            // The message names the field and the fix.
-            Violation::SchemaFormat { .. }
+            Violation::RestoreBlocked {
+                source,
+                binary,
+                schema,
+            } => {
+                problems.push(format!(
+                    "binary {binary} is older than the schema {schema} the {} recorded",
+                    source.kind.noun()
+                ));
+                steps.push(format!(
+                    "set spec.documentDBVersion (or the image tag) to {schema} or later before restoring: the \
+                     restored database keeps its schema"
+                ));
+            }
+            Violation::ImageVolumeUnavailable { .. } => {
+                problems.push("the cluster's nodes cannot mount the extension image".to_owned());
+                steps.push(
+                    "enable the ImageVolume feature (Kubernetes 1.35 or later, or the ImageVolume feature gate on \
+                     1.33/1.34, with containerd 2.1 or CRI-O 1.33 or later) before creating the cluster"
+                        .to_owned(),
+                );
+            }
+            // The message names the field and the fix; the dbs/status guard
+            // is not a change the checker builds.
+            Violation::InstalledSchemaLowered { .. }
+            | Violation::InstalledSchemaCleared { .. }
+            | Violation::InstalledSchemaUnverifiable { .. }
+            | Violation::SchemaFormat { .. }
             | Violation::SchemaWithoutBinary { .. }
             | Violation::SchemaNotComparable { .. }
             | Violation::AutoSchemaForbidden
