@@ -259,5 +259,4 @@ pub fn invalid_object_message(name: Option<&str>, errors: &[FieldError]) -> Stri
 }
 
 #[cfg(test)]
-#[path = "validation_tests.rs"]
 mod tests;
