@@ -4,27 +4,24 @@
 
 use rstest::rstest;
 use serde_json::Value;
+use test_support::{DocumentDbObject, documentdb_image};
 
 use crate::check::{Outcome, Report, check};
 use crate::input::{Source, documents, select};
 use crate::timeline::Stage;
 
 /// A DocumentDB as `kubectl get db -o yaml` prints it (with `installed`) or
-/// as a manifest (without): binary from the image tag, optional schemaVersion.
+/// as a manifest (without): the LightRAG playground cluster, binary from the
+/// image tag, optional schemaVersion.
 fn db(binary: &str, schema: Option<&str>, installed: Option<&str>) -> String {
-    let mut yaml = format!(
-        "apiVersion: documentdb.io/preview\n\
-         kind: DocumentDB\n\
-         metadata:\n  name: documentdb-cluster\n  namespace: documentdb-ns\n\
-         spec:\n  nodeCount: 1\n  image:\n    documentDB: ghcr.io/documentdb/documentdb-kubernetes-operator/documentdb:{binary}\n"
-    );
+    let mut db = DocumentDbObject::lightrag().image(&documentdb_image(binary));
     if let Some(schema) = schema {
-        yaml.push_str(&format!("  schemaVersion: \"{schema}\"\n"));
+        db = db.schema(schema);
     }
     if let Some(installed) = installed {
-        yaml.push_str(&format!("status:\n  schemaVersion: {installed}\n"));
+        db = db.stored(2).installed(installed);
     }
-    yaml
+    serde_yaml::to_string(&db.build()).expect("a JSON value is YAML")
 }
 
 fn stage(report: &Report) -> Option<Stage> {

@@ -5,53 +5,34 @@
 
 use rstest::rstest;
 use serde_json::{Value, json};
+use test_support::{
+    DocumentDbObject, REQUEST_NAME, admission_request as request, validation_payload,
+};
 
 use super::*;
 use crate::cluster::NoCluster;
 
 /// Like upstream's `newTestDocumentDB(version, schemaVersion, image)`: a
-/// DocumentDB as `kubectl apply` stores it (from the LightRAG playground
-/// manifest), `""` meaning "not set".
+/// DocumentDB as `kubectl apply` stores it (the LightRAG playground manifest,
+/// named like the request), `""` meaning "not set".
 fn db(version: &str, schema: &str, image: &str) -> Value {
-    let mut spec = json!({
-        "nodeCount": 1,
-        "instancesPerNode": 1,
-        "documentDbCredentialSecret": "docdb-credentials",
-        "resource": {"storage": {"pvcSize": "10Gi"}},
-        "exposeViaService": {"serviceType": "ClusterIP"},
-        "plugins": {"sidecarInjectorName": "cnpg-i-sidecar-injector.documentdb.io"},
-    });
+    let mut db = DocumentDbObject::lightrag().named(REQUEST_NAME, "default");
+    db = match image {
+        "" => db.without("image"),
+        image => db.image(image),
+    };
     if !version.is_empty() {
-        spec["documentDBVersion"] = json!(version);
+        db = db.version(version);
     }
     if !schema.is_empty() {
-        spec["schemaVersion"] = json!(schema);
+        db = db.schema(schema);
     }
-    if !image.is_empty() {
-        spec["image"] = json!({
-            "documentDB": image,
-            "gateway": "ghcr.io/documentdb/documentdb-kubernetes-operator/gateway:0.110.0",
-        });
-    }
-    json!({
-        "apiVersion": "documentdb.io/preview",
-        "kind": "DocumentDB",
-        "metadata": {
-            "name": "test-db",
-            "namespace": "default",
-            "uid": "6d1c3a0e-8f0e-4a43-9a8e-0b7f2a9d5c11",
-            "generation": 3,
-            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"apiVersion\":\"documentdb.io/preview\"}"},
-            "finalizers": ["documentdb.io/finalizer"],
-        },
-        "spec": spec,
-    })
+    db.stored(3).build()
 }
 
 /// The stored object, with the schema the operator reports as installed.
-fn installed(mut object: Value, schema: &str) -> Value {
-    object["status"] = json!({"status": "Cluster in healthy state", "schemaVersion": schema});
-    object
+fn installed(object: Value, schema: &str) -> Value {
+    DocumentDbObject::from(object).installed(schema).build()
 }
 
 fn with_spec(mut object: Value, key: &str, value: Value) -> Value {
@@ -59,13 +40,8 @@ fn with_spec(mut object: Value, key: &str, value: Value) -> Value {
     object
 }
 
-#[path = "../tests/support/admission.rs"]
-mod admission;
-use admission::admission_request as request;
-
 fn evaluate(request: Value, settings: Value) -> Verdict {
-    let payload = serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap();
-    validate_payload(&payload, &NoCluster)
+    validate_payload(&validation_payload(&request, &settings), &NoCluster)
 }
 
 fn create(object: Value) -> Verdict {
