@@ -1,12 +1,20 @@
 # DocumentDB upgrade-safety policy for Kubewarden.
 #
-#   make run          build policy.wasm, play the two-phase upgrade story through it
+#   make policy.wasm  build the module (cargo + wasm-opt), nothing else: the default goal
+#   make run          install the wasm32-wasip1 target and wasm-opt if missing, build
+#                     policy.wasm, play the two-phase upgrade story through it
 #   make run REQUEST=e2e/fixtures/update/rollback-version.json [SETTINGS=settings.json]
-#   make test         everything CI runs: fmt, lint, unit, wasm e2e table, OCI round trip, bats
+#   make test         install what the suite needs if missing, then everything CI runs:
+#                     fmt, lint, unit, wasm e2e table, OCI round trip, bats, web
+#   make prerequisites  only the installing part of `make test` (idempotent)
 #   make bench        native vs wasm, warm vs fresh instance, against a do-nothing policy
 #   make fuzz         cargo-fuzz every target for FUZZ_SECONDS (nightly)
-#   make web          the same rules for the browser and Node (crates/upgrade-checker/pkg, wasm-bindgen)
+#   make web          install wasm-bindgen-cli if missing, build the same rules for the
+#                     browser and Node (crates/upgrade-checker/pkg)
 #   make serve-web    the page on http://127.0.0.1:8080/
+#
+# Only `run`, `test`, `web` and the prerequisites* targets install anything;
+# file targets (policy.wasm, target/noop-policy.wasm, …) build and nothing else.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -16,7 +24,7 @@ CARGO ?= cargo
 CARGO_GLOBAL_OPTIONS ?= --locked
 WASM_TARGET := wasm32-wasip1
 POLICY_CRATE := documentdb-upgrade-safety
-POLICY_SOURCES := Cargo.toml Cargo.lock $(wildcard src/*.rs)
+POLICY_SOURCES := Cargo.toml Cargo.lock $(shell find src -name '*.rs')
 RUNNER := target/debug/policy-runner
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	--enable-nontrapping-float-to-int
@@ -24,26 +32,42 @@ FUZZ_SECONDS ?= 30
 REQUEST ?=
 SETTINGS ?=
 
-.PHONY: prerequisites prerequisites-web run runner test unit-tests e2e-tests web web-tests serve-web bench-web fmt lint bench fuzz clean
+.PHONY: prerequisites prerequisites-run prerequisites-web run runner test unit-tests e2e-tests web web-tests serve-web bench-web fmt lint bench fuzz clean
 
+# ------------------------------------------------------------ installing
+# Explicit and scoped; each installs only what is missing (idempotent). See
+# scripts/install-prerequisites.sh for the list.
+
+# Everything `make test` needs.
 prerequisites:
-	@scripts/install-prerequisites.sh
+	@scripts/install-prerequisites.sh all
 
-# `make web` alone needs only the Rust side: no browser, registry or bats.
+# Building and running the policy: the wasm32-wasip1 target, wasm-opt.
+prerequisites-run:
+	@scripts/install-prerequisites.sh run
+
+# `make web`: the wasm32-unknown-unknown target, wasm-bindgen-cli.
 prerequisites-web:
 	@scripts/install-prerequisites.sh web
 
+# ------------------------------------------------------------ building
 # The module, built the way Kubewarden builds policies, then shrunk by wasm-opt.
-# Written through a temporary file: tests build it concurrently.
-policy.wasm: $(POLICY_SOURCES) | prerequisites
+# Written through a temporary file, so that a failed or concurrent build never
+# leaves a partial module.
+policy.wasm: $(POLICY_SOURCES)
+	@$(call require,wasm-opt,binaryen,prerequisites-run)
 	$(CARGO) build $(CARGO_GLOBAL_OPTIONS) --target=$(WASM_TARGET) --release -p $(POLICY_CRATE)
 	tmp=$@.$$$$.tmp; wasm-opt $(WASM_OPT_FLAGS) target/$(WASM_TARGET)/release/documentdb_upgrade_safety.wasm -o $$tmp; mv $$tmp $@
 	@echo "policy.wasm: $$(stat -c %s $@) bytes"
 
 # The benchmark baseline: accepts everything without reading it, same SDK and profile.
-target/noop-policy.wasm: crates/noop-policy/Cargo.toml crates/noop-policy/src/lib.rs Cargo.lock | prerequisites
+target/noop-policy.wasm: crates/noop-policy/Cargo.toml crates/noop-policy/src/lib.rs Cargo.lock
+	@$(call require,wasm-opt,binaryen,prerequisites-run)
 	$(CARGO) build $(CARGO_GLOBAL_OPTIONS) --target=$(WASM_TARGET) --release -p noop-policy
-	wasm-opt $(WASM_OPT_FLAGS) target/$(WASM_TARGET)/release/noop_policy.wasm -o $@
+	tmp=$@.$$$$.tmp; wasm-opt $(WASM_OPT_FLAGS) target/$(WASM_TARGET)/release/noop_policy.wasm -o $$tmp; mv $$tmp $@
+
+# $(call require,COMMAND,PACKAGE,TARGET): a clear failure when COMMAND is missing.
+require = command -v $(1) >/dev/null || { echo "$(1) not found: install $(2) (make $(3) does)" >&2; exit 1; }
 
 # ------------------------------------------------------------ distribution
 # annotate, push and the Artifact Hub package use kwctl when it is on PATH,
@@ -104,8 +128,10 @@ endif
 runner:
 	$(CARGO) build $(CARGO_GLOBAL_OPTIONS) -q -p policy-runner
 
-# The main job: the two-phase upgrade story, or any request you name.
-run: policy.wasm runner
+# The main job: the two-phase upgrade story, or any request you name. Builds
+# after installing (a second make), so that `make -j run` cannot race the install.
+run: prerequisites-run
+	@$(MAKE) --no-print-directory policy.wasm runner
 ifeq ($(REQUEST),)
 	@echo "The two-phase upgrade of a DocumentDB cluster, evaluated by policy.wasm:"
 	@for step in e2e/fixtures/walkthrough/*.json; do \
@@ -116,11 +142,14 @@ else
 	$(RUNNER) run --human --request-path "$(REQUEST)" $(if $(SETTINGS),--settings-path "$(SETTINGS)") policy.wasm
 endif
 
-test: prerequisites fmt lint unit-tests e2e-tests web-tests
+test: prerequisites
+	@$(MAKE) --no-print-directory fmt lint unit-tests e2e-tests web-tests
 
 # Unit tests, the wasm e2e case table, the OCI round trip: one workspace build.
-unit-tests: policy.wasm
-	$(CARGO) test $(CARGO_GLOBAL_OPTIONS) --workspace
+# The tests that run a module read it from these variables; they never build it.
+unit-tests: policy.wasm target/noop-policy.wasm
+	POLICY_WASM=$(CURDIR)/policy.wasm NOOP_POLICY_WASM=$(CURDIR)/target/noop-policy.wasm \
+		$(CARGO) test $(CARGO_GLOBAL_OPTIONS) --workspace
 
 e2e-tests: annotated-policy.wasm runner
 	bats e2e/e2e.bats
@@ -138,9 +167,11 @@ WEB_PKG := crates/upgrade-checker/pkg/upgrade_checker_bg.wasm
 WEB_SOURCES := $(POLICY_SOURCES) crates/upgrade-checker/Cargo.toml $(wildcard crates/upgrade-checker/src/*.rs)
 WEB_PORT ?= 8080
 
-web: $(WEB_PKG)
+web: prerequisites-web
+	@$(MAKE) --no-print-directory $(WEB_PKG)
 
-$(WEB_PKG): $(WEB_SOURCES) | prerequisites-web
+$(WEB_PKG): $(WEB_SOURCES)
+	@$(call require,wasm-bindgen,wasm-bindgen-cli,prerequisites-web)
 	$(CARGO) build $(CARGO_GLOBAL_OPTIONS) --target=wasm32-unknown-unknown --profile web -p $(WEB_CRATE)
 	rm -rf crates/upgrade-checker/pkg.tmp
 	wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir crates/upgrade-checker/pkg.tmp $(WEB_WASM)
@@ -148,11 +179,11 @@ $(WEB_PKG): $(WEB_SOURCES) | prerequisites-web
 	@echo "$@: $$(stat -c %s $@) bytes"
 
 crates/upgrade-checker/node_modules/.package-lock.json: crates/upgrade-checker/package.json crates/upgrade-checker/package-lock.json
-	cd web && npm ci --no-audit --no-fund --loglevel=error
+	cd crates/upgrade-checker && npm ci --no-audit --no-fund --loglevel=error
 
 # The whole e2e table through crates/upgrade-checker/pkg (against the module's own answers), the
 # Node checker, and the page in headless Chromium.
-web-tests: web policy.wasm runner crates/upgrade-checker/node_modules/.package-lock.json
+web-tests: $(WEB_PKG) policy.wasm runner crates/upgrade-checker/node_modules/.package-lock.json
 	node --test --test-reporter=spec crates/upgrade-checker/tests/*.test.mjs
 
 serve-web: web

@@ -61,7 +61,7 @@ fn load(name: &'static str) -> BenchRequest {
     let path = request_path(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e} (python3 e2e/fixtures/bench/generate.py writes it)",
+            "{}: {e} (`cargo run -p test-support --bin generate-fixtures` writes it)",
             path.display()
         )
     });

@@ -12,7 +12,7 @@
 # A crash stops that target, leaves the input in fuzz/artifacts/<target>/ and
 # makes the script exit 1 after the other targets ran. To keep a crash as a
 # regression test: `cargo +nightly fuzz tmin <target> <artifact>`, copy the
-# minimised file to fuzz/regressions/<target>/, and `cargo test --test fuzz_seeds`
+# minimised file to fuzz/regressions/<target>/, and `cargo test -p fuzz-checks`
 # replays it on stable from then on.
 set -euo pipefail
 

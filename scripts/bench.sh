@@ -52,5 +52,5 @@ jq -rn --slurpfile native "$out/native.json" \
   "| do-nothing | \($typical[0].baseline.size_bytes) | \($typical[0].baseline.compile_ms | r) |",
   "| ratio | \($typical[0].ratios.size | r)× | \($typical[0].ratios.compile | r)× |",
   "",
-  "Targets (issue 5): size ≤ 1.25×; warm/native ≤ 2× (typical); fresh/do-nothing ≤ 1.3× (typical), ≤ 1.5× (large)."
+  "Targets: size ≤ 1.25×; warm/native ≤ 2× (typical); fresh/do-nothing ≤ 1.3× (typical), ≤ 1.5× (large)."
 '

@@ -4,8 +4,9 @@
 use crate::field_error::FieldError;
 use crate::image::{ImageReference, UnversionedImage};
 use crate::json::{Field, Found};
-use crate::request::ObjectDoc;
-use crate::restore::{self, RestoreSource};
+use crate::request::{NodeDoc, ObjectDoc};
+use crate::resources::{ContainerResources, PodResources};
+use crate::restore::RestoreSource;
 use crate::settings::Settings;
 use crate::version::Operand;
 
@@ -57,10 +58,34 @@ pub struct DocumentDb<'a> {
     pub cluster_replication: bool,
     /// `status.schemaVersion`: the schema installed in the database.
     pub installed_schema: Option<&'a str>,
+    /// `spec.resource.{memory,cpu,gateway,database,otel}` as written (`""`
+    /// when unset) and `spec.monitoring.enabled`.
+    pub resources: PodResources<'a>,
+    /// `spec.resource.storage.pvcSize` as written (`""` when unset).
+    pub pvc_size: &'a str,
+    /// `spec.bootstrap`; `None` when absent or null.
+    pub bootstrap: Option<Bootstrap<'a>>,
     // --- context-aware checks (issue 12) ---
     /// `spec.bootstrap.recovery`: the Backup or PersistentVolume restored from.
     pub restore_source: Option<RestoreSource<'a>>,
     // --- end context-aware checks ---
+}
+
+/// `spec.bootstrap` as the operator's Go types hold it, so that `==` is
+/// upstream's `reflect.DeepEqual`: what Go's decoder drops (unknown keys,
+/// `null`) is not here, `recovery` and `persistentVolume` are pointers
+/// (`None` ≠ `{}`), `backup` is a struct value (`{}` = absent = `null`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bootstrap<'a> {
+    pub recovery: Option<Recovery<'a>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recovery<'a> {
+    /// `backup.name`; `""` when absent.
+    pub backup: &'a str,
+    /// `persistentVolume.name`, when `persistentVolume` is an object.
+    pub persistent_volume: Option<&'a str>,
 }
 
 /// Where a binary version came from.
@@ -116,6 +141,9 @@ impl<'a> DocumentDb<'a> {
             image: None,
             cluster_replication: false,
             installed_schema: None,
+            resources: PodResources::default(),
+            pvc_size: "",
+            bootstrap: None,
             restore_source: None,
         };
 
@@ -174,8 +202,36 @@ impl<'a> DocumentDb<'a> {
                     Field::Mistyped(found) => report("spec.clusterReplication", found, "an object"),
                     Field::Absent => {}
                 }
+                match &spec.resource {
+                    Field::Present(resource) => {
+                        (document.resources, document.pvc_size) =
+                            read_resource(resource, &mut report)
+                    }
+                    Field::Mistyped(found) => report("spec.resource", found, "an object"),
+                    Field::Absent => {}
+                }
+                match &spec.monitoring {
+                    Field::Present(monitoring) => match monitoring.enabled.boolean() {
+                        Ok(enabled) => document.resources.monitoring = enabled.unwrap_or(false),
+                        Err(found) => report("spec.monitoring.enabled", &found, "a boolean"),
+                    },
+                    Field::Mistyped(found) => report("spec.monitoring", found, "an object"),
+                    Field::Absent => {}
+                }
+                match &spec.bootstrap {
+                    Field::Present(bootstrap) => {
+                        document.bootstrap = Some(read_bootstrap(bootstrap, &mut report))
+                    }
+                    Field::Mistyped(found) => report("spec.bootstrap", found, "an object"),
+                    Field::Absent => {}
+                }
                 // --- context-aware checks (issue 12) ---
-                document.restore_source = restore::read_source(&spec.bootstrap, &mut report);
+                document.restore_source = document.bootstrap.and_then(|bootstrap| {
+                    let recovery = bootstrap.recovery?;
+                    let backup = Some(recovery.backup).filter(|name| !name.is_empty());
+                    let volume = recovery.persistent_volume.filter(|name| !name.is_empty());
+                    RestoreSource::of(backup, volume)
+                });
                 // --- end context-aware checks ---
             }
             Field::Mistyped(found) => report("spec", found, "an object"),
@@ -233,6 +289,121 @@ impl<'a> DocumentDb<'a> {
             self.documentdb_version,
             self.image.map(|image| image.reference),
         )
+    }
+}
+
+/// What the message says a quantity field must be.
+const MEMORY_QUANTITY: &str = "a quantity string such as \"4Gi\"";
+const CPU_QUANTITY: &str = "a quantity string such as \"500m\"";
+
+/// A string field as written, `""` when absent, null or mistyped (reported).
+fn text_or_empty<'a>(
+    field: &'a Field<std::borrow::Cow<'a, str>>,
+    path: &str,
+    expected: &str,
+    report: &mut impl FnMut(&str, &Found, &str),
+) -> &'a str {
+    match field.text() {
+        Ok(text) => text.unwrap_or(""),
+        Err(found) => {
+            report(path, found, expected);
+            ""
+        }
+    }
+}
+
+/// `spec.resource`.
+fn read_resource<'a>(
+    resource: &'a NodeDoc<'a>,
+    report: &mut impl FnMut(&str, &Found, &str),
+) -> (PodResources<'a>, &'a str) {
+    let envelope = ContainerResources {
+        memory: text_or_empty(
+            &resource.memory,
+            "spec.resource.memory",
+            MEMORY_QUANTITY,
+            report,
+        ),
+        cpu: text_or_empty(&resource.cpu, "spec.resource.cpu", CPU_QUANTITY, report),
+    };
+    let mut container = |field: &'a Field<Box<NodeDoc<'a>>>, name: &str| match field {
+        Field::Present(doc) => ContainerResources {
+            memory: text_or_empty(
+                &doc.memory,
+                &format!("spec.resource.{name}.memory"),
+                MEMORY_QUANTITY,
+                report,
+            ),
+            cpu: text_or_empty(
+                &doc.cpu,
+                &format!("spec.resource.{name}.cpu"),
+                CPU_QUANTITY,
+                report,
+            ),
+        },
+        Field::Mistyped(found) => {
+            report(&format!("spec.resource.{name}"), found, "an object");
+            ContainerResources::default()
+        }
+        Field::Absent => ContainerResources::default(),
+    };
+    let pod = PodResources {
+        envelope,
+        gateway: container(&resource.gateway, "gateway"),
+        database: container(&resource.database, "database"),
+        otel: container(&resource.otel, "otel"),
+        monitoring: false,
+    };
+    let pvc_size = match &resource.storage {
+        Field::Present(storage) => text_or_empty(
+            &storage.pvc_size,
+            "spec.resource.storage.pvcSize",
+            "a quantity string such as \"10Gi\"",
+            report,
+        ),
+        Field::Mistyped(found) => {
+            report("spec.resource.storage", found, "an object");
+            ""
+        }
+        Field::Absent => "",
+    };
+    (pod, pvc_size)
+}
+
+/// `spec.bootstrap`.
+fn read_bootstrap<'a>(
+    bootstrap: &'a NodeDoc<'a>,
+    report: &mut impl FnMut(&str, &Found, &str),
+) -> Bootstrap<'a> {
+    let recovery = match &bootstrap.recovery {
+        Field::Present(recovery) => recovery,
+        Field::Mistyped(found) => {
+            report("spec.bootstrap.recovery", found, "an object");
+            return Bootstrap::default();
+        }
+        Field::Absent => return Bootstrap::default(),
+    };
+    let mut name = |field: &'a Field<Box<NodeDoc<'a>>>, path: &str| match field {
+        Field::Present(reference) => Some(text_or_empty(
+            &reference.name,
+            &format!("{path}.name"),
+            "a string",
+            report,
+        )),
+        Field::Mistyped(found) => {
+            report(path, found, "an object");
+            None
+        }
+        Field::Absent => None,
+    };
+    Bootstrap {
+        recovery: Some(Recovery {
+            backup: name(&recovery.backup, "spec.bootstrap.recovery.backup").unwrap_or(""),
+            persistent_volume: name(
+                &recovery.persistent_volume,
+                "spec.bootstrap.recovery.persistentVolume",
+            ),
+        }),
     }
 }
 
@@ -329,6 +500,155 @@ mod tests {
     )]
     fn reports_mistyped_sections(#[case] json: &str, #[case] expected: &str) {
         assert_eq!(read(json).unwrap_err(), [expected]);
+    }
+
+    #[test]
+    fn reads_the_resource_envelope_storage_and_monitoring() {
+        let db = read(
+            r#"{"spec":{"resource":{"memory":"8Gi","cpu":"4","storage":{"pvcSize":"10Gi","storageClass":"fast"},
+                "gateway":{"memory":"1Gi"},"database":{"cpu":"3"},"otel":{"memory":"256Mi","cpu":"100m"}},
+                "monitoring":{"enabled":true,"exporter":{"prometheus":{"port":9090}}}}}"#,
+        )
+        .unwrap();
+        let container = |memory, cpu| ContainerResources { memory, cpu };
+        assert_eq!(
+            db.resources,
+            PodResources {
+                envelope: container("8Gi", "4"),
+                gateway: container("1Gi", ""),
+                database: container("", "3"),
+                otel: container("256Mi", "100m"),
+                monitoring: true,
+            }
+        );
+        assert_eq!(db.pvc_size, "10Gi");
+    }
+
+    #[rstest]
+    #[case::absent("{}")]
+    #[case::nulls(
+        r#"{"resource":{"memory":null,"storage":null,"gateway":null},"monitoring":null}"#
+    )]
+    #[case::monitoring_without_enabled(r#"{"monitoring":{}}"#)]
+    fn unset_resources_are_empty(#[case] spec: &str) {
+        let db = read(&format!(r#"{{"spec":{spec}}}"#)).unwrap();
+        assert_eq!((db.resources, db.pvc_size), (PodResources::default(), ""));
+    }
+
+    #[test]
+    fn reports_mistyped_resource_fields_with_their_paths() {
+        let errors = read(
+            r#"{"spec":{"resource":{"memory":8,"cpu":true,"storage":{"pvcSize":10},"gateway":"1Gi",
+                "database":{"memory":[],"cpu":2},"otel":{"cpu":{}}},"monitoring":{"enabled":"true"},
+                "bootstrap":{"recovery":{"backup":"b","persistentVolume":{"name":1}}}}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "spec.resource.memory: Invalid value: \"number\": must be a quantity string such as \"4Gi\", not a number",
+                "spec.resource.cpu: Invalid value: true: must be a quantity string such as \"500m\", not a boolean",
+                "spec.resource.gateway: Invalid value: \"1Gi\": must be an object, not a string",
+                "spec.resource.database.memory: Invalid value: \"array\": must be a quantity string such as \"4Gi\", not an array",
+                "spec.resource.database.cpu: Invalid value: \"number\": must be a quantity string such as \"500m\", not a number",
+                "spec.resource.otel.cpu: Invalid value: \"object\": must be a quantity string such as \"500m\", not an object",
+                "spec.resource.storage.pvcSize: Invalid value: \"number\": must be a quantity string such as \"10Gi\", not a number",
+                "spec.monitoring.enabled: Invalid value: \"true\": must be a boolean, not a string",
+                "spec.bootstrap.recovery.backup: Invalid value: \"b\": must be an object, not a string",
+                "spec.bootstrap.recovery.persistentVolume.name: Invalid value: \"number\": must be a string, not a number",
+            ]
+        );
+    }
+
+    #[rstest]
+    #[case::resource(
+        "resource",
+        "[]",
+        "spec.resource: Invalid value: \"array\": must be an object, not an array"
+    )]
+    #[case::storage(
+        "resource",
+        r#"{"storage":"10Gi"}"#,
+        "spec.resource.storage: Invalid value: \"10Gi\": must be an object, not a string"
+    )]
+    #[case::monitoring(
+        "monitoring",
+        "true",
+        "spec.monitoring: Invalid value: true: must be an object, not a boolean"
+    )]
+    #[case::bootstrap(
+        "bootstrap",
+        r#""restore""#,
+        "spec.bootstrap: Invalid value: \"restore\": must be an object, not a string"
+    )]
+    #[case::recovery(
+        "bootstrap",
+        r#"{"recovery":1}"#,
+        "spec.bootstrap.recovery: Invalid value: \"number\": must be an object, not a number"
+    )]
+    fn reports_mistyped_resource_sections(
+        #[case] key: &str,
+        #[case] value: &str,
+        #[case] expected: &str,
+    ) {
+        assert_eq!(
+            read(&format!(r#"{{"spec":{{"{key}":{value}}}}}"#)).unwrap_err(),
+            [expected]
+        );
+    }
+
+    fn bootstrap(json: &str) -> Option<Bootstrap<'static>> {
+        read(&format!(r#"{{"spec":{{"bootstrap":{json}}}}}"#))
+            .unwrap()
+            .bootstrap
+    }
+
+    fn recovery(
+        backup: &'static str,
+        persistent_volume: Option<&'static str>,
+    ) -> Option<Bootstrap<'static>> {
+        Some(Bootstrap {
+            recovery: Some(Recovery {
+                backup,
+                persistent_volume,
+            }),
+        })
+    }
+
+    // What Go's decoder leaves of spec.bootstrap, which reflect.DeepEqual compares.
+    #[rstest]
+    #[case::null("null", None)]
+    #[case::empty("{}", Some(Bootstrap::default()))]
+    #[case::null_recovery(r#"{"recovery":null}"#, Some(Bootstrap::default()))]
+    #[case::empty_recovery(r#"{"recovery":{}}"#, recovery("", None))]
+    #[case::empty_backup_is_no_backup(r#"{"recovery":{"backup":{}}}"#, recovery("", None))]
+    #[case::null_backup(r#"{"recovery":{"backup":null}}"#, recovery("", None))]
+    #[case::backup(
+        r#"{"recovery":{"backup":{"name":"my-backup"}}}"#,
+        recovery("my-backup", None)
+    )]
+    #[case::unknown_keys_dropped(
+        r#"{"source":"x","recovery":{"backup":{"name":"my-backup","kind":"Backup"},"targetTime":"now"}}"#,
+        recovery("my-backup", None)
+    )]
+    #[case::empty_volume_is_a_volume(
+        r#"{"recovery":{"persistentVolume":{}}}"#,
+        recovery("", Some(""))
+    )]
+    #[case::null_volume(r#"{"recovery":{"persistentVolume":null}}"#, recovery("", None))]
+    #[case::volume(
+        r#"{"recovery":{"persistentVolume":{"name":"pv-1"}}}"#,
+        recovery("", Some("pv-1"))
+    )]
+    #[case::escaped_name(
+        r#"{"recovery":{"backup":{"name":"my\u002dbackup"}}}"#,
+        recovery("my-backup", None)
+    )]
+    fn reads_bootstrap_as_go_decodes_it(
+        #[case] json: &str,
+        #[case] expected: Option<Bootstrap<'static>>,
+    ) {
+        assert_eq!(bootstrap(json), expected);
     }
 
     fn settings_with_default(default: Option<&str>) -> &'static Settings {

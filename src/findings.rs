@@ -10,11 +10,13 @@
 use std::fmt;
 
 use crate::cluster::{Unreadable, bounded_text};
-use crate::document::ImageField;
+use crate::document::{Bootstrap, ImageField};
 use crate::field_error::FieldError;
 use crate::image::UnversionedImage;
 use crate::image_volume::{MAX_SHOWN_CHARS, NodeClass, NodeFact, NodeNote, NodeSurvey};
 use crate::message::quote;
+use crate::quantity::{self, QuantityError};
+use crate::resources::{Dimension, EnvelopeProblem};
 use crate::restore::RestoreSource;
 use crate::status_guard;
 use crate::version::{ComparisonError, ExtensionVersion, shown};
@@ -62,6 +64,20 @@ pub enum Violation<'a> {
         binary: ExtensionVersion,
         installed: ExtensionVersion,
     },
+    /// The pod resource envelope leaves no room for PostgreSQL, or is missing
+    /// (upstream's `ValidateResources`).
+    ResourceEnvelope(EnvelopeProblem<'a>),
+    /// `spec.bootstrap` set to something other than what is stored.
+    BootstrapChanged {
+        before: Option<Bootstrap<'a>>,
+        after: Bootstrap<'a>,
+    },
+    /// The stored `pvcSize` is not a quantity, so a change cannot be compared.
+    StoredPvcSizeInvalid { size: &'a str, error: QuantityError },
+    /// The new `pvcSize` is not a quantity.
+    PvcSizeInvalid { size: &'a str, error: QuantityError },
+    /// The new `pvcSize` is smaller than the stored one.
+    StorageShrink { before: &'a str, after: &'a str },
     // --- context-aware checks (issue 12) ---
     /// Restore (CREATE): the binary is older than the schema the restore
     /// source recorded.
@@ -189,6 +205,76 @@ impl fmt::Display for UnknownBinary<'_> {
     }
 }
 
+const PVC_SIZE: &str = "spec.resource.storage.pvcSize";
+
+impl Dimension {
+    /// `spec.resource.<dimension>`: the pod envelope.
+    fn envelope_path(self) -> &'static str {
+        match self {
+            Dimension::Memory => "spec.resource.memory",
+            Dimension::Cpu => "spec.resource.cpu",
+        }
+    }
+
+    fn database_path(self) -> &'static str {
+        match self {
+            Dimension::Memory => "spec.resource.database.memory",
+            Dimension::Cpu => "spec.resource.database.cpu",
+        }
+    }
+}
+
+/// Upstream's `ValidateResources` errors, word for word; quantities as written
+/// (quoted when they are not short plain text).
+fn envelope_error(problem: &EnvelopeProblem) -> FieldError {
+    match *problem {
+        EnvelopeProblem::EnvelopeRequired { dimension } => {
+            let noun = dimension.name();
+            FieldError::required(
+                dimension.envelope_path(),
+                format!(
+                    "pod {noun} envelope is required unless {noun} is set on both spec.resource.gateway and \
+                     spec.resource.database"
+                ),
+            )
+        }
+        EnvelopeProblem::NoRoomForPostgres {
+            dimension,
+            envelope,
+            reserved,
+        } => {
+            let noun = dimension.name();
+            FieldError::invalid(
+                dimension.envelope_path(),
+                envelope,
+                format!(
+                    "gateway and OTel {noun} reservations ({}) leave no {noun} for PostgreSQL within the pod \
+                     {noun} envelope ({})",
+                    dimension.format_amount(reserved),
+                    quantity::shown(envelope)
+                ),
+            )
+        }
+        EnvelopeProblem::ExceedsEnvelope {
+            dimension,
+            envelope,
+            database,
+            total,
+        } => {
+            let noun = dimension.name();
+            FieldError::invalid(
+                dimension.database_path(),
+                database,
+                format!(
+                    "sum of gateway + OTel + database {noun} ({}) exceeds the pod {noun} envelope ({})",
+                    dimension.format_amount(total),
+                    quantity::shown(envelope)
+                ),
+            )
+        }
+    }
+}
+
 const SCHEMA_FORMAT: &str = "schemaVersion must be \"\", \"auto\" or a version X.Y.Z of three non-negative integers \
      without leading zeros, sign, \"v\" prefix or suffix (e.g. \"0.112.0\"); the operator would retry an invalid \
      ALTER EXTENSION forever";
@@ -258,6 +344,29 @@ impl Violation<'_> {
                      {installed}. ALTER EXTENSION has no downgrade path — running an older binary with a newer \
                      schema may cause data corruption. To recover, restore from backup or update to a version >= \
                      {installed}."
+                ),
+            ),
+            Violation::ResourceEnvelope(problem) => envelope_error(problem),
+            Violation::BootstrapChanged { .. } => FieldError::forbidden(
+                "spec.bootstrap",
+                "bootstrap configuration cannot be changed after cluster creation".to_owned(),
+            ),
+            Violation::StoredPvcSizeInvalid { size, error } => FieldError::invalid(
+                PVC_SIZE,
+                size,
+                format!("existing pvcSize is not a valid resource quantity: {error}"),
+            ),
+            Violation::PvcSizeInvalid { size, error } => FieldError::invalid(
+                PVC_SIZE,
+                size,
+                format!("pvcSize must be a valid resource quantity: {error}"),
+            ),
+            Violation::StorageShrink { before, after } => FieldError::forbidden(
+                PVC_SIZE,
+                format!(
+                    "storage size can only be increased; attempted shrink from {} to {}",
+                    quantity::shown(before),
+                    quantity::shown(after)
                 ),
             ),
             // --- context-aware checks (issue 12) ---

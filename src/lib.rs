@@ -13,7 +13,9 @@ pub mod image;
 pub mod image_volume;
 pub mod json;
 pub mod message;
+pub mod quantity;
 pub mod request;
+pub mod resources;
 #[cfg(feature = "kubewarden")]
 pub mod response;
 pub mod restore;

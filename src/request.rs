@@ -5,8 +5,9 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess};
 
-use crate::json::{Field, NonEmpty};
+use crate::json::{Field, NonEmpty, Scalar, Shape};
 use crate::object_shape;
 use crate::settings::{ParsedSettings, Settings};
 use crate::walk::{Path, Walked, walk};
@@ -91,11 +92,12 @@ pub struct SpecDoc<'a> {
     pub documentdb_image: Field<Cow<'a, str>>,
     #[serde(default, rename = "clusterReplication")]
     pub cluster_replication: Field<NonEmpty>,
-    // --- context-aware checks (issue 12) ---
-    /// `spec.bootstrap.recovery.{backup,persistentVolume}.name`: the restore check.
     #[serde(borrow, default)]
-    pub bootstrap: BootstrapDoc<'a>,
-    // --- end context-aware checks ---
+    pub resource: Field<Box<NodeDoc<'a>>>,
+    #[serde(borrow, default)]
+    pub monitoring: Field<Box<NodeDoc<'a>>>,
+    #[serde(borrow, default)]
+    pub bootstrap: Field<Box<NodeDoc<'a>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -108,6 +110,56 @@ pub struct ImageDoc<'a> {
 pub struct StatusDoc<'a> {
     #[serde(borrow, default, rename = "schemaVersion")]
     pub schema_version: Field<Cow<'a, str>>,
+}
+
+/// Any object under `spec.resource`, `spec.monitoring` and `spec.bootstrap`
+/// (the resource envelope, storage, containers, monitoring, recovery and its
+/// references), as one type with every key the rules read in any of them:
+/// each distinct object type costs the module ~3 KB of parser code. Which
+/// keys are meaningful where is `DocumentDb::read`'s business.
+#[derive(Debug, Default)]
+pub struct NodeDoc<'a> {
+    pub memory: Field<Cow<'a, str>>,
+    pub cpu: Field<Cow<'a, str>>,
+    pub pvc_size: Field<Cow<'a, str>>,
+    pub name: Field<Cow<'a, str>>,
+    pub enabled: Field<Scalar<'a>>,
+    pub storage: Field<Box<NodeDoc<'a>>>,
+    pub gateway: Field<Box<NodeDoc<'a>>>,
+    pub database: Field<Box<NodeDoc<'a>>>,
+    pub otel: Field<Box<NodeDoc<'a>>>,
+    pub recovery: Field<Box<NodeDoc<'a>>>,
+    pub backup: Field<Box<NodeDoc<'a>>>,
+    pub persistent_volume: Field<Box<NodeDoc<'a>>>,
+}
+
+/// Read by hand rather than derived (a derive costs a deserializer per type);
+/// unknown keys are skipped and a repeated key keeps its last value, as in
+/// Go's decoder.
+impl<'de: 'a, 'a> Shape<'de> for Box<NodeDoc<'a>> {
+    fn from_map<A: MapAccess<'de>>(map: &mut A) -> Result<Option<Self>, A::Error> {
+        let mut node = Box::<NodeDoc>::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "memory" => node.memory = map.next_value()?,
+                "cpu" => node.cpu = map.next_value()?,
+                "pvcSize" => node.pvc_size = map.next_value()?,
+                "name" => node.name = map.next_value()?,
+                "enabled" => node.enabled = map.next_value()?,
+                "storage" => node.storage = map.next_value()?,
+                "gateway" => node.gateway = map.next_value()?,
+                "database" => node.database = map.next_value()?,
+                "otel" => node.otel = map.next_value()?,
+                "recovery" => node.recovery = map.next_value()?,
+                "backup" => node.backup = map.next_value()?,
+                "persistentVolume" => node.persistent_volume = map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Some(node))
+    }
 }
 
 object_shape!(
@@ -129,25 +181,9 @@ pub struct UserInfoDoc<'a>(pub Walked<'a>);
 
 pub const USER_INFO_PATHS: &[Path] = &[&["username"]];
 
-/// `spec.bootstrap`, walked for the restore source's name.
-#[derive(Debug, Default)]
-pub struct BootstrapDoc<'a>(pub Walked<'a>);
-
-/// `recovery.backup.name`, `recovery.persistentVolume.name`.
-pub const BOOTSTRAP_PATHS: &[Path] = &[
-    &["recovery", "backup", "name"],
-    &["recovery", "persistentVolume", "name"],
-];
-
 impl<'de: 'a, 'a> Deserialize<'de> for UserInfoDoc<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         walk(deserializer, USER_INFO_PATHS).map(UserInfoDoc)
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for BootstrapDoc<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        walk(deserializer, BOOTSTRAP_PATHS).map(BootstrapDoc)
     }
 }
 

@@ -15,9 +15,8 @@ use crate::cluster::{Cluster, GetResource, Unreadable};
 use crate::document::ResolvedBinary;
 use crate::findings::{Advice, Findings, Violation};
 use crate::json::Found;
-use crate::request::{BOOTSTRAP_PATHS, BootstrapDoc};
 use crate::version::Operand;
-use crate::walk::{Path, Picked, Root, shown_path, walk_json};
+use crate::walk::{Path, Picked, Root, walk_json};
 
 pub const BACKUP_API_VERSION: &str = "documentdb.io/preview";
 pub const BACKUP_KIND: &str = "Backup";
@@ -64,41 +63,6 @@ impl SourceKind {
             }
         }
     }
-}
-
-/// `spec.bootstrap.recovery.{backup,persistentVolume}.name` as [`RestoreSource::of`]
-/// picks them, every mistyped field passed to `report(path, found, expected)`.
-pub fn read_source<'a>(
-    bootstrap: &'a BootstrapDoc<'a>,
-    report: &mut impl FnMut(&str, &Found, &str),
-) -> Option<RestoreSource<'a>> {
-    let walked = &bootstrap.0;
-    match &walked.root {
-        Root::Null => return None,
-        Root::Other(found) => {
-            report("spec.bootstrap", found, "an object");
-            return None;
-        }
-        Root::Object => {}
-    }
-    let mut name = |i: usize| match walked.picked.get(i)? {
-        Picked::Text(name) => Some(&**name),
-        Picked::Absent => None,
-        Picked::Mistyped { depth, found } => {
-            let path = BOOTSTRAP_PATHS[i];
-            let expected = if *depth == path.len() {
-                "a string"
-            } else {
-                "an object"
-            };
-            let shown = format!("spec.bootstrap.{}", shown_path(path, *depth));
-            report(&shown, found, expected);
-            None
-        }
-    };
-    let backup = name(0);
-    let persistent_volume = name(1);
-    RestoreSource::of(backup, persistent_volume)
 }
 
 /// Where a restore draws its data (and so its schema) from.

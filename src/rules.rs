@@ -5,6 +5,8 @@
 use crate::cluster::Cluster;
 use crate::document::{BinaryVersion, DesiredSchema, DocumentDb, ImageField, ResolvedBinary};
 use crate::findings::{Advice, Findings, SCHEMA_VERSION, Violation};
+use crate::quantity::Quantity;
+use crate::resources::envelope_problems;
 use crate::settings::Settings;
 use crate::version::{ExtensionVersion, Operand, has_canonical_syntax};
 use crate::{image_volume, restore};
@@ -31,6 +33,7 @@ pub const SPEC_RULES: &[Rule] = &[
     schema_not_above_binary,
     auto_schema_allowed,
     auto_schema_on_replicated_cluster,
+    resource_envelope_leaves_room,
 ];
 
 /// Rules on what an UPDATE changes, against the stored object.
@@ -38,6 +41,8 @@ pub const CHANGE_RULES: &[Rule] = &[
     no_binary_below_installed_schema,
     two_phase_upgrade_pending,
     schema_downgrade_is_noop,
+    bootstrap_is_fixed,
+    storage_only_grows,
 ];
 
 /// Rules on a new object that read the cluster (CREATE only): upstream's
@@ -239,6 +244,75 @@ pub fn schema_downgrade_is_noop<'a>(review: &Review<'a>, findings: &mut Findings
         findings
             .advice
             .push(Advice::SchemaDowngradeIsNoop { schema, installed });
+    }
+}
+
+/// The pod memory and cpu envelopes leave room for PostgreSQL after the
+/// gateway and OTel reservations, and are set unless both the gateway and the
+/// database size the dimension (upstream's `ValidateResources`, memory then
+/// cpu). Ratchet: an UPDATE that leaves `spec.resource.{memory,cpu}`, the
+/// three containers and `spec.monitoring.enabled` as stored is not re-checked
+/// (upstream re-checks every update, so an object stored before the rule could
+/// not even have its finalizer removed).
+pub fn resource_envelope_leaves_room<'a>(review: &Review<'a>, findings: &mut Findings<'a>) {
+    if review
+        .old
+        .is_some_and(|old| old.resources == review.new.resources)
+    {
+        return;
+    }
+    let reservations = review.settings.sidecar_resources.reservations();
+    findings.violations.extend(
+        envelope_problems(&review.new.resources, &reservations).map(Violation::ResourceEnvelope),
+    );
+}
+
+/// `spec.bootstrap` only applies when the cluster is created: it may be
+/// removed, not set to anything else than what is stored (upstream's
+/// `validateImmutableFields`, `reflect.DeepEqual` equality).
+pub fn bootstrap_is_fixed<'a>(review: &Review<'a>, findings: &mut Findings<'a>) {
+    let (Some(after), Some(old)) = (review.new.bootstrap, review.old) else {
+        return;
+    };
+    if old.bootstrap != Some(after) {
+        findings.violations.push(Violation::BootstrapChanged {
+            before: old.bootstrap,
+            after,
+        });
+    }
+}
+
+/// A volume can grow, not shrink (upstream's `validateStorageResize`): only a
+/// change of `pvcSize` as written is looked at, both sides parsed as
+/// Kubernetes quantities and compared exactly (`10Gi` → `10240Mi` is no change
+/// in size).
+pub fn storage_only_grows<'a>(review: &Review<'a>, findings: &mut Findings<'a>) {
+    let Some(old) = review.old else {
+        return;
+    };
+    let (before, after) = (old.pvc_size, review.new.pvc_size);
+    if before == after {
+        return;
+    }
+    let stored = Quantity::parse(before);
+    let requested = Quantity::parse(after);
+    if let Err(error) = stored {
+        findings.violations.push(Violation::StoredPvcSizeInvalid {
+            size: before,
+            error,
+        });
+    }
+    if let Err(error) = requested {
+        findings
+            .violations
+            .push(Violation::PvcSizeInvalid { size: after, error });
+    }
+    if let (Ok(stored), Ok(requested)) = (stored, requested)
+        && requested < stored
+    {
+        findings
+            .violations
+            .push(Violation::StorageShrink { before, after });
     }
 }
 

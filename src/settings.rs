@@ -12,24 +12,46 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::image_volume::ImageVolumeCheck;
-use crate::json::{Field, Found, Shape};
+use crate::json::{Field, Found, Scalar, Shape};
 use crate::message::quote;
+use crate::quantity::Quantity;
+use crate::resources::{SidecarReservations, cpu_millis, memory_bytes};
 use crate::status_guard::DEFAULT_STATUS_WRITER;
 use crate::version::{ExtensionVersion, VersionError};
 
 pub const REJECT_UNKNOWN_BINARY_VERSION: &str = "rejectUnknownBinaryVersion";
 pub const ALLOW_AUTO_SCHEMA_VERSION: &str = "allowAutoSchemaVersion";
 pub const DEFAULT_DOCUMENTDB_VERSION: &str = "defaultDocumentDBVersion";
+pub const SIDECAR_RESOURCES: &str = "sidecarResources";
 // --- context-aware checks (issue 12) ---
 pub const IMAGE_VOLUME_CHECK: &str = "imageVolumeCheck";
 pub const STATUS_WRITERS: &str = "statusWriters";
 // --- end context-aware checks ---
-const KNOWN_KEYS: [&str; 5] = [
+const KNOWN_KEYS: [&str; 6] = [
     REJECT_UNKNOWN_BINARY_VERSION,
     ALLOW_AUTO_SCHEMA_VERSION,
     DEFAULT_DOCUMENTDB_VERSION,
+    SIDECAR_RESOURCES,
     IMAGE_VOLUME_CHECK,
     STATUS_WRITERS,
+];
+
+/// The keys of `sidecarResources`, the operator chart's `operator.sidecarResources`.
+pub const GATEWAY_MEMORY_FRACTION: &str = "gatewayMemoryFraction";
+pub const GATEWAY_MEMORY_CAP: &str = "gatewayMemoryCap";
+pub const GATEWAY_CPU_LIMIT: &str = "gatewayCpuLimit";
+pub const OTEL_MEMORY_REQUEST: &str = "otelMemoryRequest";
+pub const OTEL_MEMORY_LIMIT: &str = "otelMemoryLimit";
+pub const OTEL_CPU_REQUEST: &str = "otelCpuRequest";
+pub const OTEL_CPU_LIMIT: &str = "otelCpuLimit";
+const SIDECAR_KEYS: [&str; 7] = [
+    GATEWAY_MEMORY_FRACTION,
+    GATEWAY_MEMORY_CAP,
+    GATEWAY_CPU_LIMIT,
+    OTEL_MEMORY_REQUEST,
+    OTEL_MEMORY_LIMIT,
+    OTEL_CPU_REQUEST,
+    OTEL_CPU_LIMIT,
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +65,8 @@ pub struct Settings {
     /// `documentDbVersion`): the binary of an object that sets neither
     /// `documentDBVersion` nor an image. Canonical `X.Y.Z`, checked at load.
     pub default_documentdb_version: Option<String>,
+    /// The operator's sidecar sizing, for the resource envelope rule.
+    pub sidecar_resources: SidecarResources,
     // --- context-aware checks (issue 12) ---
     /// The ImageVolume readiness check on CREATE: warn (default), deny, off.
     pub image_volume_check: ImageVolumeCheck,
@@ -58,8 +82,58 @@ impl Default for Settings {
             reject_unknown_binary_version: false,
             allow_auto_schema_version: true,
             default_documentdb_version: None,
+            sidecar_resources: SidecarResources::default(),
             image_volume_check: ImageVolumeCheck::default(),
             status_writers: vec![DEFAULT_STATUS_WRITER.to_owned()],
+        }
+    }
+}
+
+/// The operator chart's `operator.sidecarResources`, as configured: every
+/// quantity is valid and not negative, the fraction is within 0..=1.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SidecarResources {
+    pub gateway_memory_fraction: f64,
+    /// `"0"`: no cap.
+    pub gateway_memory_cap: Cow<'static, str>,
+    pub gateway_cpu_limit: Option<Cow<'static, str>>,
+    /// Accepted because the chart has it; the rule does not use it.
+    pub otel_memory_request: Cow<'static, str>,
+    pub otel_memory_limit: Cow<'static, str>,
+    pub otel_cpu_request: Cow<'static, str>,
+    /// Accepted because the chart has it; the rule does not use it.
+    pub otel_cpu_limit: Cow<'static, str>,
+}
+
+// The fraction is checked to lie within 0..=1 at load: never NaN.
+impl Eq for SidecarResources {}
+
+impl Default for SidecarResources {
+    /// The chart's values.
+    fn default() -> Self {
+        SidecarResources {
+            gateway_memory_fraction: 0.1875,
+            gateway_memory_cap: Cow::Borrowed("32Gi"),
+            gateway_cpu_limit: None,
+            otel_memory_request: Cow::Borrowed("48Mi"),
+            otel_memory_limit: Cow::Borrowed("128Mi"),
+            otel_cpu_request: Cow::Borrowed("50m"),
+            otel_cpu_limit: Cow::Borrowed("200m"),
+        }
+    }
+}
+
+impl SidecarResources {
+    /// What the envelope rule reserves, computed as the operator does from its
+    /// environment (`DefaultSplitConfig`).
+    pub fn reservations(&self) -> SidecarReservations {
+        SidecarReservations {
+            gateway_memory_fraction: self.gateway_memory_fraction,
+            // parseQuantityOr: a cap of 0 (or less) is no cap.
+            gateway_memory_cap: memory_bytes(&self.gateway_memory_cap).max(0),
+            gateway_cpu_limit: self.gateway_cpu_limit.as_deref().map_or(0, cpu_millis),
+            otel_memory_limit: memory_bytes(&self.otel_memory_limit),
+            otel_cpu_request: cpu_millis(&self.otel_cpu_request),
         }
     }
 }
@@ -93,21 +167,6 @@ impl Settings {
 impl<'de> Deserialize<'de> for ParsedSettings {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(SettingsVisitor)
-    }
-}
-
-/// A setting's raw value: only booleans and strings are meaningful.
-enum Scalar<'a> {
-    Bool(bool),
-    Str(Cow<'a, str>),
-}
-
-impl<'de> Shape<'de> for Scalar<'de> {
-    fn from_str(value: Cow<'de, str>) -> Option<Self> {
-        Some(Scalar::Str(value))
-    }
-    fn from_bool(value: bool) -> Option<Self> {
-        Some(Scalar::Bool(value))
     }
 }
 
@@ -182,6 +241,19 @@ impl<'de> Visitor<'de> for SettingsVisitor {
                         Err(e) => errors.push(e),
                     }
                 }
+                SIDECAR_RESOURCES => match map.next_value::<Field<SidecarBlock>>()? {
+                    Field::Absent => {}
+                    Field::Present(block) => {
+                        settings.sidecar_resources = block.resources;
+                        for problem in block.problems {
+                            errors.push(problem);
+                        }
+                    }
+                    Field::Mistyped(found) => errors.push(format!(
+                        "{SIDECAR_RESOURCES} must be an object (the operator chart's sidecarResources values), not {}",
+                        found.describe()
+                    )),
+                },
                 // --- context-aware checks (issue 12) ---
                 IMAGE_VOLUME_CHECK => {
                     let value = map.next_value::<Field<Scalar>>()?;
@@ -198,7 +270,7 @@ impl<'de> Visitor<'de> for SettingsVisitor {
                 // --- end context-aware checks ---
                 unknown => {
                     map.next_value::<IgnoredAny>()?;
-                    errors.push(unknown_key(unknown));
+                    errors.push(unknown_key("", unknown, &KNOWN_KEYS));
                 }
             }
         }
@@ -254,6 +326,7 @@ fn read_bool(key: &str, value: Field<Scalar>) -> Result<Option<bool>, String> {
         Field::Present(Scalar::Bool(b)) => Ok(Some(b)),
         Field::Present(Scalar::Str(s)) if s.is_empty() => Ok(None),
         Field::Present(Scalar::Str(s)) => Err(wrong(Found::String(quote(&s)))),
+        Field::Present(Scalar::Number(_)) => Err(wrong(Found::Number)),
         Field::Mistyped(found) => Err(wrong(found)),
     }
 }
@@ -276,6 +349,7 @@ fn read_version(key: &str, value: Field<Scalar>) -> Result<Option<String>, Strin
         Field::Present(Scalar::Bool(b)) => {
             Err(format!("{key} must be {expected}, not a boolean ({b})"))
         }
+        Field::Present(Scalar::Number(_)) => Err(format!("{key} must be {expected}, not a number")),
         Field::Mistyped(found) => Err(format!(
             "{key} must be {expected}, not {}",
             found.describe()
@@ -283,14 +357,221 @@ fn read_version(key: &str, value: Field<Scalar>) -> Result<Option<String>, Strin
     }
 }
 
-fn unknown_key(key: &str) -> String {
-    let known = KNOWN_KEYS.join(", ");
-    match KNOWN_KEYS.iter().find(|k| k.eq_ignore_ascii_case(key)) {
+/// `prefix` names the block the key is in (`"sidecarResources."`), `known` its keys.
+fn unknown_key(prefix: &str, key: &str, known: &[&str]) -> String {
+    let block = prefix
+        .strip_suffix('.')
+        .map_or(String::new(), |b| format!("{b} "));
+    let mut list = String::new();
+    for (i, k) in known.iter().enumerate() {
+        if i > 0 {
+            list.push_str(", ");
+        }
+        list.push_str(k);
+    }
+    let quoted = quote(&format!("{prefix}{key}"));
+    match known.iter().find(|k| k.eq_ignore_ascii_case(key)) {
         Some(intended) => format!(
-            "unknown setting {}: did you mean {intended}? (known settings: {known})",
-            quote(key)
+            "unknown setting {quoted}: did you mean {intended}? (known {block}settings: {list})"
         ),
-        None => format!("unknown setting {} (known settings: {known})", quote(key)),
+        None => format!("unknown setting {quoted} (known {block}settings: {list})"),
+    }
+}
+
+/// The `sidecarResources` object, with its problems; read by hand like the
+/// settings object so every problem is named.
+struct SidecarBlock {
+    resources: SidecarResources,
+    problems: Vec<String>,
+}
+
+impl<'de> Shape<'de> for SidecarBlock {
+    fn from_map<A: MapAccess<'de>>(map: &mut A) -> Result<Option<Self>, A::Error> {
+        let mut resources = SidecarResources::default();
+        let mut problems = Vec::new();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let slot = match key.as_ref() {
+                GATEWAY_MEMORY_FRACTION => {
+                    let value = map.next_value::<Field<Scalar>>()?;
+                    match read_fraction(value) {
+                        Ok(Some(fraction)) => resources.gateway_memory_fraction = fraction,
+                        Ok(None) => {}
+                        Err(problem) => problems.push(problem),
+                    }
+                    continue;
+                }
+                GATEWAY_MEMORY_CAP => &mut resources.gateway_memory_cap,
+                GATEWAY_CPU_LIMIT => {
+                    let value = map.next_value::<Field<Scalar>>()?;
+                    match read_quantity(GATEWAY_CPU_LIMIT, "2", value) {
+                        Ok(Some(limit)) => resources.gateway_cpu_limit = Some(Cow::Owned(limit)),
+                        Ok(None) => {}
+                        Err(problem) => problems.push(problem),
+                    }
+                    continue;
+                }
+                OTEL_MEMORY_REQUEST => &mut resources.otel_memory_request,
+                OTEL_MEMORY_LIMIT => &mut resources.otel_memory_limit,
+                OTEL_CPU_REQUEST => &mut resources.otel_cpu_request,
+                OTEL_CPU_LIMIT => &mut resources.otel_cpu_limit,
+                unknown => {
+                    map.next_value::<IgnoredAny>()?;
+                    problems.push(unknown_key("sidecarResources.", unknown, &SIDECAR_KEYS));
+                    continue;
+                }
+            };
+            // The key's default is its example.
+            let example = slot.clone();
+            let value = map.next_value::<Field<Scalar>>()?;
+            match read_quantity(key.as_ref(), &example, value) {
+                Ok(Some(quantity)) => *slot = Cow::Owned(quantity),
+                Ok(None) => {}
+                Err(problem) => problems.push(problem),
+            }
+        }
+        Ok(Some(SidecarBlock {
+            resources,
+            problems,
+        }))
+    }
+}
+
+const FRACTION_EXPECTED: &str = "a decimal number from 0 to 1 such as \"0.1875\"";
+
+/// `sidecarResources.<key> [<quoted value>] <detail>`.
+fn sidecar_problem(key: &str, value: Option<&str>, detail: &str) -> String {
+    let mut problem = format!("{SIDECAR_RESOURCES}.{key} ");
+    if let Some(value) = value {
+        problem.push_str(&quote(value));
+        problem.push(' ');
+    }
+    problem.push_str(detail);
+    problem
+}
+
+/// What a value of the wrong type was, for "must be …, not <found>".
+fn found(value: Field<Scalar>) -> Found {
+    match value {
+        Field::Present(Scalar::Str(s)) => Found::String(quote(&s)),
+        Field::Present(Scalar::Bool(b)) => Found::Bool(b),
+        Field::Present(Scalar::Number(_)) | Field::Absent => Found::Number,
+        Field::Mistyped(found) => found,
+    }
+}
+
+/// `""` and `null` mean the chart's default.
+fn read_fraction(value: Field<Scalar>) -> Result<Option<f64>, String> {
+    let key = GATEWAY_MEMORY_FRACTION;
+    let out_of_range = format!("is out of range: it must be {FRACTION_EXPECTED}");
+    let fraction = match &value {
+        Field::Absent => return Ok(None),
+        Field::Present(Scalar::Str(text)) if text.is_empty() => return Ok(None),
+        Field::Present(Scalar::Str(text)) => match parse_decimal(text) {
+            Some(fraction) => fraction,
+            None => {
+                let detail = format!("is not {FRACTION_EXPECTED}");
+                return Err(sidecar_problem(key, Some(text), &detail));
+            }
+        },
+        // Numbers are not printed: formatting floats costs the module ~18 KB.
+        Field::Present(Scalar::Number(fraction)) => {
+            if (0.0..=1.0).contains(fraction) {
+                return Ok(Some(*fraction));
+            }
+            return Err(sidecar_problem(key, None, &out_of_range));
+        }
+        _ => {
+            let detail = format!(
+                "must be {FRACTION_EXPECTED}, not {}",
+                found(value).describe()
+            );
+            return Err(sidecar_problem(key, None, &detail));
+        }
+    };
+    if (0.0..=1.0).contains(&fraction) {
+        Ok(Some(fraction))
+    } else {
+        let text = match &value {
+            Field::Present(Scalar::Str(text)) => text.as_ref(),
+            _ => "",
+        };
+        Err(sidecar_problem(key, Some(text), &out_of_range))
+    }
+}
+
+/// A decimal number as Go's `strconv.ParseFloat` reads one (sign, digits with
+/// an optional point, optional exponent; not Go's `inf`, `NaN` or hex forms).
+/// Rewritten as a JSON number and read by serde_json, whose parser the module
+/// already has (the standard library's would add ~17 KB): exact for up to 15
+/// significant digits, a fraction's usual form.
+fn parse_decimal(text: &str) -> Option<f64> {
+    let (negative, unsigned) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => (&unsigned[..at], Some(&unsigned[at + 1..])),
+        None => (unsigned, None),
+    };
+    let (integer, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if integer.len() + fraction.len() == 0 || !digits(integer) || !digits(fraction) {
+        return None;
+    }
+    let mut json = String::with_capacity(text.len() + 3);
+    if negative {
+        json.push('-');
+    }
+    let integer = integer.trim_start_matches('0');
+    json.push_str(if integer.is_empty() { "0" } else { integer });
+    if !fraction.is_empty() {
+        json.push('.');
+        json.push_str(fraction);
+    }
+    if let Some(exponent) = exponent {
+        let unsigned = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+        if unsigned.is_empty() || !digits(unsigned) {
+            return None;
+        }
+        json.push('e');
+        json.push_str(exponent);
+    }
+    // Through `Scalar`, not `f64`: serde's f64 visitor formats floats in its
+    // errors, which costs the module ~18 KB.
+    match serde_json::from_str::<Field<Scalar>>(&json) {
+        Ok(Field::Present(Scalar::Number(number))) => Some(number),
+        _ => None,
+    }
+}
+
+/// A quantity setting: `""` and `null` mean the default; negative is refused.
+fn read_quantity(key: &str, example: &str, value: Field<Scalar>) -> Result<Option<String>, String> {
+    let text = match value {
+        Field::Absent => return Ok(None),
+        Field::Present(Scalar::Str(text)) => text,
+        other => {
+            let detail = format!(
+                "must be a quantity string such as \"{example}\", not {}",
+                found(other).describe()
+            );
+            return Err(sidecar_problem(key, None, &detail));
+        }
+    };
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match Quantity::parse(&text) {
+        Ok(quantity) if quantity.is_negative() => Err(sidecar_problem(
+            key,
+            Some(&text),
+            "is negative; a sidecar resource must be zero or more",
+        )),
+        Ok(_) => Ok(Some(text.into_owned())),
+        Err(e) => {
+            let detail = format!("is not a valid quantity: {e}");
+            Err(sidecar_problem(key, Some(&text), &detail))
+        }
     }
 }
 
@@ -310,6 +591,7 @@ fn read_image_volume_check(value: Field<Scalar>) -> Result<Option<ImageVolumeChe
         Field::Present(Scalar::Bool(b)) => Err(format!(
             "{expected}, not a boolean ({b}); in YAML, quote the value: an unquoted off is read as false"
         )),
+        Field::Present(Scalar::Number(_)) => Err(format!("{expected}, not a number")),
         Field::Mistyped(found) => Err(format!("{expected}, not {}", found.describe())),
     }
 }
@@ -392,6 +674,9 @@ impl<'de> Visitor<'de> for UserListVisitor {
                 Field::Present(Scalar::Bool(b)) => {
                     problems.push(problem(Found::Bool(b).describe()))
                 }
+                Field::Present(Scalar::Number(_)) => {
+                    problems.push(problem(Found::Number.describe()))
+                }
                 Field::Absent => problems.push(problem("null".to_owned())),
                 Field::Mistyped(found) => problems.push(problem(found.describe())),
             }
@@ -426,6 +711,7 @@ mod tests {
             reject_unknown_binary_version: reject,
             allow_auto_schema_version: allow_auto,
             default_documentdb_version: default.map(str::to_owned),
+            sidecar_resources: SidecarResources::default(),
             ..Settings::default()
         }
     }
@@ -472,16 +758,16 @@ mod tests {
     )]
     #[case::camel_case_trap(
         r#"{"defaultDocumentDbVersion":"0.112.0"}"#,
-        &["unknown setting \"defaultDocumentDbVersion\": did you mean defaultDocumentDBVersion? (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, imageVolumeCheck, statusWriters)"]
+        &["unknown setting \"defaultDocumentDbVersion\": did you mean defaultDocumentDBVersion? (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources, imageVolumeCheck, statusWriters)"]
     )]
     #[case::unknown_key(
         r#"{"bogus":1}"#,
-        &["unknown setting \"bogus\" (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, imageVolumeCheck, statusWriters)"]
+        &["unknown setting \"bogus\" (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources, imageVolumeCheck, statusWriters)"]
     )]
     #[case::all_problems_at_once(
         r#"{"bogus":[],"rejectUnknownBinaryVersion":{},"defaultDocumentDBVersion":true}"#,
         &[
-            "unknown setting \"bogus\" (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, imageVolumeCheck, statusWriters)",
+            "unknown setting \"bogus\" (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources, imageVolumeCheck, statusWriters)",
             "rejectUnknownBinaryVersion must be a boolean (true or false), not an object",
             "defaultDocumentDBVersion must be a version X.Y.Z such as \"0.112.0\", not a boolean (true)",
         ]
@@ -491,6 +777,173 @@ mod tests {
     fn reports_every_problem(#[case] json: &str, #[case] expected: &[&str]) {
         let expected = SettingsErrors(expected.iter().map(|s| s.to_string()).collect());
         assert_eq!(parse(json), Err(expected));
+    }
+
+    fn sidecar(json: &str) -> Result<SidecarResources, SettingsErrors> {
+        parse(&format!(r#"{{"sidecarResources":{json}}}"#)).map(|s| s.sidecar_resources)
+    }
+
+    fn sidecar_with(change: impl FnOnce(&mut SidecarResources)) -> SidecarResources {
+        let mut resources = SidecarResources::default();
+        change(&mut resources);
+        resources
+    }
+
+    #[rstest]
+    #[case::empty("{}", SidecarResources::default())]
+    #[case::null("null", SidecarResources::default())]
+    #[case::the_chart_block(
+        r#"{"gatewayMemoryFraction":"0.1875","gatewayMemoryCap":"32Gi","gatewayCpuLimit":"","otelMemoryRequest":"48Mi","otelMemoryLimit":"128Mi","otelCpuRequest":"50m","otelCpuLimit":"200m"}"#,
+        SidecarResources::default()
+    )]
+    #[case::nulls_and_empty_strings_are_defaults(
+        r#"{"gatewayMemoryFraction":null,"gatewayMemoryCap":"","gatewayCpuLimit":null,"otelMemoryLimit":""}"#,
+        SidecarResources::default()
+    )]
+    #[case::fraction_string("{\"gatewayMemoryFraction\":\"0.25\"}", sidecar_with(|r| r.gateway_memory_fraction = 0.25))]
+    #[case::fraction_number("{\"gatewayMemoryFraction\":0.25}", sidecar_with(|r| r.gateway_memory_fraction = 0.25))]
+    #[case::fraction_zero("{\"gatewayMemoryFraction\":0}", sidecar_with(|r| r.gateway_memory_fraction = 0.0))]
+    #[case::fraction_one("{\"gatewayMemoryFraction\":\"1\"}", sidecar_with(|r| r.gateway_memory_fraction = 1.0))]
+    #[case::fraction_go_syntax("{\"gatewayMemoryFraction\":\".5\"}", sidecar_with(|r| r.gateway_memory_fraction = 0.5))]
+    #[case::fraction_exponent("{\"gatewayMemoryFraction\":\"+25e-2\"}", sidecar_with(|r| r.gateway_memory_fraction = 0.25))]
+    #[case::fraction_leading_zeros("{\"gatewayMemoryFraction\":\"00.5\"}", sidecar_with(|r| r.gateway_memory_fraction = 0.5))]
+    #[case::fraction_trailing_point("{\"gatewayMemoryFraction\":\"1.\"}", sidecar_with(|r| r.gateway_memory_fraction = 1.0))]
+    #[case::fraction_negative_zero("{\"gatewayMemoryFraction\":\"-0\"}", sidecar_with(|r| r.gateway_memory_fraction = -0.0))]
+    #[case::cap_zero("{\"gatewayMemoryCap\":\"0\"}", sidecar_with(|r| r.gateway_memory_cap = "0".into()))]
+    #[case::cpu_limit("{\"gatewayCpuLimit\":\"2\"}", sidecar_with(|r| r.gateway_cpu_limit = Some("2".into())))]
+    #[case::otel(
+        r#"{"otelMemoryRequest":"64Mi","otelMemoryLimit":"256Mi","otelCpuRequest":"0.1","otelCpuLimit":"1"}"#,
+        sidecar_with(|r| {
+            r.otel_memory_request = "64Mi".into();
+            r.otel_memory_limit = "256Mi".into();
+            r.otel_cpu_request = "0.1".into();
+            r.otel_cpu_limit = "1".into();
+        })
+    )]
+    fn accepts_sidecar_resources(#[case] json: &str, #[case] expected: SidecarResources) {
+        assert_eq!(sidecar(json), Ok(expected));
+    }
+
+    const FRACTION_RANGE: &str = "sidecarResources.gatewayMemoryFraction \"1.5\" is out of range: it must be a decimal number from 0 to 1 such as \"0.1875\"";
+
+    #[rstest]
+    #[case::not_an_object(
+        r#""big""#,
+        &["sidecarResources must be an object (the operator chart's sidecarResources values), not a string (\"big\")"]
+    )]
+    #[case::an_array("[]", &["sidecarResources must be an object (the operator chart's sidecarResources values), not an array"])]
+    #[case::unknown_key(
+        r#"{"gatewayMemory":"1Gi"}"#,
+        &["unknown setting \"sidecarResources.gatewayMemory\" (known sidecarResources settings: gatewayMemoryFraction, gatewayMemoryCap, gatewayCpuLimit, otelMemoryRequest, otelMemoryLimit, otelCpuRequest, otelCpuLimit)"]
+    )]
+    #[case::case_trap(
+        r#"{"gatewayCPULimit":"2"}"#,
+        &["unknown setting \"sidecarResources.gatewayCPULimit\": did you mean gatewayCpuLimit? (known sidecarResources settings: gatewayMemoryFraction, gatewayMemoryCap, gatewayCpuLimit, otelMemoryRequest, otelMemoryLimit, otelCpuRequest, otelCpuLimit)"]
+    )]
+    #[case::fraction_above_one(r#"{"gatewayMemoryFraction":"1.5"}"#, &[FRACTION_RANGE])]
+    #[case::fraction_negative_number(
+        r#"{"gatewayMemoryFraction":-0.1}"#,
+        &["sidecarResources.gatewayMemoryFraction is out of range: it must be a decimal number from 0 to 1 such as \"0.1875\""]
+    )]
+    #[case::fraction_word(
+        r#"{"gatewayMemoryFraction":"lots"}"#,
+        &["sidecarResources.gatewayMemoryFraction \"lots\" is not a decimal number from 0 to 1 such as \"0.1875\""]
+    )]
+    #[case::fraction_nan(
+        r#"{"gatewayMemoryFraction":"NaN"}"#,
+        &["sidecarResources.gatewayMemoryFraction \"NaN\" is not a decimal number from 0 to 1 such as \"0.1875\""]
+    )]
+    #[case::fraction_percent(
+        r#"{"gatewayMemoryFraction":"18.75%"}"#,
+        &["sidecarResources.gatewayMemoryFraction \"18.75%\" is not a decimal number from 0 to 1 such as \"0.1875\""]
+    )]
+    #[case::fraction_two_points(
+        r#"{"gatewayMemoryFraction":"0.1.2"}"#,
+        &["sidecarResources.gatewayMemoryFraction \"0.1.2\" is not a decimal number from 0 to 1 such as \"0.1875\""]
+    )]
+    #[case::fraction_bare_exponent(
+        r#"{"gatewayMemoryFraction":"1e"}"#,
+        &["sidecarResources.gatewayMemoryFraction \"1e\" is not a decimal number from 0 to 1 such as \"0.1875\""]
+    )]
+    #[case::fraction_hex(
+        r#"{"gatewayMemoryFraction":"0x1p-2"}"#,
+        &["sidecarResources.gatewayMemoryFraction \"0x1p-2\" is not a decimal number from 0 to 1 such as \"0.1875\""]
+    )]
+    #[case::fraction_bool(
+        r#"{"gatewayMemoryFraction":true}"#,
+        &["sidecarResources.gatewayMemoryFraction must be a decimal number from 0 to 1 such as \"0.1875\", not a boolean (true)"]
+    )]
+    #[case::quantity_number(
+        r#"{"gatewayMemoryCap":0}"#,
+        &["sidecarResources.gatewayMemoryCap must be a quantity string such as \"32Gi\", not a number"]
+    )]
+    #[case::quantity_object(
+        r#"{"gatewayCpuLimit":{}}"#,
+        &["sidecarResources.gatewayCpuLimit must be a quantity string such as \"2\", not an object"]
+    )]
+    #[case::bad_suffix(
+        r#"{"otelMemoryLimit":"128mi"}"#,
+        &["sidecarResources.otelMemoryLimit \"128mi\" is not a valid quantity: unable to parse quantity's suffix"]
+    )]
+    #[case::exponent_and_suffix(
+        r#"{"gatewayMemoryCap":"1E3Mi"}"#,
+        &["sidecarResources.gatewayMemoryCap \"1E3Mi\" is not a valid quantity: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"]
+    )]
+    #[case::negative(
+        r#"{"otelCpuRequest":"-50m"}"#,
+        &["sidecarResources.otelCpuRequest \"-50m\" is negative; a sidecar resource must be zero or more"]
+    )]
+    #[case::all_problems_at_once(
+        r#"{"gatewayMemoryFraction":"1.5","bogus":1,"otelCpuLimit":"fast","otelMemoryRequest":true}"#,
+        &[
+            FRACTION_RANGE,
+            "unknown setting \"sidecarResources.bogus\" (known sidecarResources settings: gatewayMemoryFraction, gatewayMemoryCap, gatewayCpuLimit, otelMemoryRequest, otelMemoryLimit, otelCpuRequest, otelCpuLimit)",
+            "sidecarResources.otelCpuLimit \"fast\" is not a valid quantity: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+            "sidecarResources.otelMemoryRequest must be a quantity string such as \"48Mi\", not a boolean (true)",
+        ]
+    )]
+    fn refuses_bad_sidecar_resources(#[case] json: &str, #[case] expected: &[&str]) {
+        let expected = SettingsErrors(expected.iter().map(|s| s.to_string()).collect());
+        assert_eq!(sidecar(json), Err(expected));
+    }
+
+    #[test]
+    fn sidecar_problems_join_the_other_settings_problems() {
+        let errors =
+            parse(r#"{"allowAutoSchemaVersion":0,"sidecarResources":{"gatewayMemoryCap":"x"}}"#)
+                .unwrap_err();
+        assert_eq!(
+            errors.to_string(),
+            "allowAutoSchemaVersion must be a boolean (true or false), not a number; \
+             sidecarResources.gatewayMemoryCap \"x\" is not a valid quantity: quantities must match the regular \
+             expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+        );
+    }
+
+    #[test]
+    fn chart_defaults_reserve_what_the_operator_reserves() {
+        assert_eq!(
+            SidecarResources::default().reservations(),
+            SidecarReservations::default()
+        );
+    }
+
+    #[rstest]
+    #[case::no_cap(r#"{"gatewayMemoryCap":"0"}"#, SidecarReservations { gateway_memory_cap: 0, ..SidecarReservations::default() })]
+    #[case::cpu_limit(r#"{"gatewayCpuLimit":"1500m"}"#, SidecarReservations { gateway_cpu_limit: 1500, ..SidecarReservations::default() })]
+    #[case::cpu_limit_zero(r#"{"gatewayCpuLimit":"0"}"#, SidecarReservations::default())]
+    #[case::otel(
+        r#"{"otelMemoryLimit":"1Gi","otelCpuRequest":"0.25","gatewayMemoryFraction":0.5,"gatewayMemoryCap":"1G"}"#,
+        SidecarReservations {
+            gateway_memory_fraction: 0.5,
+            gateway_memory_cap: 1_000_000_000,
+            gateway_cpu_limit: 0,
+            otel_memory_limit: 1 << 30,
+            otel_cpu_request: 250,
+        }
+    )]
+    fn settings_become_reservations(#[case] json: &str, #[case] expected: SidecarReservations) {
+        assert_eq!(sidecar(json).unwrap().reservations(), expected);
     }
 
     #[test]
@@ -597,7 +1050,7 @@ mod tests {
     )]
     #[case::camel_case_trap(
         r#"{"imageVolumecheck":"deny"}"#,
-        &["unknown setting \"imageVolumecheck\": did you mean imageVolumeCheck? (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, imageVolumeCheck, statusWriters)"]
+        &["unknown setting \"imageVolumecheck\": did you mean imageVolumeCheck? (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources, imageVolumeCheck, statusWriters)"]
     )]
     fn reports_context_aware_problems(#[case] json: &str, #[case] expected: &[&str]) {
         let expected = SettingsErrors(expected.iter().map(|s| s.to_string()).collect());

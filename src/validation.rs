@@ -376,5 +376,4 @@ fn describe(request: &AdmissionRequest) -> String {
 }
 
 #[cfg(test)]
-#[path = "validation_tests.rs"]
 mod tests;

@@ -1,4 +1,4 @@
-//! Properties of the decision (issue 5, part 2), checked with proptest against
+//! Properties of the decision, checked with proptest against
 //! an independent model: requests are generated from a small structural model
 //! (versions as u64 triples, images built from registry/port/path/tag/suffix/
 //! digest parts, settings), rendered to JSON the way the API server sends them,
@@ -25,6 +25,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use serde_json::{Value, json};
+use test_support::{DocumentDbObject, admission_request, validation_payload};
 
 // --- The model ---------------------------------------------------------------
 
@@ -248,88 +249,62 @@ impl Spec {
         (&self.schema, self.binary_inputs())
     }
 
+    /// The object as the API server stores it (the builder's LightRAG
+    /// manifest), with the model's rule inputs written in.
     fn json(&self, installed: Option<&str>) -> Value {
-        let unset = |spec: &mut serde_json::Map<String, Value>, key: &str| match self.unset {
-            Unset::Absent => {}
-            Unset::Null => {
-                spec.insert(key.to_owned(), Value::Null);
-            }
-            Unset::Empty => {
-                spec.insert(key.to_owned(), json!(""));
-            }
+        let unset = match self.unset {
+            Unset::Absent => None,
+            Unset::Null => Some(Value::Null),
+            Unset::Empty => Some(json!("")),
         };
-        let mut spec = serde_json::Map::new();
-        spec.insert("nodeCount".into(), json!(1));
-        spec.insert("instancesPerNode".into(), json!(1));
-        spec.insert("resource".into(), json!({"storage": {"pvcSize": "10Gi"}}));
-        spec.insert(
-            "exposeViaService".into(),
-            json!({"serviceType": "ClusterIP"}),
-        );
-        match &self.schema {
-            Schema::TwoPhase => unset(&mut spec, "schemaVersion"),
-            Schema::Auto => {
-                spec.insert("schemaVersion".into(), json!("auto"));
-            }
-            Schema::Canonical(v) => {
-                spec.insert("schemaVersion".into(), json!(render(*v)));
-            }
-            Schema::Garbage(s) => {
-                spec.insert("schemaVersion".into(), json!(s));
-            }
+        let text = |text: Option<String>| text.map(Value::from).or_else(|| unset.clone());
+        let schema = match &self.schema {
+            Schema::TwoPhase => unset.clone(),
+            Schema::Auto => Some(json!("auto")),
+            Schema::Canonical(v) => Some(json!(render(*v))),
+            Schema::Garbage(s) => Some(json!(s)),
+        };
+        let mut object = DocumentDbObject::lightrag()
+            .named("prop-db", "default")
+            .build();
+        let spec = object["spec"]
+            .as_object_mut()
+            .expect("the manifest has a spec");
+        let image = spec["image"].as_object_mut().expect("and an image");
+        match text(self.nested.as_ref().map(Image::reference)) {
+            Some(nested) => image.insert("documentDB".to_owned(), nested),
+            None => image.remove("documentDB"),
+        };
+        for (key, value) in [
+            ("schemaVersion", schema),
+            (
+                "documentDBVersion",
+                text(self.version.as_ref().map(VersionText::text)),
+            ),
+            (
+                "documentDBImage",
+                text(self.flat.as_ref().map(Image::reference)),
+            ),
+        ] {
+            match value {
+                Some(value) => spec.insert(key.to_owned(), value),
+                None => spec.remove(key),
+            };
         }
-        match &self.version {
-            Some(v) => {
-                spec.insert("documentDBVersion".into(), json!(v.text()));
-            }
-            None => unset(&mut spec, "documentDBVersion"),
-        }
-        let mut image = serde_json::Map::new();
-        image.insert(
-            "gateway".into(),
-            json!("ghcr.io/documentdb/documentdb-kubernetes-operator/gateway:0.110.0"),
-        );
-        match &self.nested {
-            Some(nested) => {
-                image.insert("documentDB".into(), json!(nested.reference()));
-            }
-            None => unset(&mut image, "documentDB"),
-        }
-        spec.insert("image".into(), Value::Object(image));
-        match &self.flat {
-            Some(flat) => {
-                spec.insert("documentDBImage".into(), json!(flat.reference()));
-            }
-            None => unset(&mut spec, "documentDBImage"),
-        }
-        let mut object = json!({
-            "apiVersion": "documentdb.io/preview",
-            "kind": "DocumentDB",
-            "metadata": {
-                "name": "prop-db",
-                "namespace": "default",
-                "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"},
-                "finalizers": ["documentdb.io/finalizer"],
-            },
-            "spec": Value::Object(spec),
-        });
+        let mut db = DocumentDbObject::from(object).stored(1);
         if let Some(installed) = installed {
-            object["status"] =
-                json!({"status": "Cluster in healthy state", "schemaVersion": installed});
+            db = db.installed(installed);
         }
-        object
+        db.build()
     }
 }
 
-#[path = "support/admission.rs"]
-mod admission;
-
 fn request(operation: &str, object: Value, old_object: Option<Value>) -> Value {
-    admission::admission_request(operation, Some(object), old_object)
+    admission_request(operation, Some(object), old_object)
 }
 
 fn payload(request: &Value, settings: &SettingsModel) -> Vec<u8> {
-    serde_json::to_vec(&json!({"request": request, "settings": settings.json()})).unwrap()
+    validation_payload(request, &settings.json())
 }
 
 /// The rule errors of a review, rendered, through the library's own reading of

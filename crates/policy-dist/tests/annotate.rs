@@ -206,13 +206,10 @@ fn module_denies_exactly_what_the_rules_select() {
     for operation in ["CREATE", "UPDATE", "DELETE", "CONNECT"] {
         for sub_resource in ["", "status"] {
             let mut request = match operation {
-                "CREATE" => admission_request(operation, bad.clone(), None),
-                "DELETE" => admission_request(operation, Value::Null, Some(bad.clone())),
-                _ => admission_request(operation, bad.clone(), Some(stored.clone())),
+                "CREATE" => admission_request(operation, Some(bad.clone()), None),
+                "DELETE" => admission_request(operation, None, Some(bad.clone())),
+                _ => admission_request(operation, Some(bad.clone()), Some(stored.clone())),
             };
-            if request["object"].is_null() {
-                request.as_object_mut().unwrap().remove("object");
-            }
             if !sub_resource.is_empty() {
                 request["subResource"] = json!(sub_resource);
                 request["requestSubResource"] = json!(sub_resource);

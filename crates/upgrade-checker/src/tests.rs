@@ -4,27 +4,24 @@
 
 use rstest::rstest;
 use serde_json::Value;
+use test_support::{DocumentDbObject, documentdb_image};
 
 use crate::check::{Outcome, Report, check};
 use crate::input::{Source, documents, select};
 use crate::timeline::Stage;
 
 /// A DocumentDB as `kubectl get db -o yaml` prints it (with `installed`) or
-/// as a manifest (without): binary from the image tag, optional schemaVersion.
+/// as a manifest (without): the LightRAG playground cluster, binary from the
+/// image tag, optional schemaVersion.
 fn db(binary: &str, schema: Option<&str>, installed: Option<&str>) -> String {
-    let mut yaml = format!(
-        "apiVersion: documentdb.io/preview\n\
-         kind: DocumentDB\n\
-         metadata:\n  name: documentdb-cluster\n  namespace: documentdb-ns\n\
-         spec:\n  nodeCount: 1\n  image:\n    documentDB: ghcr.io/documentdb/documentdb-kubernetes-operator/documentdb:{binary}\n"
-    );
+    let mut db = DocumentDbObject::lightrag().image(&documentdb_image(binary));
     if let Some(schema) = schema {
-        yaml.push_str(&format!("  schemaVersion: \"{schema}\"\n"));
+        db = db.schema(schema);
     }
     if let Some(installed) = installed {
-        yaml.push_str(&format!("status:\n  schemaVersion: {installed}\n"));
+        db = db.stored(2).installed(installed);
     }
-    yaml
+    serde_yaml::to_string(&db.build()).expect("a JSON value is YAML")
 }
 
 fn stage(report: &Report) -> Option<Stage> {
@@ -246,7 +243,7 @@ fn refused_settings_carry_the_policys_message() {
         report.decision.message.as_deref(),
         Some(
             "the policy settings are invalid: unknown setting \"defaultDocumentDbVersion\": did you mean defaultDocumentDBVersion? \
-             (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, imageVolumeCheck, statusWriters)"
+             (known settings: rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources, imageVolumeCheck, statusWriters)"
         )
     );
 }
@@ -443,6 +440,145 @@ fn the_blocked_explanation_comes_from_the_violations() {
         (
             "blocked: the policy denies this object",
             "fix the fields the message names, then check again"
+        )
+    );
+}
+
+/// `db(…)` with more lines under `spec:` (two-space indented YAML).
+fn with_spec_lines(yaml: &str, lines: &str) -> String {
+    yaml.replacen("spec:\n", &format!("spec:\n{lines}"), 1)
+}
+
+fn summary(report: &Report) -> &str {
+    report
+        .timeline
+        .as_ref()
+        .map_or("", |timeline| timeline.summary.as_str())
+}
+
+/// The webhook rules' denials are explained from their typed violations, like
+/// the version rules'.
+#[rstest]
+#[case::storage_shrink(
+    "  resource:\n    storage:\n      pvcSize: 20Gi\n",
+    "  resource:\n    storage:\n      pvcSize: 10Gi\n",
+    "",
+    "blocked: storage would shrink from 20Gi to 10Gi",
+    "keep spec.resource.storage.pvcSize at 20Gi or more: a volume can grow, never shrink; to get a smaller one, \
+     restore a backup into a new cluster"
+)]
+#[case::bootstrap_added(
+    "",
+    "  bootstrap:\n    recovery:\n      backup:\n        name: nightly\n",
+    "",
+    "blocked: spec.bootstrap is added to a running cluster",
+    "leave spec.bootstrap as stored, or remove it: it only takes effect when a cluster is created; to restore a \
+     backup, create a new cluster with it"
+)]
+#[case::bootstrap_changed(
+    "  bootstrap:\n    recovery:\n      backup:\n        name: nightly\n",
+    "  bootstrap:\n    recovery:\n      backup:\n        name: weekly\n",
+    "",
+    "blocked: spec.bootstrap differs from the stored one",
+    "leave spec.bootstrap as stored, or remove it: it only takes effect when a cluster is created; to restore a \
+     backup, create a new cluster with it"
+)]
+#[case::database_over_the_envelope(
+    "",
+    "  resource:\n    memory: 4Gi\n    database:\n      memory: 8Gi\n",
+    "",
+    "blocked: gateway, OTel and database memory add up to 8960Mi, more than the 4Gi pod memory envelope",
+    "raise spec.resource.memory to 8960Mi or more, or lower spec.resource.database.memory"
+)]
+#[case::no_room_for_postgres(
+    "",
+    "  monitoring:\n    enabled: true\n  resource:\n    memory: 100Mi\n",
+    "",
+    "blocked: the gateway and OTel reserve 150272Ki of the 100Mi pod memory envelope, leaving nothing for PostgreSQL",
+    "raise spec.resource.memory above 150272Ki, or give the gateway (and OTel) less memory"
+)]
+#[case::envelope_required(
+    "",
+    "  resource:\n    database:\n      cpu: \"2\"\n",
+    "",
+    "blocked: no pod cpu envelope, and cpu is not set on both the gateway and the database",
+    "set spec.resource.cpu, or cpu on both spec.resource.gateway and spec.resource.database"
+)]
+#[case::gateway_cpu_limit_setting(
+    "",
+    "  resource:\n    cpu: \"2\"\n",
+    "sidecarResources:\n  gatewayCpuLimit: \"2\"\n",
+    "blocked: the gateway and OTel reserve 2000m of the 2 pod cpu envelope, leaving nothing for PostgreSQL",
+    "raise spec.resource.cpu above 2000m, or give the gateway (and OTel) less cpu"
+)]
+fn webhook_rule_denials_are_explained(
+    #[case] current_spec: &str,
+    #[case] desired_spec: &str,
+    #[case] settings: &str,
+    #[case] expected_summary: &str,
+    #[case] expected_next: &str,
+) {
+    let current = with_spec_lines(&db("0.112.0", None, Some("0.112.0")), current_spec);
+    let desired = with_spec_lines(&db("0.112.0", None, None), desired_spec);
+    let report = check(&current, &desired, settings);
+    assert_eq!(report.decision.outcome, Outcome::Denied, "{report:?}");
+    assert_eq!(stage(&report), Some(Stage::Blocked));
+    assert_eq!(summary(&report), expected_summary);
+    assert_eq!(next_step(&report), expected_next);
+}
+
+/// A storage shrink together with a rollback: both problems, both ways out,
+/// in the order of the policy's message.
+#[test]
+fn several_webhook_violations_are_explained_together() {
+    let current = with_spec_lines(
+        &db("0.112.0", Some("0.112.0"), Some("0.112.0")),
+        "  resource:\n    storage:\n      pvcSize: 20Gi\n",
+    );
+    let desired = with_spec_lines(
+        &db("0.110.0", None, None),
+        "  resource:\n    storage:\n      pvcSize: 10Gi\n",
+    );
+    let report = check(&current, &desired, "");
+    assert_eq!(
+        summary(&report),
+        "blocked: binary 0.110.0 is below the installed schema 0.112.0, and storage would shrink from 20Gi to 10Gi"
+    );
+    assert!(
+        next_step(&report).starts_with("keep the binary at 0.112.0 or later")
+            && next_step(&report).ends_with("restore a backup into a new cluster"),
+        "{report:?}"
+    );
+}
+
+/// Sidecar settings reach the checker's verdict through the policy's own
+/// evaluation: the same object flips between allowed and blocked.
+#[rstest]
+#[case::chart_defaults("", Outcome::Allowed)]
+#[case::gateway_takes_everything(
+    "sidecarResources:\n  gatewayMemoryFraction: 1\n  gatewayMemoryCap: \"0\"\n",
+    Outcome::Denied
+)]
+fn sidecar_settings_change_the_verdict(#[case] settings: &str, #[case] outcome: Outcome) {
+    let desired = with_spec_lines(&db("0.112.0", None, None), "  resource:\n    memory: 4Gi\n");
+    let report = check("", &desired, settings);
+    assert_eq!(report.decision.outcome, outcome, "{report:?}");
+}
+
+#[test]
+fn bad_sidecar_settings_are_refused_like_the_engine_does() {
+    let desired = db("0.112.0", None, None);
+    let report = check(
+        "",
+        &desired,
+        "sidecarResources:\n  gatewayMemoryFraction: 2\n",
+    );
+    assert_eq!(report.decision.outcome, Outcome::SettingsRefused);
+    assert_eq!(
+        report.decision.message.as_deref(),
+        Some(
+            "the policy settings are invalid: sidecarResources.gatewayMemoryFraction is out of range: it must be a \
+             decimal number from 0 to 1 such as \"0.1875\""
         )
     );
 }

@@ -8,6 +8,8 @@
 use serde::Serialize;
 
 use documentdb_upgrade_safety::findings::{Findings, Violation};
+use documentdb_upgrade_safety::quantity;
+use documentdb_upgrade_safety::resources::EnvelopeProblem;
 use documentdb_upgrade_safety::upgrade::{Pending, Stage as Position, UpgradePosition, Version};
 
 /// One stage of the upgrade and what this change does to it.
@@ -238,13 +240,69 @@ fn blocked(position: &UpgradePosition, findings: &Findings) -> (Stage, String, S
                     ));
                 }
             }
-            // The message names the field and the fix.
-            Violation::SchemaFormat { .. }
+            Violation::StorageShrink { before, after } => {
+                let (before, after) = (quantity::shown(before), quantity::shown(after));
+                problems.push(format!("storage would shrink from {before} to {after}"));
+                steps.push(format!(
+                    "keep spec.resource.storage.pvcSize at {before} or more: a volume can grow, never shrink; to \
+                     get a smaller one, restore a backup into a new cluster"
+                ));
+            }
+            Violation::BootstrapChanged { before, .. } => {
+                problems.push(
+                    if before.is_some() {
+                        "spec.bootstrap differs from the stored one"
+                    } else {
+                        "spec.bootstrap is added to a running cluster"
+                    }
+                    .to_owned(),
+                );
+                steps.push(
+                    "leave spec.bootstrap as stored, or remove it: it only takes effect when a cluster is created; \
+                     to restore a backup, create a new cluster with it"
+                        .to_owned(),
+                );
+            }
+            Violation::ResourceEnvelope(problem) => {
+                let (problem, step) = envelope(problem);
+                problems.push(problem);
+                steps.push(step);
+            }
+            Violation::RestoreBlocked {
+                source,
+                binary,
+                schema,
+            } => {
+                problems.push(format!(
+                    "binary {binary} is older than the schema {schema} the {} recorded",
+                    source.kind.noun()
+                ));
+                steps.push(format!(
+                    "set spec.documentDBVersion (or the image tag) to {schema} or later before restoring: the \
+                     restored database keeps its schema"
+                ));
+            }
+            Violation::ImageVolumeUnavailable { .. } => {
+                problems.push("the cluster's nodes cannot mount the extension image".to_owned());
+                steps.push(
+                    "enable the ImageVolume feature (Kubernetes 1.35 or later, or the ImageVolume feature gate on \
+                     1.33/1.34, with containerd 2.1 or CRI-O 1.33 or later) before creating the cluster"
+                        .to_owned(),
+                );
+            }
+            // The message names the field and the fix; the dbs/status guard
+            // is not a change the checker builds.
+            Violation::InstalledSchemaLowered { .. }
+            | Violation::InstalledSchemaCleared { .. }
+            | Violation::InstalledSchemaUnverifiable { .. }
+            | Violation::SchemaFormat { .. }
             | Violation::SchemaWithoutBinary { .. }
             | Violation::SchemaNotComparable { .. }
             | Violation::AutoSchemaForbidden
             | Violation::UnknownBinaryRejected { .. }
-            | Violation::RollbackNotComparable { .. } => {}
+            | Violation::RollbackNotComparable { .. }
+            | Violation::StoredPvcSizeInvalid { .. }
+            | Violation::PvcSizeInvalid { .. } => {}
         }
     }
     if steps.is_empty() {
@@ -256,4 +314,57 @@ fn blocked(position: &UpgradePosition, findings: &Findings) -> (Stage, String, S
         format!("blocked: {}", problems.join(", and "))
     };
     (Stage::Blocked, summary, steps.join("; "))
+}
+
+/// The problem and the way out of an envelope violation.
+fn envelope(problem: &EnvelopeProblem) -> (String, String) {
+    match *problem {
+        EnvelopeProblem::EnvelopeRequired { dimension } => {
+            let noun = dimension.name();
+            (
+                format!(
+                    "no pod {noun} envelope, and {noun} is not set on both the gateway and the database"
+                ),
+                format!(
+                    "set spec.resource.{noun}, or {noun} on both spec.resource.gateway and spec.resource.database"
+                ),
+            )
+        }
+        EnvelopeProblem::NoRoomForPostgres {
+            dimension,
+            envelope,
+            reserved,
+        } => {
+            let noun = dimension.name();
+            let reserved = dimension.format_amount(reserved);
+            (
+                format!(
+                    "the gateway and OTel reserve {reserved} of the {} pod {noun} envelope, leaving nothing for \
+                     PostgreSQL",
+                    quantity::shown(envelope)
+                ),
+                format!(
+                    "raise spec.resource.{noun} above {reserved}, or give the gateway (and OTel) less {noun}"
+                ),
+            )
+        }
+        EnvelopeProblem::ExceedsEnvelope {
+            dimension,
+            envelope,
+            total,
+            ..
+        } => {
+            let noun = dimension.name();
+            let total = dimension.format_amount(total);
+            (
+                format!(
+                    "gateway, OTel and database {noun} add up to {total}, more than the {} pod {noun} envelope",
+                    quantity::shown(envelope)
+                ),
+                format!(
+                    "raise spec.resource.{noun} to {total} or more, or lower spec.resource.database.{noun}"
+                ),
+            )
+        }
+    }
 }

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use serde_json::{Value, json};
+use serde_json::Value;
+use test_support::DocumentDbObject;
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -99,35 +100,21 @@ impl Drop for TempDir {
     }
 }
 
-/// A DocumentDB as the API server stores it.
+pub use test_support::admission_request;
+
+/// The operator's versioned DocumentDB at `version` as the API server stores
+/// it, with `schema` as spec.schemaVersion and `installed` as the installed
+/// schema (status.schemaVersion) when given.
 pub fn documentdb(version: &str, schema: Option<&str>, installed: Option<&str>) -> Value {
-    let mut object = json!({
-        "apiVersion": "documentdb.io/preview",
-        "kind": "DocumentDB",
-        "metadata": {"name": "orders", "namespace": "prod", "generation": 2},
-        "spec": {
-            "nodeCount": 1,
-            "instancesPerNode": 1,
-            "documentDBVersion": version,
-            "resource": {"storage": {"pvcSize": "10Gi"}},
-        },
-    });
+    let mut db = DocumentDbObject::versioned().version(version);
     if let Some(schema) = schema {
-        object["spec"]["schemaVersion"] = json!(schema);
+        db = db.schema(schema);
     }
+    db = db.stored(2);
     if let Some(installed) = installed {
-        object["status"] =
-            json!({"status": "Cluster in healthy state", "schemaVersion": installed});
+        db = db.installed(installed);
     }
-    object
-}
-
-#[path = "../../../../tests/support/admission.rs"]
-mod admission;
-
-/// A bare AdmissionRequest for `dbs`.
-pub fn admission_request(operation: &str, object: Value, old: Option<Value>) -> Value {
-    admission::admission_request(operation, Some(object), old)
+    db.build()
 }
 
 /// Requests covering the three outcomes that matter: accept, Rule A on
@@ -136,19 +123,27 @@ pub fn verdict_fixtures() -> Vec<(&'static str, Value, bool)> {
     vec![
         (
             "create within the binary",
-            admission_request("CREATE", documentdb("0.112.0", Some("0.112.0"), None), None),
+            admission_request(
+                "CREATE",
+                Some(documentdb("0.112.0", Some("0.112.0"), None)),
+                None,
+            ),
             true,
         ),
         (
             "create with schemaVersion above the binary",
-            admission_request("CREATE", documentdb("0.110.0", Some("0.112.0"), None), None),
+            admission_request(
+                "CREATE",
+                Some(documentdb("0.110.0", Some("0.112.0"), None)),
+                None,
+            ),
             false,
         ),
         (
             "update rolling the binary back below the installed schema",
             admission_request(
                 "UPDATE",
-                documentdb("0.110.0", None, Some("0.112.0")),
+                Some(documentdb("0.110.0", None, Some("0.112.0"))),
                 Some(documentdb("0.112.0", None, Some("0.112.0"))),
             ),
             false,

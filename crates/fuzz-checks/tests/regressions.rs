@@ -1,35 +1,18 @@
 //! Policy bugs found by the fuzzing work, as tests of the fixed behaviour.
 //! (Crash *inputs* found by the fuzzers live in `fuzz/regressions/<target>/`
-//! and are replayed by `tests/fuzz_seeds.rs`; these are the inline, readable
+//! and are replayed by `tests/seeds.rs`; these are the inline, readable
 //! reproductions of the policy bugs behind them.)
 //!
 //! A test for a bug not fixed yet is marked `#[ignore = "open: …"]` (run it
-//! with `cargo test --test fuzz_regressions -- --include-ignored`); the fix
-//! drops the `ignore`.
-
-#[path = "../fuzz/src/checks.rs"]
-#[allow(dead_code)]
-mod checks;
+//! with `cargo test -p fuzz-checks --test regressions -- --include-ignored`);
+//! the fix drops the `ignore`.
 
 use documentdb_upgrade_safety::cluster::NoCluster;
 use documentdb_upgrade_safety::settings::Settings;
 use documentdb_upgrade_safety::validation::{Verdict, validate_payload};
-use serde_json::{Value, json};
-
-fn payload(request: Value, settings: Value) -> Vec<u8> {
-    serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap()
-}
-
-fn update(new: Value, old: Value) -> Value {
-    json!({
-        "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
-        "kind": {"group": "documentdb.io", "version": "preview", "kind": "DocumentDB"},
-        "resource": {"group": "documentdb.io", "version": "preview", "resource": "dbs"},
-        "operation": "UPDATE",
-        "object": new,
-        "oldObject": old,
-    })
-}
+use fuzz_checks::checks;
+use serde_json::json;
+use test_support::{admission_request, validation_payload};
 
 /// `rejectUnknownBinaryVersion: true`, an UPDATE to an unversioned image, and
 /// a stored `status.schemaVersion` of 1 MiB with a newline: the denial must
@@ -49,9 +32,9 @@ fn installed_schema_is_quoted_in_the_unknown_binary_denial() {
         "metadata": {"name": "db"},
         "spec": {"image": {"documentDB": "ghcr.io/documentdb/documentdb:latest"}},
     });
-    let bytes = payload(
-        update(new, old),
-        json!({"rejectUnknownBinaryVersion": true}),
+    let bytes = validation_payload(
+        &admission_request("UPDATE", Some(new), Some(old)),
+        &json!({"rejectUnknownBinaryVersion": true}),
     );
     let verdict = validate_payload(&bytes, &NoCluster);
     let Verdict::Rejected { message, .. } = &verdict else {

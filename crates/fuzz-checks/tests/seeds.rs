@@ -1,7 +1,7 @@
 //! The fuzz targets' seeds and crash reproducers as ordinary (stable) tests:
 //! every file under `fuzz/seeds/<target>/` and `fuzz/regressions/<target>/`
 //! goes through exactly what the target does with it, the same invariants
-//! included from `fuzz/src/` (no panic, `validate`/`validate_settings` never a
+//! (`fuzz_checks::checks`: no panic, `validate`/`validate_settings` never a
 //! guest error, bounded messages, deterministic verdicts, parser invariants).
 //!
 //! To add a crash found by `fuzz/run.sh`: minimise it
@@ -11,17 +11,18 @@
 //! by the ignored `open_crashes` test (`-- --include-ignored`), and not fed to
 //! the fuzzers by `fuzz/run.sh`; `git mv` it one level up with the fix.
 //!
-//! A `structured` input is a recipe decoded by `fuzz/src/structured.rs`: a
+//! A `structured` input is a recipe decoded by `fuzz_checks::structured`: a
 //! change to that model changes what old inputs decode to. That is why each
 //! structured crash is also kept rendered, as a `payload` input.
 
 use std::path::{Path, PathBuf};
 
-#[path = "../fuzz/src/checks.rs"]
-#[allow(dead_code)]
-mod checks;
-#[path = "../fuzz/src/structured.rs"]
-mod structured;
+use fuzz_checks::{checks, structured};
+
+/// `fuzz/` of the repository.
+fn fuzz_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz")
+}
 
 /// The files of one target: seeds, then regressions; sorted, so failures are
 /// reproducible.
@@ -30,7 +31,7 @@ fn inputs(target: &str) -> Vec<PathBuf> {
 }
 
 fn files_under(kinds: &[&str], target: &str) -> Vec<PathBuf> {
-    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let fuzz = fuzz_dir();
     let mut files = Vec::new();
     for kind in kinds {
         let Ok(entries) = std::fs::read_dir(fuzz.join(kind).join(target)) else {
@@ -94,7 +95,7 @@ fn parsing_seeds_and_regressions() {
 /// Crash reproducers of open bugs (`fuzz/regressions/open/<target>/`): they
 /// fail until the bug is fixed.
 #[test]
-#[ignore = "open bugs: see tests/fuzz_regressions.rs"]
+#[ignore = "open bugs: see tests/regressions.rs"]
 fn open_crashes() {
     let run = |target| -> fn(&[u8]) {
         match target {
@@ -118,9 +119,7 @@ fn payload_seeds_are_meaningful() {
     use documentdb_upgrade_safety::cluster::NoCluster;
     use documentdb_upgrade_safety::validation::{Verdict, validate_payload};
     let verdict = |name: &str| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fuzz/seeds/payload")
-            .join(name);
+        let path = fuzz_dir().join("seeds/payload").join(name);
         validate_payload(&std::fs::read(&path).expect("seed exists"), &NoCluster)
     };
     let denied = |v: &Verdict, needle: &str| matches!(v, Verdict::Rejected { message, code: 422, .. } if message.contains(needle));

@@ -5,53 +5,34 @@
 
 use rstest::rstest;
 use serde_json::{Value, json};
+use test_support::{
+    DocumentDbObject, REQUEST_NAME, admission_request as request, validation_payload,
+};
 
 use super::*;
 use crate::cluster::NoCluster;
 
 /// Like upstream's `newTestDocumentDB(version, schemaVersion, image)`: a
-/// DocumentDB as `kubectl apply` stores it (from the LightRAG playground
-/// manifest), `""` meaning "not set".
+/// DocumentDB as `kubectl apply` stores it (the LightRAG playground manifest,
+/// named like the request), `""` meaning "not set".
 fn db(version: &str, schema: &str, image: &str) -> Value {
-    let mut spec = json!({
-        "nodeCount": 1,
-        "instancesPerNode": 1,
-        "documentDbCredentialSecret": "docdb-credentials",
-        "resource": {"storage": {"pvcSize": "10Gi"}},
-        "exposeViaService": {"serviceType": "ClusterIP"},
-        "plugins": {"sidecarInjectorName": "cnpg-i-sidecar-injector.documentdb.io"},
-    });
+    let mut db = DocumentDbObject::lightrag().named(REQUEST_NAME, "default");
+    db = match image {
+        "" => db.without("image"),
+        image => db.image(image),
+    };
     if !version.is_empty() {
-        spec["documentDBVersion"] = json!(version);
+        db = db.version(version);
     }
     if !schema.is_empty() {
-        spec["schemaVersion"] = json!(schema);
+        db = db.schema(schema);
     }
-    if !image.is_empty() {
-        spec["image"] = json!({
-            "documentDB": image,
-            "gateway": "ghcr.io/documentdb/documentdb-kubernetes-operator/gateway:0.110.0",
-        });
-    }
-    json!({
-        "apiVersion": "documentdb.io/preview",
-        "kind": "DocumentDB",
-        "metadata": {
-            "name": "test-db",
-            "namespace": "default",
-            "uid": "6d1c3a0e-8f0e-4a43-9a8e-0b7f2a9d5c11",
-            "generation": 3,
-            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"apiVersion\":\"documentdb.io/preview\"}"},
-            "finalizers": ["documentdb.io/finalizer"],
-        },
-        "spec": spec,
-    })
+    db.stored(3).build()
 }
 
 /// The stored object, with the schema the operator reports as installed.
-fn installed(mut object: Value, schema: &str) -> Value {
-    object["status"] = json!({"status": "Cluster in healthy state", "schemaVersion": schema});
-    object
+fn installed(object: Value, schema: &str) -> Value {
+    DocumentDbObject::from(object).installed(schema).build()
 }
 
 fn with_spec(mut object: Value, key: &str, value: Value) -> Value {
@@ -59,13 +40,8 @@ fn with_spec(mut object: Value, key: &str, value: Value) -> Value {
     object
 }
 
-#[path = "../tests/support/admission.rs"]
-mod admission;
-use admission::admission_request as request;
-
 fn evaluate(request: Value, settings: Value) -> Verdict {
-    let payload = serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap();
-    validate_payload(&payload, &NoCluster)
+    validate_payload(&validation_payload(&request, &settings), &NoCluster)
 }
 
 fn create(object: Value) -> Verdict {
@@ -753,7 +729,7 @@ fn raw(payload: &str) -> Verdict {
     r#"{"request": {}, "settings": {"bogus": true}}"#,
     500,
     "the policy settings are invalid, fix the policy's configuration: unknown setting \"bogus\" (known settings: \
-     rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, imageVolumeCheck, statusWriters)"
+     rejectUnknownBinaryVersion, allowAutoSchemaVersion, defaultDocumentDBVersion, sidecarResources, imageVolumeCheck, statusWriters)"
 )]
 fn malformed_payloads_get_a_clear_answer(
     #[case] payload: &str,
@@ -797,6 +773,453 @@ fn ten_thousand_annotations_are_skipped() {
         .collect();
     object["metadata"]["annotations"] = Value::Object(annotations);
     assert_eq!(create(object), denied(EXCEEDS_112_OVER_110));
+}
+
+// --- Storage can only grow (upstream "validateStorageResize") -----------------
+
+fn with_pvc(mut object: Value, size: Value) -> Value {
+    object["spec"]["resource"]["storage"]["pvcSize"] = size;
+    object
+}
+
+fn resize(before: &str, after: &str) -> Verdict {
+    update(
+        with_pvc(db("", "", ""), json!(before)),
+        with_pvc(db("", "", ""), json!(after)),
+    )
+}
+
+const GRAMMAR: &str =
+    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+
+fn shrink(before: &str, after: &str) -> String {
+    format!(
+        "spec.resource.storage.pvcSize: Forbidden: storage size can only be increased; attempted shrink from \
+         {before} to {after}"
+    )
+}
+
+#[rstest]
+#[case::upstream_allows_storage_size_increase("10Gi", "20Gi")]
+#[case::upstream_allows_same_size("10Gi", "10Gi")]
+#[case::same_size_in_other_units("10Gi", "10240Mi")]
+#[case::fraction_of_a_gibi("1.5Gi", "1536Mi")]
+#[case::exponent_is_decimal_si("1e9", "1G")]
+#[case::decimal_above_binary("10Gi", "11G")]
+#[case::kilo_to_kibi("1k", "1Ki")]
+#[case::explicit_plus("+10Gi", "10Gi")]
+fn storage_may_grow_or_stay(#[case] before: &str, #[case] after: &str) {
+    assert_eq!(resize(before, after), accepted());
+}
+
+#[rstest]
+#[case::upstream_rejects_storage_size_decrease("20Gi", "10Gi", &shrink("20Gi", "10Gi"))]
+#[case::kibi_to_kilo("1Ki", "1k", &shrink("1Ki", "1k"))]
+#[case::binary_to_exponent("1Ti", "1e12", &shrink("1Ti", "1e12"))]
+#[case::negative("10Gi", "-10Gi", &shrink("10Gi", "-10Gi"))]
+#[case::milli("1", "999m", &shrink("1", "999m"))]
+#[case::half_gibi("1Gi", "0.5Gi", &shrink("1Gi", "0.5Gi"))]
+#[case::upstream_rejects_invalid_old_pvc_size(
+    "not-a-quantity",
+    "10Gi",
+    &format!("spec.resource.storage.pvcSize: Invalid value: \"not-a-quantity\": existing pvcSize is not a valid \
+              resource quantity: {GRAMMAR}")
+)]
+#[case::upstream_rejects_invalid_new_pvc_size(
+    "10Gi",
+    "abc",
+    &format!("spec.resource.storage.pvcSize: Invalid value: \"abc\": pvcSize must be a valid resource quantity: {GRAMMAR}")
+)]
+#[case::bad_suffix(
+    "10Gi",
+    "20mi",
+    "spec.resource.storage.pvcSize: Invalid value: \"20mi\": pvcSize must be a valid resource quantity: unable to \
+     parse quantity's suffix"
+)]
+#[case::exponent_with_suffix(
+    "10Gi",
+    "1E3Mi",
+    &format!("spec.resource.storage.pvcSize: Invalid value: \"1E3Mi\": pvcSize must be a valid resource quantity: {GRAMMAR}")
+)]
+#[case::both_invalid_no_comparison(
+    "big",
+    ".e-10",
+    &format!("[spec.resource.storage.pvcSize: Invalid value: \"big\": existing pvcSize is not a valid resource \
+              quantity: {GRAMMAR}, spec.resource.storage.pvcSize: Invalid value: \".e-10\": pvcSize must be a valid \
+              resource quantity: unable to parse numeric part of quantity]")
+)]
+fn storage_shrink_is_denied(#[case] before: &str, #[case] after: &str, #[case] error: &str) {
+    assert_eq!(resize(before, after), denied(error));
+}
+
+#[test]
+fn storage_is_not_checked_on_create() {
+    assert_eq!(create(with_pvc(db("", "", ""), json!("abc"))), accepted());
+}
+
+#[test]
+fn a_long_size_is_quoted_short_in_the_shrink_message() {
+    let huge = format!("1{}", "0".repeat(100));
+    let verdict = resize(&huge, "1");
+    let quoted = format!("\"1{}…\"", "0".repeat(63));
+    assert_eq!(verdict, denied(&shrink(&quoted, "1")));
+}
+
+#[test]
+fn mistyped_pvc_size_is_denied_by_name() {
+    let stored = with_pvc(db("", "", ""), json!(10));
+    assert_eq!(
+        update(stored, db("", "", "")),
+        denied(
+            "oldObject.spec.resource.storage.pvcSize: Invalid value: \"number\": must be a quantity string such \
+             as \"10Gi\", not a number"
+        )
+    );
+}
+
+// --- Bootstrap is fixed after creation (upstream "validateImmutableFields") ----
+
+const BOOTSTRAP_CHANGED: &str =
+    "spec.bootstrap: Forbidden: bootstrap configuration cannot be changed after cluster creation";
+
+fn backup(name: &str) -> Option<Value> {
+    Some(json!({"recovery": {"backup": {"name": name}}}))
+}
+
+fn with_bootstrap(object: Value, bootstrap: Option<Value>) -> Value {
+    match bootstrap {
+        Some(bootstrap) => with_spec(object, "bootstrap", bootstrap),
+        None => object,
+    }
+}
+
+#[rstest]
+#[case::upstream_rejects_bootstrap_config_change(
+    backup("my-backup"),
+    backup("different-backup"),
+    false
+)]
+#[case::upstream_allows_bootstrap_nil_to_nil(None, None, true)]
+#[case::upstream_allows_unchanged_bootstrap(backup("my-backup"), backup("my-backup"), true)]
+#[case::upstream_allows_bootstrap_removal(backup("my-backup"), None, true)]
+#[case::upstream_rejects_bootstrap_addition(None, backup("my-backup"), false)]
+#[case::empty_bootstrap_added(None, Some(json!({})), false)]
+#[case::null_is_absent(Some(json!(null)), Some(json!(null)), true)]
+#[case::removal_by_null(backup("my-backup"), Some(json!(null)), true)]
+#[case::null_to_set(Some(json!(null)), backup("my-backup"), false)]
+#[case::empty_backup_is_no_backup(
+    Some(json!({"recovery": {}})),
+    Some(json!({"recovery": {"backup": {}}})),
+    true
+)]
+#[case::empty_volume_is_a_volume(
+    Some(json!({"recovery": {}})),
+    Some(json!({"recovery": {"persistentVolume": {}}})),
+    false
+)]
+#[case::null_recovery_is_no_recovery(Some(json!({})), Some(json!({"recovery": null})), true)]
+#[case::empty_recovery_is_a_recovery(Some(json!({})), Some(json!({"recovery": {}})), false)]
+#[case::unknown_keys_are_dropped(
+    backup("my-backup"),
+    Some(json!({"recovery": {"backup": {"name": "my-backup", "kind": "Backup"}, "source": "x"}})),
+    true
+)]
+#[case::backup_to_volume(
+    backup("my-backup"),
+    Some(json!({"recovery": {"persistentVolume": {"name": "pv-1"}}})),
+    false
+)]
+fn bootstrap_is_fixed_after_creation(
+    #[case] before: Option<Value>,
+    #[case] after: Option<Value>,
+    #[case] allowed: bool,
+) {
+    let verdict = update(
+        with_bootstrap(db("", "", ""), before),
+        with_bootstrap(db("", "", ""), after),
+    );
+    let expected = if allowed {
+        accepted()
+    } else {
+        denied(BOOTSTRAP_CHANGED)
+    };
+    assert_eq!(verdict, expected);
+}
+
+#[test]
+fn bootstrap_is_free_on_create() {
+    // The immutability rule is for updates; on CREATE only the restore check
+    // looks at the bootstrap, and without a cluster to ask it can only warn.
+    assert_eq!(
+        create(with_bootstrap(db("", "", ""), backup("b"))),
+        accepted_with(
+            "failed to read backup \"b\": schema-version compatibility cannot be verified: no cluster to ask: \
+             this build of the policy has no Kubernetes host capabilities"
+        )
+    );
+}
+
+// --- The resource envelope (upstream "resource envelope validation") -----------
+
+fn with_resource(mut object: Value, resource: Value) -> Value {
+    for (key, value) in resource.as_object().unwrap() {
+        object["spec"]["resource"][key] = value.clone();
+    }
+    object
+}
+
+fn monitored(object: Value) -> Value {
+    with_spec(object, "monitoring", json!({"enabled": true}))
+}
+
+fn sized(resource: Value) -> Value {
+    with_resource(db("", "", ""), resource)
+}
+
+const MEMORY_REQUIRED: &str = "spec.resource.memory: Required value: pod memory envelope is required unless memory \
+     is set on both spec.resource.gateway and spec.resource.database";
+const CPU_REQUIRED: &str = "spec.resource.cpu: Required value: pod cpu envelope is required unless cpu is set on \
+     both spec.resource.gateway and spec.resource.database";
+const DATABASE_OVER_4GI: &str = "spec.resource.database.memory: Invalid value: \"8Gi\": sum of gateway + OTel + \
+     database memory (8960Mi) exceeds the pod memory envelope (4Gi)";
+const NO_ROOM_IN_100MI: &str = "spec.resource.memory: Invalid value: \"100Mi\": gateway and OTel memory reservations \
+     (150272Ki) leave no memory for PostgreSQL within the pod memory envelope (100Mi)";
+
+#[rstest]
+#[case::upstream_allows_an_explicit_pod_memory_envelope(sized(json!({"memory": "8Gi"})))]
+#[case::upstream_envelope_set_valid(sized(json!({"memory": "16Gi"})))]
+#[case::upstream_allows_omitting_the_envelope_when_gateway_and_database_memory_are_both_set(
+    sized(json!({"gateway": {"memory": "512Mi"}, "database": {"memory": "4Gi"}}))
+)]
+#[case::upstream_allows_leaving_a_dimension_entirely_unmanaged(db("", "", ""))]
+#[case::upstream_omitted_fully_specified_cpu(
+    sized(json!({"gateway": {"cpu": "500m"}, "database": {"cpu": "2"}}))
+)]
+#[case::monitoring_with_room(monitored(sized(json!({"memory": "1Gi", "cpu": "1"}))))]
+#[case::otel_ignored_without_monitoring(sized(json!({"otel": {"memory": "1Gi"}})))]
+#[case::zero_is_unset(sized(json!({"memory": "0", "cpu": "0", "gateway": {"memory": "0"}})))]
+#[case::exactly_full(sized(json!({"memory": "4Gi", "database": {"memory": "3328Mi"}})))]
+fn envelope_accepts(#[case] object: Value) {
+    assert_eq!(create(object), accepted());
+}
+
+#[rstest]
+#[case::upstream_rejects_a_partially_specified_memory_split_with_no_envelope(
+    sized(json!({"gateway": {"memory": "512Mi"}})),
+    MEMORY_REQUIRED
+)]
+#[case::upstream_rejects_explicit_database_memory_exceeding_the_envelope(
+    sized(json!({"memory": "4Gi", "database": {"memory": "8Gi"}})),
+    DATABASE_OVER_4GI
+)]
+#[case::upstream_reservations_exceed_envelope(monitored(sized(json!({"memory": "100Mi"}))), NO_ROOM_IN_100MI)]
+#[case::upstream_rejects_a_partially_specified_cpu_split_with_no_envelope(
+    sized(json!({"database": {"cpu": "2"}})),
+    CPU_REQUIRED
+)]
+#[case::memory_then_cpu(
+    sized(json!({"memory": "4Gi", "database": {"memory": "8Gi", "cpu": "2"}})),
+    &format!("[{DATABASE_OVER_4GI}, {CPU_REQUIRED}]")
+)]
+#[case::otel_cpu_request_fills_the_envelope(
+    monitored(sized(json!({"cpu": "50m"}))),
+    "spec.resource.cpu: Invalid value: \"50m\": gateway and OTel cpu reservations (50m) leave no cpu for PostgreSQL \
+     within the pod cpu envelope (50m)"
+)]
+#[case::cpu_database_over(
+    sized(json!({"cpu": "1", "database": {"cpu": "1500m"}})),
+    "spec.resource.database.cpu: Invalid value: \"1500m\": sum of gateway + OTel + database cpu (1500m) exceeds the \
+     pod cpu envelope (1)"
+)]
+#[case::memory_in_millibytes(
+    monitored(sized(json!({"memory": "1000m"}))),
+    "spec.resource.memory: Invalid value: \"1000m\": gateway and OTel memory reservations (128Mi) leave no memory \
+     for PostgreSQL within the pod memory envelope (1000m)"
+)]
+#[case::unparseable_envelope_counts_as_zero(
+    sized(json!({"memory": "lots"})),
+    "spec.resource.memory: Invalid value: \"lots\": gateway and OTel memory reservations (0) leave no memory for \
+     PostgreSQL within the pod memory envelope (lots)"
+)]
+#[case::small_envelope_in_bytes(
+    sized(json!({"memory": "1000", "gateway": {"memory": "1k"}})),
+    "spec.resource.memory: Invalid value: \"1000\": gateway and OTel memory reservations (1k) leave no memory for \
+     PostgreSQL within the pod memory envelope (1000)"
+)]
+#[case::schema_rule_first(
+    with_resource(db("0.110.0", "0.112.0", ""), json!({"gateway": {"memory": "512Mi"}})),
+    &format!("[{EXCEEDS_112_OVER_110}, {MEMORY_REQUIRED}]")
+)]
+fn envelope_denies(#[case] object: Value, #[case] error: &str) {
+    assert_eq!(create(object), denied(error));
+}
+
+#[rstest]
+#[case::gateway_cpu_limit(
+    json!({"gatewayCpuLimit": "2"}),
+    sized(json!({"cpu": "2"})),
+    Some("spec.resource.cpu: Invalid value: \"2\": gateway and OTel cpu reservations (2000m) leave no cpu for \
+          PostgreSQL within the pod cpu envelope (2)")
+)]
+#[case::explicit_gateway_cpu_beats_the_limit(
+    json!({"gatewayCpuLimit": "2"}),
+    sized(json!({"cpu": "2", "gateway": {"cpu": "500m"}})),
+    None
+)]
+#[case::fraction_one(
+    json!({"gatewayMemoryFraction": 1, "gatewayMemoryCap": "0"}),
+    sized(json!({"memory": "4Gi"})),
+    Some("spec.resource.memory: Invalid value: \"4Gi\": gateway and OTel memory reservations (4Gi) leave no memory \
+          for PostgreSQL within the pod memory envelope (4Gi)")
+)]
+#[case::fraction_zero(
+    json!({"gatewayMemoryFraction": "0"}),
+    sized(json!({"memory": "4Gi", "database": {"memory": "4Gi"}})),
+    None
+)]
+#[case::cap_zero_is_no_cap(
+    json!({"gatewayMemoryCap": "0"}),
+    sized(json!({"memory": "256Gi", "database": {"memory": "210Gi"}})),
+    Some("spec.resource.database.memory: Invalid value: \"210Gi\": sum of gateway + OTel + database memory (258Gi) \
+          exceeds the pod memory envelope (256Gi)")
+)]
+#[case::default_cap(json!({}), sized(json!({"memory": "256Gi", "database": {"memory": "224Gi"}})), None)]
+#[case::otel_limit(
+    json!({"otelMemoryLimit": "1Gi"}),
+    monitored(sized(json!({"memory": "1Gi"}))),
+    Some("spec.resource.memory: Invalid value: \"1Gi\": gateway and OTel memory reservations (1216Mi) leave no \
+          memory for PostgreSQL within the pod memory envelope (1Gi)")
+)]
+#[case::otel_limit_ignored_without_monitoring(
+    json!({"otelMemoryLimit": "1Gi"}),
+    sized(json!({"memory": "1Gi"})),
+    None
+)]
+fn sidecar_settings_change_the_envelope(
+    #[case] sidecar: Value,
+    #[case] object: Value,
+    #[case] error: Option<&str>,
+) {
+    let verdict = evaluate(
+        request("CREATE", Some(object), None),
+        json!({"sidecarResources": sidecar}),
+    );
+    assert_eq!(verdict, error.map_or_else(accepted, denied));
+}
+
+#[rstest]
+#[case::finalizer_removed(|object: &mut Value| object["metadata"]["finalizers"] = json!([]))]
+#[case::storage_grows(|object: &mut Value| object["spec"]["resource"]["storage"]["pvcSize"] = json!("20Gi"))]
+#[case::version_changes(|object: &mut Value| object["spec"]["documentDBVersion"] = json!("0.112.0"))]
+fn envelope_ratchet_lets_untouched_objects_through(#[case] change: fn(&mut Value)) {
+    // Stored before the rule existed, or under other settings.
+    let stored = sized(json!({"gateway": {"memory": "512Mi"}}));
+    let mut new = stored.clone();
+    change(&mut new);
+    assert_eq!(update(stored, new), accepted());
+}
+
+#[rstest]
+#[case::envelope_changed(json!({"memory": "100Mi"}), json!({"memory": "101Mi"}), false)]
+#[case::database_changed(json!({"memory": "100Mi"}), json!({"memory": "100Mi", "database": {"cpu": "1"}}), false)]
+#[case::monitoring_turned_on(json!({"memory": "100Mi"}), json!({"memory": "100Mi"}), true)]
+fn envelope_ratchet_checks_any_change_to_its_inputs(
+    #[case] before: Value,
+    #[case] after: Value,
+    #[case] monitor_after: bool,
+) {
+    let stored = monitored(sized(before));
+    let mut new = sized(after);
+    new = if monitor_after {
+        monitored(new)
+    } else {
+        with_spec(new, "monitoring", json!({"enabled": true, "exporter": {}}))
+    };
+    let stored = if monitor_after {
+        with_spec(stored, "monitoring", json!({"enabled": false}))
+    } else {
+        stored
+    };
+    assert_denied_containing(&update(stored, new), "leave no memory for PostgreSQL");
+}
+
+#[rstest]
+#[case::memory_number(
+    sized(json!({"memory": 4})),
+    "spec.resource.memory: Invalid value: \"number\": must be a quantity string such as \"4Gi\", not a number"
+)]
+#[case::cpu_number(
+    sized(json!({"gateway": {"cpu": 0.5}})),
+    "spec.resource.gateway.cpu: Invalid value: \"number\": must be a quantity string such as \"500m\", not a number"
+)]
+#[case::monitoring_string(
+    with_spec(db("", "", ""), "monitoring", json!({"enabled": "true"})),
+    "spec.monitoring.enabled: Invalid value: \"true\": must be a boolean, not a string"
+)]
+#[case::bootstrap_string(
+    with_spec(db("", "", ""), "bootstrap", json!("restore")),
+    "spec.bootstrap: Invalid value: \"restore\": must be an object, not a string"
+)]
+fn mistyped_resource_fields_are_denied_by_name(#[case] object: Value, #[case] error: &str) {
+    assert_eq!(create(object), denied(error));
+}
+
+#[test]
+fn deep_nesting_in_a_read_object_is_a_clear_error() {
+    let depth = 1000;
+    let mut nested = json!("1Gi");
+    for _ in 0..depth {
+        nested = json!({"storage": nested});
+    }
+    let object = sized(json!({"storage": nested}));
+    let payload =
+        serde_json::to_vec(&json!({"request": request("CREATE", Some(object), None)})).unwrap();
+    let Verdict::Rejected { message, code, .. } = raw(std::str::from_utf8(&payload).unwrap())
+    else {
+        panic!("expected a denial");
+    };
+    assert_eq!(code, 400, "{message}");
+    assert!(message.contains("recursion limit exceeded"), "{message}");
+}
+
+// --- All the rules together, in upstream's order -----------------------------
+
+#[test]
+fn shrink_and_rollback_in_one_message_rollback_first() {
+    let stored = installed(with_pvc(db("0.112.0", "", ""), json!("20Gi")), "0.112.0");
+    let new = with_pvc(db("0.110.0", "", ""), json!("10Gi"));
+    assert_eq!(
+        update(stored, new),
+        denied(&format!(
+            "[{ROLLBACK_110_BELOW_112}, {}]",
+            shrink("20Gi", "10Gi")
+        ))
+    );
+}
+
+#[test]
+fn every_rule_at_once_in_upstream_order() {
+    // validate(new): schema rule, resources (memory, cpu); then
+    // validateChanges: rollback, bootstrap, storage.
+    let stored = installed(
+        with_pvc(db("0.112.0", "0.112.0", ""), json!("20Gi")),
+        "0.112.0",
+    );
+    let new = with_bootstrap(
+        with_resource(
+            with_pvc(db("0.110.0", "0.112.0", ""), json!("10Gi")),
+            json!({"memory": "4Gi", "database": {"memory": "8Gi", "cpu": "2"}}),
+        ),
+        backup("b"),
+    );
+    assert_eq!(
+        update(stored, new),
+        denied(&format!(
+            "[{EXCEEDS_112_OVER_110}, {DATABASE_OVER_4GI}, {CPU_REQUIRED}, {ROLLBACK_110_BELOW_112}, \
+             {BOOTSTRAP_CHANGED}, {}]",
+            shrink("20Gi", "10Gi")
+        ))
+    );
 }
 
 // --- Context-aware checks (issue 12) ---------------------------------------------

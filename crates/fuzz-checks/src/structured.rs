@@ -4,8 +4,7 @@
 //! version, an image reference with registry/port/tag/suffix/digest, a huge
 //! digit run, a 1 MiB string, arbitrary Unicode, or 200,000 levels of nesting;
 //! settings can repeat keys thousands of times. Shared by the `structured`
-//! fuzz target and `tests/fuzz_seeds.rs` (included by path), so a crash
-//! reproducer replays on stable.
+//! fuzz target and `tests/seeds.rs`, so a crash reproducer replays on stable.
 //!
 //! The JSON is written by hand, not through `serde_json::Value`: a `Value`
 //! cannot hold duplicate keys, and serialising or dropping 200,000 nested
@@ -341,7 +340,7 @@ impl<'a> Arbitrary<'a> for Nesting {
 // --- Rendering -------------------------------------------------------------------
 
 /// The `structured` target: the payload through `validate`, its settings
-/// document through `validate_settings` (needs `checks.rs` as `crate::checks`).
+/// document through `validate_settings`.
 pub fn run_structured(data: &[u8]) {
     if let Some((payload, settings)) = payload_from_bytes(data) {
         crate::checks::check_payload(&payload);

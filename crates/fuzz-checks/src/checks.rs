@@ -1,7 +1,7 @@
 //! The invariants every fuzz input must satisfy, shared by the fuzz targets
-//! (`fuzz_targets/*.rs`, nightly) and by the stable replay of seeds and crash
-//! reproducers (`tests/fuzz_seeds.rs`), which include this file by path. A
-//! violated invariant panics: libFuzzer records the input as a crash.
+//! (`fuzz/fuzz_targets/*.rs`, nightly) and by the stable replay of seeds and
+//! crash reproducers (`tests/seeds.rs`). A violated invariant panics: libFuzzer
+//! records the input as a crash.
 
 use documentdb_upgrade_safety::cluster::NoCluster;
 use documentdb_upgrade_safety::image::ImageReference;
