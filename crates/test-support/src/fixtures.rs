@@ -14,7 +14,7 @@
 //! adds when it stores them ([`DocumentDbObject::stored`], [`DocumentDbObject::installed`]).
 //! Everything is deterministic: no randomness, no clock.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::{DocumentDbObject, admission_request, documentdb_image as img};
 
@@ -57,6 +57,8 @@ pub const FOLDERS: &[&str] = &[
     "malformed",
     "admission-review",
     "bench",
+    "restore",
+    "status",
 ];
 
 fn pretty(value: &Value) -> Vec<u8> {
@@ -382,6 +384,8 @@ pub fn scenarios() -> Vec<(&'static str, Value)> {
         ("other/delete", request("DELETE", None, Some(&at_112))),
     ]);
 
+    all.extend(context_aware_scenarios(&at_112));
+
     // Malformed: what a broken client or a fuzzer could send.
     let mut create_without_object = request("CREATE", None, Some(&at_110));
     create_without_object["oldObject"] = Value::Null;
@@ -419,6 +423,169 @@ pub fn scenarios() -> Vec<(&'static str, Value)> {
     ]);
     all
 }
+
+// --- context-aware checks: restores and dbs/status ------------------------------
+// The Backup, PersistentVolume and Nodes these requests make the policy read are
+// the sessions under e2e/sessions/ (crate::sessions).
+
+/// The DocumentDB operator chart's service account.
+pub const OPERATOR_SERVICE_ACCOUNT: &str =
+    "system:serviceaccount:documentdb-operator:documentdb-operator";
+
+/// A new cluster bootstrapped from a Backup or a retained PersistentVolume,
+/// as in the operator's backup-and-restore and restore-deleted-cluster docs.
+fn restoring(object: DocumentDbObject, source: &str, name: &str) -> Value {
+    let namespace = object.clone().build()["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let object = object
+        .named("documentdb-restored", &namespace)
+        .spec("bootstrap", json!({"recovery": {source: {"name": name}}}));
+    create(object)
+}
+
+/// A `dbs/status` UPDATE of `stored` by `user` (the operator's service
+/// account, or anyone else RBAC lets write status): the whole object with
+/// `change` made to its status.
+fn status_write(
+    stored: &DocumentDbObject,
+    user: &str,
+    change: impl FnOnce(&mut Map<String, Value>),
+) -> Value {
+    let old = stored.clone().build();
+    let mut new = old.clone();
+    if let Some(status) = new["status"].as_object_mut() {
+        change(status);
+    }
+    let mut request = admission_request("UPDATE", Some(new), Some(old));
+    request["subResource"] = json!("status");
+    request["requestSubResource"] = json!("status");
+    match user
+        .strip_prefix("system:serviceaccount:")
+        .and_then(|rest| rest.split_once(':'))
+    {
+        Some((namespace, _)) => {
+            request["options"]["fieldManager"] = json!("documentdb-operator");
+            request["userInfo"] = json!({
+                "username": user,
+                "uid": "6f1d2c3b-4a5e-4f70-8b9c-0d1e2f3a4b5c",
+                "groups": [
+                    "system:serviceaccounts",
+                    format!("system:serviceaccounts:{namespace}"),
+                    "system:authenticated",
+                ],
+            });
+        }
+        None => {
+            request["options"]["fieldManager"] = json!("kubectl-edit");
+            request["userInfo"] =
+                json!({"username": user, "groups": ["platform-team", "system:authenticated"]});
+        }
+    }
+    request
+}
+
+fn set_schema(schema: &'static str) -> impl FnOnce(&mut Map<String, Value>) {
+    move |status| {
+        status.insert("schemaVersion".to_owned(), json!(schema));
+    }
+}
+
+/// The Backup a `nightly-backup` ScheduledBackup created (e2e/sessions/).
+pub const NIGHTLY_BACKUP: &str = "nightly-backup-20261101-020000";
+/// A Backup that does not exist.
+pub const MISSING_BACKUP: &str = "nightly-backup-20250101-020000";
+/// The PersistentVolume a deleted cluster left behind (reclaim policy Retain).
+pub const RETAINED_PV: &str = "pvc-7c1e5b9a-3d2f-4e8a-9b6c-1a2b3c4d5e6f";
+
+fn context_aware_scenarios(at_112: &DocumentDbObject) -> Vec<(&'static str, Value)> {
+    let lightrag = DocumentDbObject::lightrag;
+    let versioned = DocumentDbObject::versioned;
+    let backup = "backup";
+    let pv = "persistentVolume";
+    vec![
+        (
+            "restore/backup-onto-0.110.0",
+            restoring(versioned().version("0.110.0"), backup, NIGHTLY_BACKUP),
+        ),
+        (
+            "restore/backup-onto-0.112.0",
+            restoring(versioned().version("0.112.0"), backup, NIGHTLY_BACKUP),
+        ),
+        (
+            "restore/backup-onto-image-0.113.0",
+            restoring(lightrag().image(&img("0.113.0")), backup, NIGHTLY_BACKUP),
+        ),
+        (
+            "restore/backup-onto-default",
+            restoring(
+                versioned().without("documentDBVersion"),
+                backup,
+                NIGHTLY_BACKUP,
+            ),
+        ),
+        (
+            "restore/backup-onto-digest",
+            restoring(
+                lightrag().image(&format!(
+                    "{}/documentdb@sha256:{}",
+                    crate::IMAGE_REPOSITORY,
+                    "b2".repeat(32)
+                )),
+                backup,
+                NIGHTLY_BACKUP,
+            ),
+        ),
+        (
+            "restore/backup-missing",
+            restoring(versioned().version("0.112.0"), backup, MISSING_BACKUP),
+        ),
+        (
+            "restore/pv-onto-0.110.0",
+            restoring(versioned().version("0.110.0"), pv, RETAINED_PV),
+        ),
+        (
+            "restore/pv-onto-0.112.0",
+            restoring(versioned().version("0.112.0"), pv, RETAINED_PV),
+        ),
+        // dbs/status: the installed schema, lowered, cleared, raised, or left alone.
+        (
+            "status/lowered-by-user",
+            status_write(at_112, "platform-admin", set_schema("0.110.0")),
+        ),
+        (
+            "status/lowered-by-operator",
+            status_write(at_112, OPERATOR_SERVICE_ACCOUNT, set_schema("0.110.0")),
+        ),
+        (
+            "status/cleared-by-user",
+            status_write(at_112, "platform-admin", |status| {
+                status.remove("schemaVersion");
+            }),
+        ),
+        (
+            "status/raised-by-user",
+            status_write(at_112, "platform-admin", set_schema("0.113.0")),
+        ),
+        (
+            "status/unrelated-change-by-user",
+            status_write(at_112, "platform-admin", |status| {
+                status.insert("status".to_owned(), json!("Setting up primary"));
+            }),
+        ),
+        (
+            "status/lowered-by-other-operator-install",
+            status_write(
+                at_112,
+                "system:serviceaccount:ops:documentdb-operator",
+                set_schema("0.110.0"),
+            ),
+        ),
+    ]
+}
+
+// --- end context-aware checks ----------------------------------------------------
 
 /// The walkthrough's rollback wrapped in a full AdmissionReview, as the API
 /// server sends it.

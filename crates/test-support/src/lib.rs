@@ -3,7 +3,9 @@
 //! ([`admission_request`]). Used by the policy's unit and property tests, the
 //! fuzz regression tests, the policy-dist and upgrade-checker tests, and by
 //! [`fixtures`], which writes the committed AdmissionRequests under
-//! `e2e/fixtures/` (`cargo run -p test-support --bin generate-fixtures`).
+//! `e2e/fixtures/` (`cargo run -p test-support --bin generate-fixtures`), and
+//! by [`sessions`], which writes the kwctl sessions under `e2e/sessions/` the
+//! context-aware cases replay.
 //!
 //! Everything here is a `serde_json::Value` or bytes: this crate does not depend
 //! on the policy crate, so that the policy crate can dev-depend on it.
@@ -11,6 +13,7 @@
 use serde_json::{Map, Value, json};
 
 pub mod fixtures;
+pub mod sessions;
 
 /// `request.uid` of every request built here.
 pub const REQUEST_UID: &str = "705ab4f5-6393-11e8-b7cc-42010a800002";

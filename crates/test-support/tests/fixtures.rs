@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use test_support::fixtures;
+use test_support::{fixtures, sessions};
 
 fn fixtures_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e/fixtures")
@@ -80,5 +80,39 @@ fn the_large_benchmark_request_carries_a_mebibyte_per_object() {
             (1 << 20..(1 << 20) + 4096).contains(&size),
             "{key}: {size} bytes"
         );
+    }
+}
+
+#[test]
+fn committed_sessions_are_what_the_builder_writes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e/sessions");
+    let mut stale = Vec::new();
+    for file in sessions::all() {
+        match std::fs::read(root.join(&file.path)) {
+            Ok(committed) if committed == file.bytes => {}
+            Ok(_) => stale.push(format!("{} differs", file.path)),
+            Err(e) => stale.push(format!("{}: {e}", file.path)),
+        }
+    }
+    assert!(stale.is_empty(), "run `{REGENERATE}`: {stale:#?}");
+}
+
+/// Each session is a list of exchanges whose requests carry kwctl's tags and
+/// whose successful payloads are JSON.
+#[test]
+fn sessions_are_kwctl_sessions() {
+    for file in sessions::all() {
+        let text = String::from_utf8(file.bytes).unwrap();
+        let exchanges = text.matches("- type: Exchange\n").count();
+        assert!(exchanges >= 1, "{}", file.path);
+        let tags = text.matches("    !KubernetesListResourceAll\n").count()
+            + text.matches("    !KubernetesGetResource\n").count();
+        assert_eq!(tags, exchanges, "{}", file.path);
+        for line in text.lines() {
+            if let Some(payload) = line.strip_prefix("    payload: ") {
+                let payload: String = serde_json::from_str(payload).expect("a JSON string");
+                let _: Value = serde_json::from_str(&payload).expect("a JSON payload");
+            }
+        }
     }
 }

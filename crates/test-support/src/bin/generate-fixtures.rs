@@ -1,19 +1,29 @@
 //! Writes the AdmissionRequest fixtures under `e2e/fixtures/` from the test
 //! builder (see `test_support::fixtures`), and removes files in those folders
-//! that it no longer writes.
+//! that it no longer writes; and the kwctl sessions of the context-aware cases
+//! under `e2e/sessions/` (`test_support::sessions`).
 //!
 //!     cargo run -p test-support --bin generate-fixtures
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use test_support::fixtures;
+use test_support::{fixtures, sessions};
 
 fn main() -> ExitCode {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e/fixtures");
-    match write(&root) {
-        Ok(written) => {
-            println!("wrote {written} fixtures under {}", root.display());
+    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
+    let root = e2e.join("fixtures");
+    let written = write(&root).and_then(|fixtures| {
+        let sessions = write_sessions(&e2e.join("sessions"))?;
+        Ok((fixtures, sessions))
+    });
+    match written {
+        Ok((fixtures, sessions)) => {
+            println!("wrote {fixtures} fixtures under {}", root.display());
+            println!(
+                "wrote {sessions} sessions under {}",
+                e2e.join("sessions").display()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -21,6 +31,19 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The sessions; other files in the folder (sessions written by hand) stay.
+fn write_sessions(folder: &Path) -> Result<usize, String> {
+    std::fs::create_dir_all(folder)
+        .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    let files = sessions::all();
+    for file in &files {
+        let path = folder.join(&file.path);
+        std::fs::write(&path, &file.bytes)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(files.len())
 }
 
 fn write(root: &Path) -> Result<usize, String> {
