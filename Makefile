@@ -118,8 +118,13 @@ endif
 
 test: prerequisites fmt lint unit-tests e2e-tests web-tests
 
+# The modules the Rust tests load: `cargo test` never runs make, it reads these
+# (crates/policy-runner/tests/cases.rs, tests/policy_runner/sdk.rs).
+export POLICY_WASM := $(CURDIR)/policy.wasm
+export NOOP_POLICY_WASM := $(CURDIR)/target/noop-policy.wasm
+
 # Unit tests, the wasm e2e case table, the OCI round trip: one workspace build.
-unit-tests: policy.wasm
+unit-tests: policy.wasm target/noop-policy.wasm
 	$(CARGO) test $(CARGO_GLOBAL_OPTIONS) --workspace
 
 e2e-tests: annotated-policy.wasm runner
