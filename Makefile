@@ -127,8 +127,11 @@ export NOOP_POLICY_WASM := $(CURDIR)/target/noop-policy.wasm
 unit-tests: policy.wasm target/noop-policy.wasm
 	$(CARGO) test $(CARGO_GLOBAL_OPTIONS) --workspace
 
+# bats 1.8 finds tests by reading the file: the runner writes one test per case.
 e2e-tests: annotated-policy.wasm runner
-	bats e2e/e2e.bats
+	mkdir -p target/e2e
+	$(RUNNER) cases bats e2e/cases.yaml >target/e2e/cases.bats
+	bats e2e/e2e.bats target/e2e/cases.bats
 
 # ------------------------------------------------------------ crates/upgrade-checker/ (wasm-bindgen)
 # The rule engine built a second way, for the page (crates/upgrade-checker/index.html) and the
