@@ -145,14 +145,20 @@ endif
 test: prerequisites
 	@$(MAKE) --no-print-directory fmt lint unit-tests e2e-tests web-tests
 
-# Unit tests, the wasm e2e case table, the OCI round trip: one workspace build.
-# The tests that run a module read it from these variables; they never build it.
-unit-tests: policy.wasm target/noop-policy.wasm
-	POLICY_WASM=$(CURDIR)/policy.wasm NOOP_POLICY_WASM=$(CURDIR)/target/noop-policy.wasm \
-		$(CARGO) test $(CARGO_GLOBAL_OPTIONS) --workspace
+# The modules the Rust tests load: `cargo test` never runs make, it reads these
+# (crates/policy-runner/tests/cases.rs, tests/policy_runner/sdk.rs).
+export POLICY_WASM := $(CURDIR)/policy.wasm
+export NOOP_POLICY_WASM := $(CURDIR)/target/noop-policy.wasm
 
+# Unit tests, the wasm e2e case table, the OCI round trip: one workspace build.
+unit-tests: policy.wasm target/noop-policy.wasm
+	$(CARGO) test $(CARGO_GLOBAL_OPTIONS) --workspace
+
+# bats 1.8 finds tests by reading the file: the runner writes one test per case.
 e2e-tests: annotated-policy.wasm runner
-	bats e2e/e2e.bats
+	mkdir -p target/e2e
+	$(RUNNER) cases bats e2e/cases.yaml >target/e2e/cases.bats
+	bats e2e/e2e.bats target/e2e/cases.bats
 
 # ------------------------------------------------------------ crates/upgrade-checker/ (wasm-bindgen)
 # The rule engine built a second way, for the page (crates/upgrade-checker/index.html) and the

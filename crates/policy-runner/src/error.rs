@@ -18,6 +18,8 @@ pub enum RunnerError {
     Request(String),
     /// The settings document is not a JSON/YAML object.
     Settings(String),
+    /// The host capabilities session file cannot be read or is not a kwctl session.
+    Session(String),
     /// Command-line / caller error.
     Usage(String),
 }
@@ -36,6 +38,9 @@ impl fmt::Display for RunnerError {
                 )
             }
             RunnerError::Settings(m) => write!(f, "invalid settings document: {m}"),
+            RunnerError::Session(m) => {
+                write!(f, "cannot replay host capabilities interactions: {m}")
+            }
             RunnerError::Usage(m) => f.write_str(m),
         }
     }

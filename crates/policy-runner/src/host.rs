@@ -1,10 +1,15 @@
-//! The host side of waPC host calls, as policy-evaluator answers them for a policy that has
-//! been granted no host capability.
+//! The host side of waPC host calls, as policy-evaluator answers them: policy logs, and the
+//! Kubernetes reads of a context-aware policy (see [`crate::context_aware`]).
 
+use std::collections::BTreeSet;
 use std::error::Error;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
+
+use crate::context_aware::{
+    ContextAwareResource, NO_KUBERNETES_CLIENT, Replay, kubernetes_request,
+};
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
@@ -85,19 +90,59 @@ fn parse_log_record(payload: &[u8]) -> Result<(String, String, Map<String, Value
     Ok((level, message, map))
 }
 
-/// Answers a waPC host call like policy-evaluator does for a policy with no host capability:
-/// logging is served, everything else is an error returned to the guest (never a crash).
+/// The `kubernetes/*` side of the host: what the policy may read and where answers come from.
+#[derive(Debug, Default)]
+pub(crate) struct KubernetesHost {
+    pub(crate) allowed: BTreeSet<ContextAwareResource>,
+    /// `None`: no session, hence (like a callback handler without a Kubernetes client) every
+    /// granted call fails.
+    pub(crate) replay: Option<Replay>,
+}
+
+impl KubernetesHost {
+    fn call(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, BoxError> {
+        let request = kubernetes_request(operation, payload, &self.allowed)?;
+        let answer = match &mut self.replay {
+            Some(replay) => replay.answer(&request),
+            None => Err(NO_KUBERNETES_CLIENT.to_owned()),
+        };
+        // The callback handler's error reaches the guest as `{e:?}` of an anyhow message,
+        // which is the message itself.
+        answer.map_err(|e| format!("Callback evaluation failure: {e}").into())
+    }
+}
+
+/// Everything the host callback of one policy needs.
+#[derive(Debug, Default)]
+pub(crate) struct HostState {
+    pub(crate) sink: LogSink,
+    pub(crate) kubernetes: Mutex<KubernetesHost>,
+}
+
+/// Answers a waPC host call like policy-evaluator does for a policy granted no Kubernetes
+/// resource and run without a cluster (kwctl without `--allow-context-aware`): logging is
+/// served, everything else is an error returned to the guest (never a crash).
 pub fn host_callback(
     binding: &str,
     namespace: &str,
     operation: &str,
     payload: &[u8],
 ) -> Result<Vec<u8>, BoxError> {
-    dispatch(None, binding, namespace, operation, payload)
+    dispatch(
+        &HostState::default(),
+        binding,
+        namespace,
+        operation,
+        payload,
+    )
 }
 
+/// policy-evaluator's host callback, with the host capabilities `tracing/*` and
+/// `kubernetes/*` granted (kwctl `--allowed-host-capabilities 'kubernetes/*'`): `oci`, `net`
+/// and `crypto` calls are refused, Kubernetes reads are limited by the context-aware allow
+/// list.
 fn dispatch(
-    sink: Option<&LogSink>,
+    state: &HostState,
     binding: &str,
     namespace: &str,
     operation: &str,
@@ -109,14 +154,17 @@ fn dispatch(
     match namespace {
         "tracing" => match operation {
             "log" => {
-                if let Some(sink) = sink {
-                    sink.log(payload);
-                }
+                state.sink.log(payload);
                 Ok(Vec::new())
             }
             _ => Err(format!("unknown operation: {operation}").into()),
         },
-        "oci" | "net" | "crypto" | "kubernetes" => Err(format!(
+        "kubernetes" => state
+            .kubernetes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .call(operation, payload),
+        "oci" | "net" | "crypto" => Err(format!(
             "Policy has not been granted access to the '{namespace}/{operation}' host capability. \
              The violation has been reported."
         )
@@ -126,8 +174,8 @@ fn dispatch(
 }
 
 /// The boxed callback handed to `WapcHost::new`.
-pub(crate) fn make_callback(sink: Arc<LogSink>) -> Box<wapc::HostCallback> {
+pub(crate) fn make_callback(state: Arc<HostState>) -> Box<wapc::HostCallback> {
     Box::new(move |_id, binding, namespace, operation, payload| {
-        dispatch(Some(&sink), binding, namespace, operation, payload)
+        dispatch(&state, binding, namespace, operation, payload)
     })
 }

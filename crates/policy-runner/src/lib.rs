@@ -17,17 +17,26 @@
 //! evaluations (`kwctl run` / `kwctl bench`) and a fresh instance per evaluation rehydrated from
 //! the pre-compiled module (policy-server).
 //!
+//! Host capabilities are answered as `kwctl run` answers them: policy logs (`tracing/log`)
+//! always; Kubernetes reads (`kubernetes/get_resource`, `list_resources_all`,
+//! `list_resources_by_namespace`, `can_i`) within the granted `contextAwareResources`
+//! ([`ContextAwareAccess`], `--allow-context-aware`) and from a session kwctl recorded
+//! ([`Session`], `--replay-host-capabilities-interactions`); `oci`, `net` and `crypto` calls
+//! are refused.
+//!
 //! Execution is bounded: wasmtime epoch interruption enforces a wall-clock deadline on every
 //! guest call (policy-server's default 2 s) and guest linear memory is capped (1 GiB by default).
 
 pub mod bench;
 pub mod cases;
+pub mod context_aware;
 mod error;
 mod host;
 mod policy;
 mod request;
 mod response;
 
+pub use context_aware::{ContextAwareAccess, ContextAwareResource, Session};
 pub use error::RunnerError;
 pub use host::{LogRecord, host_callback};
 pub use policy::{

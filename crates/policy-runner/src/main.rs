@@ -4,280 +4,272 @@
 //! policy-runner run   -r REQUEST.json [-s SETTINGS.yml | --settings-json JSON] POLICY.wasm
 //! policy-runner bench -r REQUEST.json [...] [--iterations N] POLICY.wasm [--baseline OTHER.wasm]
 //! policy-runner cases [--evaluate POLICY.wasm] CASES.yaml
+//! policy-runner cases check CASES.yaml NAME --exit-code N --stdout FILE --stderr FILE
+//! policy-runner cases bats CASES.yaml
 //! ```
+//!
+//! The flags shared with `kwctl run` have kwctl's names and meaning (`crates/kwctl/src/cli.rs`
+//! in kubewarden/kubewarden-controller).
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use policy_runner::bench::{BenchOptions, BenchReport, bench_module};
+use policy_runner::cases::{self, Printed};
+use policy_runner::context_aware::context_aware_resources_from_metadata_file;
 use policy_runner::{
-    AdmissionRequest, CompilationCache, DEFAULT_MAX_MEMORY_BYTES, InstanceMode, Policy,
-    RunnerError, RunnerOptions, Settings, settings_from_value,
+    AdmissionRequest, CompilationCache, ContextAwareAccess, InstanceMode, Policy, RunnerError,
+    RunnerOptions, Session, Settings, settings_from_value,
 };
 use serde_json::Value;
 
 const USAGE: &str = "\
-policy-runner: evaluate a Kubewarden waPC policy module like kwctl run / policy-server
+policy-runner run   [OPTIONS] --request-path FILE POLICY.wasm
+       policy-runner bench [OPTIONS] --request-path FILE POLICY.wasm [--baseline OTHER.wasm]
+       policy-runner cases CASES.yaml
+       policy-runner cases --evaluate POLICY.wasm [--metadata-path metadata.yml] CASES.yaml
+       policy-runner cases check CASES.yaml NAME --exit-code N --stdout FILE --stderr FILE
+       policy-runner cases bats CASES.yaml";
 
-USAGE:
-    policy-runner run   [OPTIONS] --request-path FILE POLICY.wasm
-    policy-runner bench [OPTIONS] --request-path FILE POLICY.wasm [--baseline OTHER.wasm]
-    policy-runner cases CASES.yaml   print each element of a YAML list as one JSON line
-    policy-runner cases --evaluate POLICY.wasm CASES.yaml
-                                     the same lines, each with the module's outcome added:
-                                     {\"response\": <the run line>} or {\"settingsRefused\": MESSAGE}
-                                     (request paths are relative to the current directory)
+const AFTER_HELP: &str = "\
+Output (run): one JSON line on stdout, exactly like kwctl run; exit 0 for accepted and
+rejected requests, 1 when the settings are invalid or the module/request cannot be used,
+2 on usage errors.";
 
-COMMON OPTIONS:
-    -r, --request-path FILE        AdmissionRequest or AdmissionReview JSON ('-' reads stdin)
-    -s, --settings-path FILE       policy settings, JSON or YAML
-        --settings-json JSON       policy settings as a JSON string
-        --execution-timeout SECS   deadline of every guest call [default: 2, policy-server's];
-                                   0 disables it (kwctl run has none)
-        --max-memory-mib MIB       cap on the guest's linear memory [default: 1024];
-                                   0 keeps wasmtime's defaults (4 GiB reservation)
-        --no-policy-logs           don't print the policy's log records (stderr)
-        --cache-dir DIR            wasmtime compilation cache directory: later runs load the
-                                   compiled module instead of compiling it again
-                                   [run default: wasmtime's, ~/.cache/wasmtime, like kwctl;
-                                   bench default: no cache, compile times are real]
-        --disable-wasmtime-cache   compile the module every time (run)
-
-RUN OPTIONS:
-        --fresh-instance           evaluate on a fresh instance (policy-server) instead of the
-                                   instance that validated the settings (kwctl run)
-        --human                    print a readable verdict instead of kwctl's JSON line
-
-BENCH OPTIONS:
-        --iterations N             timed evaluations per mode [default: 1000]
-        --warmup N                 untimed evaluations per mode first [default: 100]
-        --baseline FILE            also bench this module (e.g. noop_policy.wasm) and print ratios
-        --json                     print the results as JSON
-
-OUTPUT (run):
-    one JSON line on stdout, exactly like kwctl run; exit 0 for accepted and rejected requests,
-    1 when the settings are invalid or the module/request cannot be used, 2 on usage errors.
-";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Command {
-    Run,
-    Bench,
-}
-
-enum Parsed {
-    Help,
-    Version,
-    Cases {
-        table: PathBuf,
-        evaluate: Option<PathBuf>,
-    },
-    Args(Box<Args>),
-}
-
-#[derive(Debug)]
-struct Args {
+/// Evaluate a Kubewarden waPC policy module like kwctl run / policy-server.
+#[derive(Parser, Debug)]
+#[command(name = "policy-runner", version, override_usage = USAGE, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
     command: Command,
-    request_path: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Evaluate one request, print kwctl run's line
+    Run(RunArgs),
+    /// Time evaluations on a warm and on fresh instances (optionally against a baseline module)
+    Bench(BenchArgs),
+    /// The e2e case table: as JSON lines, evaluated, checked, or as a bats suite
+    Cases(CasesArgs),
+}
+
+/// Flags of `run` and `bench`; the first ones are kwctl run's.
+#[derive(Args, Debug)]
+struct EngineArgs {
+    /// File containing the Kubernetes admission request object in JSON format (a bare
+    /// AdmissionRequest or an AdmissionReview; '-' reads stdin)
+    #[arg(short = 'r', long, value_name = "PATH")]
+    request_path: String,
+
+    /// File containing the settings for this policy (JSON or YAML)
+    #[arg(
+        short = 's',
+        long,
+        value_name = "PATH",
+        conflicts_with = "settings_json"
+    )]
     settings_path: Option<PathBuf>,
+
+    /// JSON string containing the settings for this policy
+    #[arg(long, value_name = "VALUE")]
     settings_json: Option<String>,
-    execution_timeout: Option<Duration>,
-    max_memory_bytes: Option<u64>,
+
+    /// Grant access to the Kubernetes resources defined inside of the policy's
+    /// `contextAwareResources` section. Warning: review the list of resources carefully to
+    /// avoid abuses. Disabled by default
+    #[arg(long)]
+    allow_context_aware: bool,
+
+    /// During policy and host capabilities exchanges the host replays back the answers found
+    /// inside of the provided file (a session recorded by kwctl run
+    /// --record-host-capabilities-interactions; policy-runner replays its Kubernetes
+    /// exchanges)
+    #[arg(long, value_name = "FILE")]
+    replay_host_capabilities_interactions: Option<PathBuf>,
+
+    /// Turn off usage of wasmtime cache
+    #[arg(long)]
+    disable_wasmtime_cache: bool,
+
+    /// wasmtime compilation cache directory: later runs load the compiled module instead of
+    /// compiling it again [run default: wasmtime's, ~/.cache/wasmtime, like kwctl; bench
+    /// default: no cache, compile times are real]
+    #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
-    disable_cache: bool,
-    policy_logs: bool,
-    fresh_instance: bool,
-    human: bool,
-    iterations: usize,
-    warmup: usize,
-    baseline: Option<PathBuf>,
-    json: bool,
+
+    /// Deadline of every guest call, policy-server's by default; 0 disables it (kwctl run has
+    /// none)
+    #[arg(long, value_name = "SECS", default_value = "2", value_parser = parse_timeout)]
+    execution_timeout: Timeout,
+
+    /// Cap on the guest's linear memory; 0 keeps wasmtime's defaults (4 GiB reservation)
+    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = parse_memory_mib)]
+    max_memory_mib: u64,
+
+    /// Don't print the policy's log records (stderr)
+    #[arg(long)]
+    no_policy_logs: bool,
+
+    /// Policy module (a local .wasm file)
+    #[arg(value_name = "POLICY.wasm")]
     policy: PathBuf,
 }
 
-fn parse_args(raw: Vec<String>) -> Result<Parsed, String> {
-    let mut iter = raw.into_iter();
-    let command = match iter.next().as_deref() {
-        None | Some("-h" | "--help" | "help") => return Ok(Parsed::Help),
-        Some("-V" | "--version") => return Ok(Parsed::Version),
-        Some("run") => Command::Run,
-        Some("bench") => Command::Bench,
-        Some("cases") => {
-            let rest: Vec<String> = iter.collect();
-            return match rest.as_slice() {
-                [flag] if flag == "-h" || flag == "--help" => Ok(Parsed::Help),
-                [file] if !file.starts_with('-') => Ok(Parsed::Cases {
-                    table: PathBuf::from(file),
-                    evaluate: None,
-                }),
-                [flag, policy, file] if flag == "--evaluate" && !file.starts_with('-') => {
-                    Ok(Parsed::Cases {
-                        table: PathBuf::from(file),
-                        evaluate: Some(PathBuf::from(policy)),
-                    })
-                }
-                _ => Err("usage: policy-runner cases [--evaluate POLICY.wasm] CASES.yaml".into()),
-            };
-        }
-        Some(other) => {
-            return Err(format!(
-                "unknown command `{other}` (expected `run` or `bench`)"
-            ));
-        }
-    };
-    let mut args = Args {
-        command,
-        request_path: None,
-        settings_path: None,
-        settings_json: None,
-        execution_timeout: Some(policy_runner::DEFAULT_EXECUTION_TIMEOUT),
-        max_memory_bytes: Some(DEFAULT_MAX_MEMORY_BYTES),
-        cache_dir: None,
-        disable_cache: false,
-        policy_logs: true,
-        fresh_instance: false,
-        human: false,
-        iterations: BenchOptions::default().iterations,
-        warmup: BenchOptions::default().warmup,
-        baseline: None,
-        json: false,
-        policy: PathBuf::new(),
-    };
-    let mut positional: Vec<String> = Vec::new();
-    let mut only_positional = false;
-    while let Some(arg) = iter.next() {
-        if only_positional || arg == "-" || !arg.starts_with('-') {
-            positional.push(arg);
-            continue;
-        }
-        if arg == "--" {
-            only_positional = true;
-            continue;
-        }
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| -> Result<String, String> {
-            inline
-                .clone()
-                .or_else(|| iter.next())
-                .ok_or_else(|| format!("{name} requires a value"))
-        };
-        let bench_only = |name: &str| -> Result<(), String> {
-            if command == Command::Bench {
-                Ok(())
-            } else {
-                Err(format!("{name} is only valid for `bench`"))
-            }
-        };
-        let run_only = |name: &str| -> Result<(), String> {
-            if command == Command::Run {
-                Ok(())
-            } else {
-                Err(format!("{name} is only valid for `run`"))
-            }
-        };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(Parsed::Help),
-            "-r" | "--request-path" => args.request_path = Some(value(&flag)?),
-            "-s" | "--settings-path" => args.settings_path = Some(PathBuf::from(value(&flag)?)),
-            "--settings-json" => args.settings_json = Some(value(&flag)?),
-            "--execution-timeout" => {
-                let v = value(&flag)?;
-                let secs: f64 = v
-                    .parse()
-                    .map_err(|_| format!("invalid --execution-timeout `{v}` (seconds expected)"))?;
-                let d = Duration::try_from_secs_f64(secs)
-                    .map_err(|_| format!("invalid --execution-timeout `{v}`"))?;
-                args.execution_timeout = (!d.is_zero()).then_some(d);
-            }
-            "--max-memory-mib" => {
-                let v = value(&flag)?;
-                let mib: u64 = v
-                    .parse()
-                    .map_err(|_| format!("invalid --max-memory-mib `{v}` (MiB expected)"))?;
-                if mib > 4096 {
-                    return Err("--max-memory-mib cannot exceed 4096 (32-bit memories)".into());
-                }
-                args.max_memory_bytes = (mib != 0).then_some(mib << 20);
-            }
-            "--no-policy-logs" => args.policy_logs = false,
-            "--cache-dir" => args.cache_dir = Some(PathBuf::from(value(&flag)?)),
-            "--disable-wasmtime-cache" => args.disable_cache = true,
-            "--fresh-instance" => {
-                run_only(&flag)?;
-                args.fresh_instance = true;
-            }
-            "--human" => {
-                run_only(&flag)?;
-                args.human = true;
-            }
-            "--iterations" | "--warmup" => {
-                bench_only(&flag)?;
-                let v = value(&flag)?;
-                let n: usize = v.parse().map_err(|_| format!("invalid {flag} `{v}`"))?;
-                if flag == "--iterations" {
-                    if n == 0 {
-                        return Err("--iterations must be at least 1".into());
-                    }
-                    args.iterations = n;
-                } else {
-                    args.warmup = n;
-                }
-            }
-            "--baseline" => {
-                bench_only(&flag)?;
-                args.baseline = Some(PathBuf::from(value(&flag)?));
-            }
-            "--json" => {
-                bench_only(&flag)?;
-                args.json = true;
-            }
-            _ => return Err(format!("unknown option `{flag}`")),
-        }
+#[derive(Args, Debug)]
+struct RunArgs {
+    #[command(flatten)]
+    engine: EngineArgs,
+
+    /// Evaluate on a fresh instance (policy-server) instead of the instance that validated the
+    /// settings (kwctl run)
+    #[arg(long)]
+    fresh_instance: bool,
+
+    /// Print a readable verdict instead of kwctl's JSON line
+    #[arg(long)]
+    human: bool,
+}
+
+#[derive(Args, Debug)]
+struct BenchArgs {
+    #[command(flatten)]
+    engine: EngineArgs,
+
+    /// Timed evaluations per mode
+    #[arg(long, value_name = "N", default_value_t = BenchOptions::default().iterations,
+          value_parser = parse_iterations)]
+    iterations: usize,
+
+    /// Untimed evaluations per mode first
+    #[arg(long, value_name = "N", default_value_t = BenchOptions::default().warmup)]
+    warmup: usize,
+
+    /// Also bench this module (e.g. noop_policy.wasm) and print ratios
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// Print the results as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct CasesArgs {
+    #[command(subcommand)]
+    action: Option<CasesAction>,
+
+    /// Add the module's outcome to each line: {"response": <the run line>} or
+    /// {"settingsRefused": MESSAGE} (request and session paths are relative to the current
+    /// directory)
+    #[arg(long, value_name = "POLICY.wasm")]
+    evaluate: Option<PathBuf>,
+
+    /// With --evaluate: the contextAwareResources that cases with a `session` may read come
+    /// from this metadata file (the one the module will be annotated with) instead of the
+    /// module's own metadata
+    #[arg(long, value_name = "PATH", requires = "evaluate")]
+    metadata_path: Option<PathBuf>,
+
+    /// The case table (a YAML list); without --evaluate, each element is printed as one JSON
+    /// line
+    #[arg(value_name = "CASES.yaml", required = true)]
+    table: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum CasesAction {
+    /// Compare what an engine printed for a case with what the case states; exit 1 and print
+    /// the differences when they disagree
+    Check(CheckArgs),
+    /// Print a bats file with one test per case
+    Bats {
+        /// The case table
+        #[arg(value_name = "CASES.yaml")]
+        table: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// The case table
+    #[arg(value_name = "CASES.yaml")]
+    table: PathBuf,
+    /// The case's name
+    #[arg(value_name = "NAME")]
+    name: String,
+    /// The engine's exit code
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    exit_code: i32,
+    /// File holding the engine's stdout ('-': stdin)
+    #[arg(long, value_name = "FILE")]
+    stdout: String,
+    /// File holding the engine's stderr
+    #[arg(long, value_name = "FILE")]
+    stderr: PathBuf,
+}
+
+/// `--execution-timeout`: `None` disables the deadline.
+#[derive(Debug, Clone, Copy)]
+struct Timeout(Option<Duration>);
+
+fn parse_timeout(text: &str) -> Result<Timeout, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("invalid --execution-timeout `{text}` (seconds expected)"))?;
+    let duration = Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("invalid --execution-timeout `{text}`"))?;
+    Ok(Timeout((!duration.is_zero()).then_some(duration)))
+}
+
+fn parse_memory_mib(text: &str) -> Result<u64, String> {
+    let mib: u64 = text
+        .parse()
+        .map_err(|_| format!("invalid --max-memory-mib `{text}` (MiB expected)"))?;
+    if mib > 4096 {
+        return Err("--max-memory-mib cannot exceed 4096 (32-bit memories)".into());
     }
-    if args.request_path.is_none() {
-        return Err("--request-path is required".into());
+    Ok(mib)
+}
+
+fn parse_iterations(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("--iterations must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("invalid --iterations `{text}`")),
     }
-    if args.settings_path.is_some() && args.settings_json.is_some() {
-        return Err("--settings-path and --settings-json are mutually exclusive".into());
-    }
-    match positional.len() {
-        0 => return Err("the policy module (POLICY.wasm) is required".into()),
-        1 => args.policy = PathBuf::from(positional.remove(0)),
-        _ => {
-            return Err(format!(
-                "unexpected arguments: {}",
-                positional[1..].join(" ")
-            ));
-        }
-    }
-    Ok(Parsed::Args(Box::new(args)))
 }
 
 fn read_request(path: &str) -> Result<(AdmissionRequest, usize), RunnerError> {
-    let text = if path == "-" {
-        let mut s = String::new();
+    let text = read_text(path)?;
+    Ok((AdmissionRequest::from_json_str(&text)?, text.len()))
+}
+
+/// A file's text; `-` is stdin.
+fn read_text(path: &str) -> Result<String, RunnerError> {
+    if path == "-" {
+        let mut text = String::new();
         std::io::stdin()
-            .read_to_string(&mut s)
+            .read_to_string(&mut text)
             .map_err(|e| RunnerError::Io {
                 path: "stdin".into(),
                 message: e.to_string(),
             })?;
-        s
+        Ok(text)
     } else {
         std::fs::read_to_string(path).map_err(|e| RunnerError::Io {
             path: path.to_owned(),
             message: e.to_string(),
-        })?
-    };
-    Ok((AdmissionRequest::from_json_str(&text)?, text.len()))
+        })
+    }
 }
 
-fn read_settings(args: &Args) -> Result<Settings, RunnerError> {
+fn read_settings(args: &EngineArgs) -> Result<Settings, RunnerError> {
     let value = if let Some(json) = &args.settings_json {
         serde_json::from_str::<Value>(json)
             .map_err(|e| RunnerError::Settings(format!("cannot parse --settings-json: {e}")))?
@@ -295,49 +287,83 @@ fn read_settings(args: &Args) -> Result<Settings, RunnerError> {
     settings_from_value(&value)
 }
 
-fn options(args: &Args) -> RunnerOptions {
-    RunnerOptions {
-        execution_timeout: args.execution_timeout,
-        max_memory_bytes: args.max_memory_bytes,
-        print_policy_logs: args.policy_logs,
-        capture_policy_logs: false,
-        compilation_cache: match (&args.cache_dir, args.disable_cache, args.command) {
-            (_, true, _) => CompilationCache::Off,
-            (Some(dir), false, _) => CompilationCache::Directory(dir.clone()),
-            (None, false, Command::Run) => CompilationCache::DefaultDirectory,
-            (None, false, Command::Bench) => CompilationCache::Off,
-        },
+/// The engine configuration the flags describe. `default_cache`: the cache used when neither
+/// `--cache-dir` nor `--disable-wasmtime-cache` is given.
+fn options(
+    args: &EngineArgs,
+    default_cache: CompilationCache,
+) -> Result<RunnerOptions, RunnerError> {
+    let replay_session = match &args.replay_host_capabilities_interactions {
+        Some(path) => Some(Session::from_file(path).map_err(RunnerError::Session)?),
+        None => None,
+    };
+    if args.allow_context_aware && replay_session.is_none() {
+        eprintln!(
+            "warning: policy-runner cannot reach a cluster: without \
+             --replay-host-capabilities-interactions, every Kubernetes call the policy is \
+             allowed to make fails"
+        );
     }
+    Ok(RunnerOptions {
+        execution_timeout: args.execution_timeout.0,
+        max_memory_bytes: (args.max_memory_mib != 0).then_some(args.max_memory_mib << 20),
+        print_policy_logs: !args.no_policy_logs,
+        capture_policy_logs: false,
+        compilation_cache: match (&args.cache_dir, args.disable_wasmtime_cache) {
+            (_, true) => CompilationCache::Off,
+            (Some(dir), false) => CompilationCache::Directory(dir.clone()),
+            (None, false) => default_cache,
+        },
+        context_aware: if args.allow_context_aware {
+            ContextAwareAccess::PolicyMetadata
+        } else {
+            ContextAwareAccess::NoAccess
+        },
+        replay_session,
+    })
 }
 
 /// Loads a module and insists its settings are valid (kwctl refuses to run otherwise).
 fn load_with_settings(
-    path: &PathBuf,
+    path: &Path,
     settings: &Settings,
     options: &RunnerOptions,
 ) -> Result<Policy, String> {
     let mut policy = Policy::load(path, options).map_err(|e| e.to_string())?;
     let outcome = policy.validate_settings_object(settings);
     if !outcome.valid {
-        return Err(match outcome.message {
-            Some(m) => format!("Provided settings are not valid: {m}"),
-            None => "Provided settings are not valid".to_owned(),
-        });
+        return Err(cases::settings_refused_message(outcome.message.as_deref()));
     }
     Ok(policy)
 }
 
-fn run(args: &Args) -> Result<(), String> {
-    let request_path = args.request_path.as_deref().unwrap_or("-");
-    let (request, _) = read_request(request_path).map_err(|e| e.to_string())?;
-    let settings = read_settings(args).map_err(|e| e.to_string())?;
-    let mut policy = load_with_settings(&args.policy, &settings, &options(args))?;
+/// kwctl warns when a session is not replayed to its end.
+fn warn_about_unreplayed(policy: &Policy, args: &EngineArgs) {
+    if let (Some(left), Some(path)) = (
+        policy.unreplayed_exchanges(),
+        &args.replay_host_capabilities_interactions,
+    ) && left > 0
+    {
+        eprintln!(
+            "warning: {left} recorded exchange(s) of {} have not been replayed",
+            path.display()
+        );
+    }
+}
+
+fn run(args: &RunArgs) -> Result<(), String> {
+    let engine = &args.engine;
+    let (request, _) = read_request(&engine.request_path).map_err(|e| e.to_string())?;
+    let settings = read_settings(engine).map_err(|e| e.to_string())?;
+    let options = options(engine, CompilationCache::DefaultDirectory).map_err(|e| e.to_string())?;
+    let mut policy = load_with_settings(&engine.policy, &settings, &options)?;
     let mode = if args.fresh_instance {
         InstanceMode::Fresh
     } else {
         InstanceMode::Warm
     };
     let response = policy.evaluate_request(&request, &settings, mode);
+    warn_about_unreplayed(&policy, engine);
     if args.human {
         print!("{}", response.to_human());
     } else {
@@ -346,19 +372,19 @@ fn run(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
-fn bench(args: &Args) -> Result<(), String> {
-    let request_path = args.request_path.as_deref().unwrap_or("-");
-    let (request, request_bytes) = read_request(request_path).map_err(|e| e.to_string())?;
-    let settings = read_settings(args).map_err(|e| e.to_string())?;
-    let options = options(args);
+fn bench(args: &BenchArgs) -> Result<(), String> {
+    let engine = &args.engine;
+    let (request, request_bytes) = read_request(&engine.request_path).map_err(|e| e.to_string())?;
+    let settings = read_settings(engine).map_err(|e| e.to_string())?;
+    let options = options(engine, CompilationCache::Off).map_err(|e| e.to_string())?;
     let bench_options = BenchOptions {
         iterations: args.iterations,
         warmup: args.warmup,
     };
-    let mut policy = load_with_settings(&args.policy, &settings, &options)?;
+    let mut policy = load_with_settings(&engine.policy, &settings, &options)?;
     let report = bench_module(
         &mut policy,
-        &args.policy.display().to_string(),
+        &engine.policy.display().to_string(),
         &request,
         &settings,
         &bench_options,
@@ -392,10 +418,7 @@ fn bench(args: &Args) -> Result<(), String> {
 
 /// `cases`: a YAML list (the e2e case table) as JSON lines, for shell tools
 /// such as jq; with `evaluate`, each line also carries the module's outcome.
-fn cases(path: &PathBuf, evaluate: Option<&PathBuf>) -> Result<(), String> {
-    if let Some(policy_path) = evaluate {
-        return evaluated_cases(path, policy_path);
-    }
+fn cases_as_json_lines(path: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         RunnerError::Io {
             path: path.display().to_string(),
@@ -419,20 +442,30 @@ fn cases(path: &PathBuf, evaluate: Option<&PathBuf>) -> Result<(), String> {
 
 /// `cases --evaluate`: the case table (read and checked by `cases::load`),
 /// each case with what the module answered.
-fn evaluated_cases(path: &std::path::Path, policy_path: &std::path::Path) -> Result<(), String> {
+fn evaluated_cases(
+    path: &Path,
+    policy_path: &Path,
+    metadata_path: Option<&Path>,
+) -> Result<(), String> {
     let options = RunnerOptions {
         print_policy_logs: false,
         ..RunnerOptions::default()
     };
-    let mut policy =
-        Policy::load(policy_path.to_path_buf(), &options).map_err(|e| e.to_string())?;
+    let context_aware = match metadata_path {
+        Some(metadata) => {
+            ContextAwareAccess::AllowList(context_aware_resources_from_metadata_file(metadata)?)
+        }
+        None => ContextAwareAccess::PolicyMetadata,
+    };
+    let mut policy = Policy::load(policy_path, &options).map_err(|e| e.to_string())?;
     let mut out = String::new();
-    for case in policy_runner::cases::load(path)? {
-        let outcome = policy_runner::cases::evaluate(
+    for case in cases::load(path)? {
+        let outcome = cases::evaluate(
             &mut policy,
             &case,
-            std::path::Path::new("."),
+            Path::new("."),
             InstanceMode::Warm,
+            &context_aware,
         )?;
         let mut line = serde_json::to_value(&case).map_err(|e| e.to_string())?;
         line["outcome"] = outcome.to_json();
@@ -443,40 +476,119 @@ fn evaluated_cases(path: &std::path::Path, policy_path: &std::path::Path) -> Res
     Ok(())
 }
 
-fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1).collect()) {
-        Ok(Parsed::Help) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Ok(Parsed::Version) => {
-            println!("policy-runner {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
-        Ok(Parsed::Cases { table, evaluate }) => {
-            return match cases(&table, evaluate.as_ref()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("Error: {e}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
-        Ok(Parsed::Args(args)) => args,
-        Err(e) => {
-            eprintln!("Error: {e}\n\nRun `policy-runner --help` for usage.");
-            return ExitCode::from(2);
-        }
+/// `cases check`: Ok(true) when the engine's output agrees with the case; otherwise the
+/// differences and the output are printed.
+fn check_case(args: &CheckArgs) -> Result<bool, String> {
+    let table = cases::load(&args.table)?;
+    let case =
+        cases::find(&table, &args.name).map_err(|e| format!("{e} in {}", args.table.display()))?;
+    let printed = Printed {
+        exit_code: args.exit_code,
+        stdout: read_text(&args.stdout).map_err(|e| e.to_string())?,
+        stderr: read_text(&args.stderr.display().to_string()).map_err(|e| e.to_string())?,
     };
-    let result = match args.command {
-        Command::Run => run(&args),
-        Command::Bench => bench(&args),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("Error: {e}");
+    let problems = case.check_printed(&printed);
+    if problems.is_empty() {
+        return Ok(true);
+    }
+    let mut out = format!("case {}:\n", case.name);
+    for problem in &problems {
+        out.push_str(&format!("  {problem}\n"));
+    }
+    out.push_str(&format!("  exit code: {}\n", printed.exit_code));
+    for (label, text) in [("stdout", &printed.stdout), ("stderr", &printed.stderr)] {
+        out.push_str(&format!("  {label}:\n"));
+        for line in text.lines() {
+            out.push_str(&format!("    {line}\n"));
+        }
+    }
+    print!("{out}");
+    Ok(false)
+}
+
+fn cases(args: &CasesArgs) -> Result<ExitCode, String> {
+    match &args.action {
+        Some(CasesAction::Check(check)) => Ok(if check_case(check)? {
+            ExitCode::SUCCESS
+        } else {
             ExitCode::FAILURE
+        }),
+        Some(CasesAction::Bats { table }) => {
+            print!("{}", cases::bats_suite(table, &cases::load(table)?)?);
+            Ok(ExitCode::SUCCESS)
         }
+        None => {
+            let table = args.table.as_deref().expect("clap requires the table");
+            match &args.evaluate {
+                Some(policy) => evaluated_cases(table, policy, args.metadata_path.as_deref())?,
+                None => cases_as_json_lines(table)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// clap's error, with the runner's `Error: ` prefix; usage errors exit 2.
+fn usage_error(error: clap::Error) -> ExitCode {
+    let rendered = error.render().to_string();
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            print!("{rendered}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let message = rendered.strip_prefix("error: ").unwrap_or(&rendered);
+            eprint!("Error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    // Without arguments: the help, as `--help` prints it.
+    if std::env::args_os().len() <= 1 {
+        print!("{}", Cli::command().render_help());
+        return ExitCode::SUCCESS;
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
+    let result = match &cli.command {
+        Command::Run(args) => run(args).map(|()| ExitCode::SUCCESS),
+        Command::Bench(args) => bench(args).map(|()| ExitCode::SUCCESS),
+        Command::Cases(args) => cases(args),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("Error: {e}");
+        ExitCode::FAILURE
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_are_policy_servers_deadline_and_a_one_gib_memory_cap() {
+        let cli = Cli::try_parse_from(["policy-runner", "run", "-r", "r.json", "p.wasm"]).unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!("not run")
+        };
+        let options = options(&args.engine, CompilationCache::Off).unwrap();
+        assert_eq!(
+            options.execution_timeout,
+            Some(policy_runner::DEFAULT_EXECUTION_TIMEOUT)
+        );
+        assert_eq!(
+            options.max_memory_bytes,
+            Some(policy_runner::DEFAULT_MAX_MEMORY_BYTES)
+        );
+        assert_eq!(options.context_aware, ContextAwareAccess::NoAccess);
     }
 }

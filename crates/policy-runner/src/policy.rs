@@ -1,5 +1,6 @@
 //! Loading a policy module once and evaluating it on warm or fresh waPC instances.
 
+use std::collections::BTreeSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -7,13 +8,17 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wapc::WapcHost;
 use wasmtime_provider::wasmtime::{Cache, CacheConfig, Config, Engine, ExternType, Module};
 use wasmtime_provider::{EpochDeadlines, WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre};
 
-use crate::host::{LogRecord, LogSink, make_callback};
+use crate::context_aware::{
+    ContextAwareAccess, ContextAwareResource, Replay, Session, context_aware_resources_of_module,
+};
+use crate::host::{HostState, KubernetesHost, LogRecord, LogSink, make_callback};
 use crate::request::{AdmissionRequest, Settings, settings_from_value, validate_payload};
 use crate::response::AdmissionResponse;
 use crate::{Result, RunnerError};
@@ -45,6 +50,13 @@ pub struct RunnerOptions {
     /// wasmtime's on-disk compilation cache (kwctl and policy-server enable it by default):
     /// a module compiled once is loaded from disk by later processes.
     pub compilation_cache: CompilationCache,
+    /// The Kubernetes resources the policy may read (`--allow-context-aware`:
+    /// [`ContextAwareAccess::PolicyMetadata`]).
+    pub context_aware: ContextAwareAccess,
+    /// The recorded session that answers the policy's Kubernetes calls
+    /// (`--replay-host-capabilities-interactions`). Without one, granted calls fail as they
+    /// do for a host without a Kubernetes client.
+    pub replay_session: Option<Session>,
 }
 
 /// Where compiled modules are cached.
@@ -68,6 +80,8 @@ impl Default for RunnerOptions {
             print_policy_logs: true,
             capture_policy_logs: false,
             compilation_cache: CompilationCache::Off,
+            context_aware: ContextAwareAccess::NoAccess,
+            replay_session: None,
         }
     }
 }
@@ -116,7 +130,8 @@ pub enum InstanceMode {
     Fresh,
 }
 
-/// What `validate_settings` answered, as the engine reads it.
+/// What `validate_settings` answered (decoded as the SDK's `SettingsValidationResponse`),
+/// as the engine reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettingsOutcome {
     pub valid: bool,
@@ -142,7 +157,14 @@ pub struct Policy {
     warm: Option<WapcHost>,
     pre: WasmtimeEngineProviderPre,
     deadlines: Option<EpochDeadlines>,
-    sink: Arc<LogSink>,
+    host: Arc<HostState>,
+    /// The `contextAwareResources` of the module's metadata (empty: not annotated), or why
+    /// they cannot be read; used by [`ContextAwareAccess::PolicyMetadata`].
+    metadata_resources: std::result::Result<BTreeSet<ContextAwareResource>, String>,
+    session: Option<Session>,
+    /// The last guest call was `validate_settings`, which started the session: the next
+    /// evaluation continues it (kwctl validates the settings, then evaluates, on one session).
+    session_started_by_settings: bool,
     info: ModuleInfo,
     _ticker: Option<EpochTicker>,
 }
@@ -246,16 +268,22 @@ impl Policy {
             None => (None, None),
         };
 
-        let sink = Arc::new(LogSink {
-            print: options.print_policy_logs,
-            capture: options.capture_policy_logs,
-            records: Mutex::new(Vec::new()),
+        let host = Arc::new(HostState {
+            sink: LogSink {
+                print: options.print_policy_logs,
+                capture: options.capture_policy_logs,
+                records: Mutex::new(Vec::new()),
+            },
+            kubernetes: Mutex::new(KubernetesHost::default()),
         });
         let mut policy = Policy {
             warm: None,
             pre,
             deadlines,
-            sink,
+            host,
+            metadata_resources: context_aware_resources_of_module(&bytes),
+            session: None,
+            session_started_by_settings: false,
             info: ModuleInfo {
                 size_bytes: bytes.len(),
                 compile_time,
@@ -263,6 +291,8 @@ impl Policy {
             },
             _ticker: ticker,
         };
+        policy.set_context_aware(&options.context_aware)?;
+        policy.set_replay_session(options.replay_session.clone());
         let host = policy.instantiate().map_err(|e| {
             if e.is_timeout() {
                 RunnerError::Instantiate(format!(
@@ -282,6 +312,57 @@ impl Policy {
     /// Size and timings of the module.
     pub fn info(&self) -> &ModuleInfo {
         &self.info
+    }
+
+    /// Which Kubernetes resources the policy may read from now on. Err:
+    /// [`ContextAwareAccess::PolicyMetadata`] and the module's metadata section is unreadable.
+    pub fn set_context_aware(&mut self, access: &ContextAwareAccess) -> Result<()> {
+        let allowed = match access {
+            ContextAwareAccess::NoAccess => BTreeSet::new(),
+            ContextAwareAccess::AllowList(allowed) => allowed.clone(),
+            ContextAwareAccess::PolicyMetadata => self
+                .metadata_resources
+                .clone()
+                .map_err(|e| RunnerError::Module(format!("policy metadata: {e}")))?,
+        };
+        self.kubernetes().allowed = allowed;
+        Ok(())
+    }
+
+    /// The session that answers the policy's Kubernetes calls from now on (`None`: every
+    /// granted call fails, as on a host without a Kubernetes client).
+    ///
+    /// Every evaluation replays it from its first exchange, as a `kwctl run` of its own
+    /// would: [`Policy::validate_settings`] starts it, and the evaluation that follows
+    /// continues it; any other evaluation starts it again.
+    pub fn set_replay_session(&mut self, session: Option<Session>) {
+        self.kubernetes().replay = session.as_ref().map(Replay::start);
+        self.session = session;
+        self.session_started_by_settings = false;
+    }
+
+    /// How many exchanges of the session the last evaluation left unused (kwctl warns about
+    /// them when it exits); `None` without a session.
+    pub fn unreplayed_exchanges(&self) -> Option<usize> {
+        self.host
+            .kubernetes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replay
+            .as_ref()
+            .map(Replay::remaining)
+    }
+
+    fn kubernetes(&self) -> std::sync::MutexGuard<'_, KubernetesHost> {
+        self.host
+            .kubernetes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn restart_session(&mut self) {
+        let replay = self.session.as_ref().map(Replay::start);
+        self.kubernetes().replay = replay;
     }
 
     /// Calls `protocol_version` on the warm instance; Ok only for `"v1"`.
@@ -312,13 +393,19 @@ impl Policy {
     /// [`Policy::validate_settings`] for an already-normalised settings object.
     pub fn validate_settings_object(&mut self, settings: &Settings) -> SettingsOutcome {
         let payload = serde_json::to_vec(settings).expect("serialising a JSON map cannot fail");
+        self.restart_session();
+        self.session_started_by_settings = true;
         match self.call("validate_settings", &payload, InstanceMode::Warm) {
-            Ok(reply) => serde_json::from_slice::<SettingsOutcome>(&reply).unwrap_or_else(|e| {
-                SettingsOutcome {
+            Ok(reply) => match serde_json::from_slice::<SettingsValidationResponse>(&reply) {
+                Ok(response) => SettingsOutcome {
+                    valid: response.valid,
+                    message: response.message,
+                },
+                Err(e) => SettingsOutcome {
                     valid: false,
                     message: Some(format!("error: {e}")),
-                }
-            }),
+                },
+            },
             Err(e) => SettingsOutcome {
                 valid: false,
                 message: Some(format!(
@@ -368,6 +455,9 @@ impl Policy {
         mode: InstanceMode,
     ) -> AdmissionResponse {
         let payload = validate_payload(request, settings);
+        if !std::mem::take(&mut self.session_started_by_settings) {
+            self.restart_session();
+        }
         match self.call("validate", &payload, mode) {
             Ok(reply) => {
                 AdmissionResponse::from_guest_reply(&request.uid, request.object.as_ref(), &reply)
@@ -390,14 +480,21 @@ impl Policy {
 
     /// Log records captured so far (only with `capture_policy_logs`).
     pub fn take_logs(&self) -> Vec<LogRecord> {
-        std::mem::take(&mut *self.sink.records.lock().unwrap_or_else(|p| p.into_inner()))
+        std::mem::take(
+            &mut *self
+                .host
+                .sink
+                .records
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        )
     }
 
     /// A new waPC instance: rehydrate from the pre-compiled module, instantiate, `wapc_init`.
     fn instantiate(&self) -> std::result::Result<WapcHost, CallError> {
         guarded(|| {
             let provider = self.pre.rehydrate(self.deadlines)?;
-            WapcHost::new(Box::new(provider), Some(make_callback(self.sink.clone())))
+            WapcHost::new(Box::new(provider), Some(make_callback(self.host.clone())))
         })
     }
 

@@ -1,6 +1,6 @@
 //! From the guest's `ValidationResponse` to the `AdmissionResponse` line `kwctl run` prints.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -19,22 +19,9 @@ pub const MUTATION_NOT_ALLOWED_MESSAGE: &str = "Request rejected: the policy att
 pub const MUTATION_OF_NULL_OBJECT_MESSAGE: &str = "Incoming object is null, which happens only \
      with DELETE operations, but the policy is attempting a mutation. This is not allowed";
 
-/// What the guest's `validate` answers (snake_case keys; `accepted` is the only required key;
-/// unknown keys are ignored, as with the SDK's type).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct ValidationResponse {
-    pub accepted: bool,
-    #[serde(default)]
-    pub message: Option<String>,
-    #[serde(default)]
-    pub code: Option<u16>,
-    #[serde(default)]
-    pub mutated_object: Option<Value>,
-    #[serde(default)]
-    pub audit_annotations: Option<BTreeMap<String, String>>,
-    #[serde(default)]
-    pub warnings: Option<Vec<String>>,
-}
+/// What the guest's `validate` answers: the SDK's own type (snake_case keys; `accepted` is
+/// the only required key; unknown keys are ignored).
+pub use kubewarden_policy_sdk::response::ValidationResponse;
 
 /// `status` of an [`AdmissionResponse`]; each key is present only when set.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
@@ -87,7 +74,7 @@ impl AdmissionResponse {
                             message: Some(MUTATION_NOT_ALLOWED_MESSAGE.to_owned()),
                             code: Some(500),
                         }),
-                        audit_annotations: response.audit_annotations,
+                        audit_annotations: sorted(response.audit_annotations),
                         warnings: response.warnings,
                     };
                 }
@@ -105,7 +92,7 @@ impl AdmissionResponse {
             uid: uid.to_owned(),
             allowed: response.accepted,
             status,
-            audit_annotations: response.audit_annotations,
+            audit_annotations: sorted(response.audit_annotations),
             warnings: response.warnings,
         }
     }
@@ -171,4 +158,10 @@ impl AdmissionResponse {
         }
         out
     }
+}
+
+/// The SDK keeps audit annotations in a `HashMap`; the printed line lists them sorted by key,
+/// so that it is the same on every run.
+fn sorted(annotations: Option<HashMap<String, String>>) -> Option<BTreeMap<String, String>> {
+    annotations.map(|map| map.into_iter().collect())
 }

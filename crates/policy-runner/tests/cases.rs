@@ -1,13 +1,14 @@
-//! Every case of e2e/cases.yaml through the real policy.wasm, evaluated the
-//! way the engines do: settings validated first, then `validate` on one warm
-//! instance (kwctl run), and again on a fresh instance per request
-//! (policy-server).
+//! Every case of e2e/cases.yaml through the real module (`POLICY_WASM`, built by
+//! `make policy.wasm`), evaluated the way the engines do: settings validated first, then
+//! `validate` on one warm instance (kwctl run), and again on a fresh instance per request
+//! (policy-server). Each outcome is judged from the line `policy-runner run` prints for it,
+//! by the checker the bats suite calls (`policy-runner cases check`).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use policy_runner::cases::{self, Case, Outcome};
-use policy_runner::{InstanceMode, Policy, RunnerOptions};
+use policy_runner::context_aware::context_aware_resources_from_metadata_file;
+use policy_runner::{ContextAwareAccess, InstanceMode, Policy, RunnerOptions};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,24 +17,21 @@ fn repo() -> &'static Path {
         .expect("crates/policy-runner/ is inside the repository")
 }
 
-/// `make policy.wasm` is a no-op when the module is fresh; otherwise it builds
-/// it exactly as a release does (cargo + wasm-opt).
 fn policy_wasm() -> PathBuf {
-    let status = Command::new("make")
-        .args(["-s", "policy.wasm"])
-        .current_dir(repo())
-        .status()
-        .expect("make runs");
-    assert!(status.success(), "make policy.wasm failed");
-    repo().join("policy.wasm")
+    cases::module_from_env("POLICY_WASM", "policy.wasm").unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn load_cases() -> Vec<Case> {
     cases::load(&repo().join("e2e/cases.yaml")).unwrap()
 }
 
-fn run_case(policy: &mut Policy, case: &Case, mode: InstanceMode) -> Outcome {
-    cases::evaluate(policy, case, repo(), mode).unwrap()
+/// What `--allow-context-aware` grants once `make annotated-policy.wasm` has embedded
+/// policy-metadata/metadata.yml: `POLICY_WASM` is the module before annotation.
+fn context_aware() -> ContextAwareAccess {
+    ContextAwareAccess::AllowList(
+        context_aware_resources_from_metadata_file(&repo().join("policy-metadata/metadata.yml"))
+            .unwrap(),
+    )
 }
 
 #[test]
@@ -43,11 +41,14 @@ fn every_case_through_the_wasm_module() {
         print_policy_logs: false,
         ..RunnerOptions::default()
     };
-    let mut policy = Policy::load(policy_wasm(), &options).expect("policy.wasm loads");
+    let mut policy = Policy::load(policy_wasm(), &options).expect("the module loads");
+    let context_aware = context_aware();
     let mut failures = Vec::new();
     for mode in [InstanceMode::Warm, InstanceMode::Fresh] {
         for case in &cases {
-            let problems = case.problems(&run_case(&mut policy, case, mode));
+            let outcome = cases::evaluate(&mut policy, case, repo(), mode, &context_aware)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let problems = case.check_printed(&outcome.printed());
             if !problems.is_empty() {
                 failures.push(format!(
                     "{} ({mode:?}):\n  {}",
@@ -61,6 +62,10 @@ fn every_case_through_the_wasm_module() {
         cases.len() > 50,
         "only {} cases: is the table truncated?",
         cases.len()
+    );
+    assert!(
+        cases.iter().any(|case| case.session.is_some()),
+        "no case replays a host capabilities session"
     );
     assert!(
         failures.is_empty(),
@@ -81,19 +86,27 @@ fn the_checker_catches_a_wrong_verdict() {
         allowed: true,
         ..Default::default()
     };
-    assert!(!case.problems(&Outcome::Response(accepted)).is_empty());
     assert!(
         !case
-            .problems(&Outcome::SettingsRefused("nope".into()))
+            .check_printed(&Outcome::Response(accepted).printed())
+            .is_empty()
+    );
+    assert!(
+        !case
+            .check_printed(&Outcome::SettingsRefused("nope".into()).printed())
             .is_empty()
     );
 }
 
 #[test]
-fn every_fixture_is_used_by_a_case() {
-    let used: Vec<PathBuf> = load_cases().into_iter().map(|c| c.request).collect();
+fn every_fixture_and_session_is_used_by_a_case() {
+    let cases = load_cases();
+    let used: Vec<&PathBuf> = cases
+        .iter()
+        .flat_map(|c| std::iter::once(&c.request).chain(c.session.as_ref()))
+        .collect();
     let mut unused = Vec::new();
-    let mut stack = vec![repo().join("e2e/fixtures")];
+    let mut stack = vec![repo().join("e2e/fixtures"), repo().join("e2e/sessions")];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
@@ -103,7 +116,9 @@ fn every_fixture_is_used_by_a_case() {
                 if !relative.ends_with("bench") {
                     stack.push(path);
                 }
-            } else if path.extension().is_some_and(|e| e == "json") && !used.contains(&relative) {
+            } else if path.extension().is_some_and(|e| e == "json" || e == "yml")
+                && !used.contains(&&relative)
+            {
                 unused.push(relative);
             }
         }

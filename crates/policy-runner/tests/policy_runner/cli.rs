@@ -331,8 +331,7 @@ fn bad_input_and_usage_errors() {
 
 #[test]
 fn run_and_bench_with_the_noop_sdk_policy() {
-    let Some(noop) = noop_wasm() else { return };
-    let noop = path(&noop);
+    let noop = path(&noop_wasm());
     let dir = scratch_dir("cli-noop");
     let (guest, request) = fixture(&dir, &Guest::default());
     let out = runner(&["run", "-r", &request, &noop], None);
@@ -502,4 +501,411 @@ fn cases_prints_a_yaml_list_as_json_lines() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn help_and_version() {
+    for args in [vec![], vec!["--help"], vec!["help"]] {
+        let out = runner(&args, None);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stdout
+                .contains("policy-runner run   [OPTIONS] --request-path FILE POLICY.wasm"),
+            "{args:?}: {}",
+            out.stdout
+        );
+    }
+    let out = runner(&["run", "--help"], None);
+    assert_eq!(out.code, 0);
+    for flag in [
+        "--request-path <PATH>",
+        "--settings-json <VALUE>",
+        "--allow-context-aware",
+        "--replay-host-capabilities-interactions <FILE>",
+        "--fresh-instance",
+    ] {
+        assert!(out.stdout.contains(flag), "{flag}: {}", out.stdout);
+    }
+    let out = runner(&["--version"], None);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "policy-runner 0.0.0\n")
+    );
+}
+
+#[test]
+fn usage_errors_name_the_problem() {
+    let out = runner(&["run", "-r", "x.json", "--bogus", "p.wasm"], None);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .starts_with("Error: unexpected argument '--bogus' found\n"),
+        "{}",
+        out.stderr
+    );
+    let out = runner(
+        &["bench", "-r", "x.json", "--iterations", "0", "p.wasm"],
+        None,
+    );
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.starts_with(
+            "Error: invalid value '0' for '--iterations <N>': --iterations must be at least 1\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = runner(
+        &["run", "-r", "x.json", "--max-memory-mib", "5000", "p.wasm"],
+        None,
+    );
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.starts_with(
+            "Error: invalid value '5000' for '--max-memory-mib <MIB>': --max-memory-mib cannot \
+             exceed 4096 (32-bit memories)\n"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+const BACKUP_METADATA: &str = r#"{"protocolVersion":"v1","contextAwareResources":[{"apiVersion":"documentdb.io/preview","kind":"Backup"}]}"#;
+const GET_BACKUP: &str = r#"{"api_version":"documentdb.io/preview","kind":"Backup","name":"nightly","namespace":"prod","disable_cache":false,"field_masks":null}"#;
+
+/// A kwctl session answering GET_BACKUP with a ValidationResponse the guest replies with.
+const SESSION: &str = r#"- type: Exchange
+  request: |
+    !KubernetesGetResource
+    api_version: documentdb.io/preview
+    kind: Backup
+    name: nightly
+    namespace: prod
+    disable_cache: false
+    field_masks: null
+  response:
+    type: Success
+    payload: '{"accepted":false,"message":"from the session","code":403}'
+"#;
+const SESSION_LINE: &str = "{\"uid\":\"abc-123\",\"allowed\":false,\"status\":{\"message\":\"from the session\",\"code\":403},\"auditAnnotations\":null,\"warnings\":null}\n";
+
+fn context_aware_guest() -> Guest {
+    Guest {
+        metadata: Some(BACKUP_METADATA.into()),
+        ..crate::context_aware::calling(&[("get_resource", GET_BACKUP)])
+    }
+}
+
+#[test]
+fn run_replays_a_kwctl_session_with_allow_context_aware() {
+    let dir = scratch_dir("cli-replay");
+    let (wasm, request) = fixture(&dir, &context_aware_guest());
+    let session = dir.join("session.yml");
+    std::fs::write(&session, SESSION).unwrap();
+    let session = path(&session);
+    for mode in [None, Some("--fresh-instance")] {
+        let mut args = vec![
+            "run",
+            "--allow-context-aware",
+            "--replay-host-capabilities-interactions",
+            &session,
+            "-r",
+            &request,
+            &wasm,
+        ];
+        args.extend(mode);
+        let out = runner(&args, None);
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (0, SESSION_LINE, "")
+        );
+    }
+
+    // Without the flag the call is refused, and the unused exchange is reported.
+    let out = runner(
+        &[
+            "run",
+            "--replay-host-capabilities-interactions",
+            &session,
+            "-r",
+            &request,
+            &wasm,
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "{\"uid\":\"abc-123\",\"allowed\":false,\"status\":{\"message\":\"internal server error: \
+         Guest call failure: Policy has not been granted access to Kubernetes \
+         documentdb.io/preview/Backup resources. The violation has been reported.\",\"code\":500},\
+         \"auditAnnotations\":null,\"warnings\":null}\n"
+    );
+    assert_eq!(
+        out.stderr,
+        format!("warning: 1 recorded exchange(s) of {session} have not been replayed\n")
+    );
+
+    // Granted but nothing to replay: the run says why every call will fail.
+    let out = runner(
+        &["run", "--allow-context-aware", "-r", &request, &wasm],
+        None,
+    );
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stdout
+            .contains("Callback evaluation failure: kube::Client was not initialized properly"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        out.stderr,
+        "warning: policy-runner cannot reach a cluster: without \
+         --replay-host-capabilities-interactions, every Kubernetes call the policy is allowed \
+         to make fails\n"
+    );
+}
+
+#[test]
+fn an_unusable_session_file_is_an_error_not_a_panic() {
+    let dir = scratch_dir("cli-bad-session");
+    let (wasm, request) = fixture(&dir, &context_aware_guest());
+    let bad = dir.join("bad.yml");
+    std::fs::write(
+        &bad,
+        "- type: Exchange\n  request: '!Bogus {}'\n  response: {type: Success, payload: x}\n",
+    )
+    .unwrap();
+    let bad = path(&bad);
+    for (session, expected) in [
+        (
+            bad.as_str(),
+            format!(
+                "Error: cannot replay host capabilities interactions: {bad}: exchange 1: the \
+                 request is not one policy-runner replays (!KubernetesGetResource, \
+                 !KubernetesListResourceAll, !KubernetesListResourceNamespace, \
+                 !KubernetesCanI): unknown variant `Bogus`, expected one of \
+                 `KubernetesListResourceNamespace`, `KubernetesListResourceAll`, \
+                 `KubernetesGetResource`, `KubernetesCanI`\n"
+            ),
+        ),
+        (
+            "/nonexistent/session.yml",
+            "Error: cannot replay host capabilities interactions: cannot read \
+             /nonexistent/session.yml: No such file or directory (os error 2)\n"
+                .to_owned(),
+        ),
+    ] {
+        let out = runner(
+            &[
+                "run",
+                "--allow-context-aware",
+                "--replay-host-capabilities-interactions",
+                session,
+                "-r",
+                &request,
+                &wasm,
+            ],
+            None,
+        );
+        assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+        assert_eq!(out.stderr, expected);
+    }
+}
+
+/// A case table with a plain case and a context-aware one, next to its request, session and
+/// metadata files (paths relative to `dir`).
+fn case_table(dir: &Path) -> String {
+    std::fs::write(
+        dir.join("request.json"),
+        serde_json::to_string(&bare_request()).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.join("session.yml"), SESSION).unwrap();
+    std::fs::write(
+        dir.join("metadata.yml"),
+        "rules: []\ncontextAwareResources:\n  - apiVersion: documentdb.io/preview\n    kind: Backup\n",
+    )
+    .unwrap();
+    let table = dir.join("cases.yaml");
+    std::fs::write(
+        &table,
+        "- name: reads-the-backup\n  request: request.json\n  session: session.yml\n  allowed: false\n  code: 403\n  message: [from the session]\n\
+         - name: refused-without-session\n  request: request.json\n  allowed: false\n  code: 500\n  message: [has not been granted access to Kubernetes]\n",
+    )
+    .unwrap();
+    path(&table)
+}
+
+/// Runs the binary in `dir` (case paths are relative to the current directory).
+fn runner_in(dir: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_policy-runner"))
+        .args(args)
+        .current_dir(dir)
+        .env(
+            "XDG_CACHE_HOME",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"),
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Output {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn cases_evaluate_replays_each_cases_session() {
+    let dir = scratch_dir("cli-cases-evaluate");
+    let table = case_table(&dir);
+    let wasm = dir.join("policy.wasm");
+    // Not annotated: the grant comes from --metadata-path.
+    std::fs::write(
+        &wasm,
+        crate::context_aware::calling(&[("get_resource", GET_BACKUP)]).wasm(),
+    )
+    .unwrap();
+    let out = runner_in(
+        &dir,
+        &[
+            "cases",
+            "--evaluate",
+            &path(&wasm),
+            "--metadata-path",
+            "metadata.yml",
+            &table,
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let outcomes: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["outcome"].clone())
+        .collect();
+    assert_eq!(
+        outcomes[0]["response"]["status"]["message"],
+        "from the session"
+    );
+    assert_eq!(
+        outcomes[1]["response"]["status"]["message"],
+        "internal server error: Guest call failure: Policy has not been granted access to \
+         Kubernetes documentdb.io/preview/Backup resources. The violation has been reported."
+    );
+
+    // Without --metadata-path the module's own (absent) metadata grants nothing.
+    let out = runner_in(&dir, &["cases", "--evaluate", &path(&wasm), &table]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .lines()
+            .next()
+            .unwrap()
+            .contains("has not been granted access to Kubernetes"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn cases_check_judges_what_an_engine_printed() {
+    let dir = scratch_dir("cli-cases-check");
+    let table = case_table(&dir);
+    let (wasm, _) = fixture(&dir, &context_aware_guest());
+    // What `policy-runner run` prints for the context-aware case, with the case's flags.
+    let out = runner_in(
+        &dir,
+        &[
+            "run",
+            "--request-path",
+            "request.json",
+            "--settings-json",
+            "{}",
+            "--allow-context-aware",
+            "--replay-host-capabilities-interactions",
+            "session.yml",
+            &wasm,
+        ],
+    );
+    assert_eq!(out.stdout, SESSION_LINE);
+    std::fs::write(dir.join("stdout"), &out.stdout).unwrap();
+    std::fs::write(dir.join("stderr"), &out.stderr).unwrap();
+    let check = |name: &str, exit_code: &str| {
+        runner_in(
+            &dir,
+            &[
+                "cases",
+                "check",
+                &table,
+                name,
+                "--exit-code",
+                exit_code,
+                "--stdout",
+                "stdout",
+                "--stderr",
+                "stderr",
+            ],
+        )
+    };
+    let out = check("reads-the-backup", "0");
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (0, "", "")
+    );
+
+    let out = check("refused-without-session", "0");
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "case refused-without-session:\n  code is Some(403), expected Some(500)\n  \
+             message lacks \"has not been granted access to Kubernetes\"; message: \"from the \
+             session\"\n  exit code: 0\n  stdout:\n    {}  stderr:\n",
+            SESSION_LINE
+        )
+    );
+
+    let out = check("reads-the-backup", "1");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.starts_with(
+            "case reads-the-backup:\n  the engine exited 1 without refusing the settings\n"
+        ),
+        "{}",
+        out.stdout
+    );
+
+    let out = check("no-such-case", "0");
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (
+            1,
+            format!("Error: no case named \"no-such-case\" in {table}\n").as_str()
+        )
+    );
+}
+
+#[test]
+fn cases_bats_prints_one_test_per_case() {
+    let dir = scratch_dir("cli-cases-bats");
+    let table = case_table(&dir);
+    let out = runner(&["cases", "bats", &table], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let tests: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("@test "))
+        .collect();
+    assert_eq!(
+        tests,
+        [
+            "@test \"reads-the-backup\" {",
+            "@test \"refused-without-session\" {"
+        ]
+    );
+    assert!(out.stdout.contains(
+        "    check_case 'reads-the-backup' '--request-path' 'request.json' '--settings-json' '{}' \
+         '--allow-context-aware' '--replay-host-capabilities-interactions' 'session.yml'\n"
+    ));
 }

@@ -28,6 +28,9 @@ pub enum Behaviour {
         payload: String,
         reply: String,
     },
+    /// Make these host calls in order; the first that fails is forwarded as the guest error;
+    /// when all succeed, reply with the last call's response, verbatim.
+    HostCalls(Vec<HostCall>),
     /// Send the payload received from the host to `("kubewarden","tracing","log")` verbatim,
     /// then reply `reply`.
     EchoPayloadToLog { reply: String },
@@ -37,6 +40,27 @@ pub enum Behaviour {
     Raw(String),
 }
 
+/// One waPC host call.
+#[derive(Debug, Clone)]
+pub struct HostCall {
+    pub binding: String,
+    pub namespace: String,
+    pub operation: String,
+    pub payload: String,
+}
+
+impl HostCall {
+    /// A `("kubewarden", "kubernetes", operation)` call.
+    pub fn kubernetes(operation: &str, payload: &str) -> Self {
+        HostCall {
+            binding: "kubewarden".into(),
+            namespace: "kubernetes".into(),
+            operation: operation.into(),
+            payload: payload.into(),
+        }
+    }
+}
+
 /// A waPC guest module.
 #[derive(Debug, Clone)]
 pub struct Guest {
@@ -44,6 +68,8 @@ pub struct Guest {
     pub protocol_version: Behaviour,
     pub validate_settings: Behaviour,
     pub validate: Behaviour,
+    /// The module's `io.kubewarden.metadata` custom section (what `kwctl annotate` writes).
+    pub metadata: Option<String>,
 }
 
 impl Default for Guest {
@@ -53,6 +79,7 @@ impl Default for Guest {
             protocol_version: Behaviour::Reply("\"v1\"".into()),
             validate_settings: Behaviour::Reply(r#"{"valid":true}"#.into()),
             validate: Behaviour::Reply(r#"{"accepted":true}"#.into()),
+            metadata: None,
         }
     }
 }
@@ -80,6 +107,13 @@ impl Guest {
         let vs = body(&mut data, &self.validate_settings, true);
         let v = body(&mut data, &self.validate, true);
         assert!(data.next < 16384, "too much constant data");
+        let metadata = match &self.metadata {
+            Some(json) => format!(
+                "  (@custom \"io.kubewarden.metadata\" \"{}\")\n",
+                escape(json)
+            ),
+            None => String::new(),
+        };
         format!(
             r#"(module
   (import "wapc" "__guest_request" (func $guest_request (param i32 i32)))
@@ -88,9 +122,22 @@ impl Guest {
   (import "wapc" "__host_call" (func $host_call (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (import "wapc" "__host_error_len" (func $host_error_len (result i32)))
   (import "wapc" "__host_error" (func $host_error (param i32)))
+  (import "wapc" "__host_response_len" (func $host_response_len (result i32)))
+  (import "wapc" "__host_response" (func $host_response (param i32)))
   (memory (export "memory") 2)
   (global $req_len (mut i32) (i32.const 0))
-{segments}
+{metadata}{segments}
+  ;; replies with the last host response, copied after the request payload
+  (func $reply_host_response
+    (local $at i32) (local $len i32) (local $need i32)
+    (local.set $len (call $host_response_len))
+    (local.set $at (i32.add (i32.const 65536) (global.get $req_len)))
+    (local.set $need (i32.shr_u
+      (i32.add (i32.add (local.get $at) (local.get $len)) (i32.const 65535)) (i32.const 16)))
+    (if (i32.gt_u (local.get $need) (memory.size))
+      (then (drop (memory.grow (i32.sub (local.get $need) (memory.size))))))
+    (call $host_response (local.get $at))
+    (call $guest_response (local.get $at) (local.get $len)))
   ;; writes `v` as 8 lowercase hex digits at `dst`
   (func $hex8 (param $v i32) (param $dst i32)
     (local $i i32) (local $d i32)
@@ -136,19 +183,25 @@ impl Data {
     /// Places `s` in a data segment; returns `(offset, length)`.
     fn add(&mut self, s: &str) -> (u32, u32) {
         let offset = self.next;
-        let mut escaped = String::new();
-        for b in s.bytes() {
-            match b {
-                b'"' | b'\\' => write!(escaped, "\\{}", b as char).unwrap(),
-                0x20..=0x7e => escaped.push(b as char),
-                _ => write!(escaped, "\\{b:02x}").unwrap(),
-            }
-        }
+        let escaped = escape(s);
         writeln!(self.segments, "  (data (i32.const {offset}) \"{escaped}\")").unwrap();
         let len = s.len() as u32;
         self.next += len.div_ceil(8) * 8 + 8;
         (offset, len)
     }
+}
+
+/// `s` as the inside of a WAT string.
+fn escape(s: &str) -> String {
+    let mut escaped = String::new();
+    for b in s.bytes() {
+        match b {
+            b'"' | b'\\' => write!(escaped, "\\{}", b as char).unwrap(),
+            0x20..=0x7e => escaped.push(b as char),
+            _ => write!(escaped, "\\{b:02x}").unwrap(),
+        }
+    }
+    escaped
 }
 
 /// The instructions of a function body; `returns` = the function returns the waPC status.
@@ -219,6 +272,29 @@ fn body(data: &mut Data, behaviour: &Behaviour, returns: bool) -> String {
             } else {
                 format!("(drop {expr})")
             }
+        }
+        Behaviour::HostCalls(calls) => {
+            assert!(returns, "HostCalls replies: not for wapc_init");
+            let mut body = String::new();
+            for call in calls {
+                let (bd, bd_len) = data.add(&call.binding);
+                let (ns, ns_len) = data.add(&call.namespace);
+                let (op, op_len) = data.add(&call.operation);
+                let (pl, pl_len) = data.add(&call.payload);
+                write!(
+                    body,
+                    "(if (i32.eqz (call $host_call (i32.const {bd}) (i32.const {bd_len})
+                         (i32.const {ns}) (i32.const {ns_len}) (i32.const {op}) (i32.const {op_len})
+                         (i32.const {pl}) (i32.const {pl_len})))
+                       (then
+                         (call $host_error (i32.const 16384))
+                         (call $guest_error (i32.const 16384) (call $host_error_len))
+                         (return (i32.const 0))))\n"
+                )
+                .unwrap();
+            }
+            body.push_str("(call $reply_host_response) (i32.const 1)");
+            body
         }
         Behaviour::EchoPayloadToLog { reply } => {
             let (bd, bd_len) = data.add("kubewarden");

@@ -401,10 +401,11 @@ fn host_capabilities_are_denied_with_the_engines_messages() {
     for (binding, ns, op, expected) in [
         (
             "kubewarden",
-            "kubernetes",
-            "list_resources_by_namespace",
-            "Policy has not been granted access to the 'kubernetes/list_resources_by_namespace' host capability. The violation has been reported.",
+            "net",
+            "v1/dns_lookup_host",
+            "Policy has not been granted access to the 'net/v1/dns_lookup_host' host capability. The violation has been reported.",
         ),
+        // Kubernetes reads: tests/policy_runner/context_aware.rs.
         (
             "kubewarden",
             "oci",

@@ -1,8 +1,9 @@
 //! End-to-end tests of policy-runner: hand-written waPC guests exercising every failure mode,
-//! the exact output format, request normalisation, the CLI, and the real SDK path
-//! (noop-policy built for wasm32-wasip1).
+//! the exact output format, request normalisation, Kubernetes host capabilities replayed from
+//! kwctl sessions, the CLI, and the real SDK path (noop-policy, `NOOP_POLICY_WASM`).
 
 mod cli;
+mod context_aware;
 mod guest;
 mod library;
 mod sdk;
