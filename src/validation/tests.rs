@@ -1407,7 +1407,8 @@ fn without_a_cluster_a_restore_warns_and_nodes_stay_silent() {
         create(object),
         accepted_with(
             "failed to read backup \"nightly\": schema-version compatibility cannot be verified: no cluster to \
-             ask: this build of the policy has no Kubernetes host capabilities"
+             ask: this build of the policy cannot read the cluster (the policy deployed in the cluster checks \
+             this at admission)"
         )
     );
 }
