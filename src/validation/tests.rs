@@ -1222,7 +1222,7 @@ fn every_rule_at_once_in_upstream_order() {
     );
 }
 
-// --- Context-aware checks (issue 12) ---------------------------------------------
+// --- Context-aware checks ---------------------------------------------
 
 use crate::cluster::fake::{Exchange, Scripted};
 use crate::status_guard::DEFAULT_STATUS_WRITER;
