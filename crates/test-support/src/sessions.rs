@@ -376,6 +376,18 @@ fn render(description: &str, exchanges: &[Exchange]) -> String {
     yaml
 }
 
+/// A session whose one exchange lists `count` ready Nodes (kubelet 1.35,
+/// containerd 2.1): the benchmark of the ImageVolume check on a large cluster
+/// (`make bench`; written to target/, not committed).
+pub fn ready_nodes_session(count: usize) -> Vec<u8> {
+    let nodes = node_list((0..count).map(|i| node(i, "v1.35.1", "containerd://2.1.4")));
+    render(
+        &format!("{count} Nodes, all on kubelet 1.35 with containerd 2.1: ready."),
+        &[Exchange::Success(list_nodes(), nodes)],
+    )
+    .into_bytes()
+}
+
 /// Every session file this module writes, in a fixed order.
 pub fn all() -> Vec<Session> {
     scenarios()

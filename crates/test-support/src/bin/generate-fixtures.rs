@@ -4,6 +4,9 @@
 //! under `e2e/sessions/` (`test_support::sessions`).
 //!
 //!     cargo run -p test-support --bin generate-fixtures
+//!
+//! With `--nodes-session COUNT PATH` it writes only a session listing COUNT
+//! ready Nodes, for `make bench`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,6 +14,29 @@ use std::process::ExitCode;
 use test_support::{fixtures, sessions};
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => {}
+        [flag, count, path] if flag == "--nodes-session" => {
+            let Ok(count) = count.parse::<usize>() else {
+                eprintln!(
+                    "error: --nodes-session COUNT PATH: COUNT must be a number, not {count:?}"
+                );
+                return ExitCode::from(2);
+            };
+            return match std::fs::write(path, sessions::ready_nodes_session(count)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write {path}: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        _ => {
+            eprintln!("usage: generate-fixtures [--nodes-session COUNT PATH]");
+            return ExitCode::from(2);
+        }
+    }
     let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
     let root = e2e.join("fixtures");
     let written = write(&root).and_then(|fixtures| {
