@@ -1,184 +1,171 @@
 //! `policy-dist`: the kwctl subcommands this project needs, for machines
-//! without kwctl. Run `policy-dist help`.
+//! without kwctl. Run `policy-dist --help`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, SubsecRound, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use policy_dist::annotate::{annotate, read_metadata};
 use policy_dist::artifacthub::ArtifactHubPkg;
 use policy_dist::manifest::{self, ManifestType};
 use policy_dist::metadata::Metadata;
 use policy_dist::registry::{Registry, Sources, parse_uri};
 
-const USAGE: &str = "\
-policy-dist: kwctl's annotate / scaffold / push / pull for this policy, where kwctl is absent
+/// kwctl's annotate / scaffold / push / pull for this policy, where kwctl is absent.
+///
+/// <uri> is registry://<host>[:<port>]/<repository>(:<tag>|@sha256:<digest>).
+/// Registry credentials: REGISTRY_USERNAME / REGISTRY_PASSWORD (anonymous otherwise).
+#[derive(Debug, Parser)]
+#[command(name = "policy-dist", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-USAGE:
-  policy-dist annotate -m <metadata.yml> [-u <README.md>] -o <annotated.wasm> <policy.wasm>
-  policy-dist scaffold artifacthub [-m <metadata.yml>] [-q <questions-ui.yml>] [-o <file>]
-                                   [--created-at <RFC3339 | @unix-seconds>]
-  policy-dist scaffold manifest -t <ClusterAdmissionPolicy|AdmissionPolicy>
-                                (-m <metadata.yml> | --policy <annotated.wasm>)
-                                [--settings-json <json> | -s <settings.yml>] [--title <name>] <uri>
-  policy-dist push [--sources-path <sources.yml>] [--insecure] [-o text|json] <annotated.wasm> <uri>
-  policy-dist pull [--sources-path <sources.yml>] [--insecure] -o <file> <uri>
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Add the metadata (and a usage text) to a module, as `kwctl annotate`.
+    Annotate(AnnotateArgs),
+    /// Generate the Artifact Hub package or a policy manifest, as `kwctl scaffold`.
+    #[command(subcommand)]
+    Scaffold(Scaffold),
+    /// Push an annotated module to a registry, as `kwctl push`.
+    Push(PushArgs),
+    /// Pull a module from a registry, as `kwctl pull`.
+    Pull(PullArgs),
+}
 
-<uri> is registry://<host>[:<port>]/<repository>(:<tag>|@sha256:<digest>).
-createdAt defaults to SOURCE_DATE_EPOCH when set, else now.
---insecure treats the registry of <uri> as listed under insecure_sources
-(HTTPS, then HTTPS without certificate checks, then plain HTTP).
-Registry credentials: REGISTRY_USERNAME / REGISTRY_PASSWORD (anonymous otherwise).
-";
+#[derive(Debug, Args)]
+struct AnnotateArgs {
+    /// The metadata file (policy-metadata/metadata.yml).
+    #[arg(short = 'm', long = "metadata-path", value_name = "PATH")]
+    metadata_path: String,
+    /// A Markdown usage text (the README).
+    #[arg(short = 'u', long = "usage-path", value_name = "PATH")]
+    usage_path: Option<String>,
+    /// Where to write the annotated module.
+    #[arg(short = 'o', long = "output-path", value_name = "PATH")]
+    output_path: String,
+    /// The module to annotate.
+    wasm_path: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum Scaffold {
+    /// The Artifact Hub package (artifacthub-pkg.yml).
+    Artifacthub(ArtifacthubArgs),
+    /// A ClusterAdmissionPolicy or AdmissionPolicy for the policy.
+    Manifest(ManifestArgs),
+}
+
+#[derive(Debug, Args)]
+struct ArtifacthubArgs {
+    /// The metadata file [default: metadata.yml or metadata.yaml].
+    #[arg(short = 'm', long = "metadata-path", value_name = "PATH")]
+    metadata_path: Option<String>,
+    /// The questions file [default: questions-ui.yml and variants].
+    #[arg(short = 'q', long = "questions-path", value_name = "PATH")]
+    questions_path: Option<String>,
+    /// Where to write the package [default: stdout].
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    output: Option<String>,
+    /// createdAt: RFC 3339 or @<unix seconds> [default: SOURCE_DATE_EPOCH, else now].
+    #[arg(long = "created-at", value_name = "TIME")]
+    created_at: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ManifestArgs {
+    /// ClusterAdmissionPolicy or AdmissionPolicy.
+    #[arg(short = 't', long = "type", value_name = "KIND")]
+    kind: String,
+    /// The metadata file.
+    #[arg(
+        short = 'm',
+        long = "metadata-path",
+        value_name = "PATH",
+        conflicts_with = "policy"
+    )]
+    metadata_path: Option<String>,
+    /// An annotated module to read the metadata from.
+    #[arg(long = "policy", value_name = "PATH")]
+    policy: Option<String>,
+    /// The settings as JSON.
+    #[arg(
+        long = "settings-json",
+        value_name = "JSON",
+        conflicts_with = "settings_path"
+    )]
+    settings_json: Option<String>,
+    /// A YAML/JSON settings file.
+    #[arg(short = 's', long = "settings-path", value_name = "PATH")]
+    settings_path: Option<String>,
+    /// metadata.name of the resource.
+    #[arg(long = "title", value_name = "NAME")]
+    title: Option<String>,
+    /// The policy URI.
+    uri: String,
+}
+
+/// Where the registry is and how to reach it (kwctl's --sources-path).
+#[derive(Debug, Args)]
+struct SourcesArgs {
+    /// A YAML file with `insecure_sources: ["host:port"]`.
+    #[arg(long = "sources-path", value_name = "PATH")]
+    sources_path: Option<String>,
+    /// Treat the registry of <uri> as listed under insecure_sources (HTTPS,
+    /// then HTTPS without certificate checks, then plain HTTP).
+    #[arg(long = "insecure")]
+    insecure: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+struct PushArgs {
+    #[command(flatten)]
+    sources: SourcesArgs,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+    output: OutputFormat,
+    /// The annotated module.
+    wasm_path: String,
+    /// The destination URI.
+    uri: String,
+}
+
+#[derive(Debug, Args)]
+struct PullArgs {
+    #[command(flatten)]
+    sources: SourcesArgs,
+    /// Where to write the module.
+    #[arg(short = 'o', long = "output-path", value_name = "PATH")]
+    output_path: String,
+    /// The policy URI.
+    uri: String,
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Annotate(args) => cmd_annotate(&args),
+        Command::Scaffold(Scaffold::Artifacthub(args)) => cmd_artifacthub(&args),
+        Command::Scaffold(Scaffold::Manifest(args)) => cmd_manifest(&args),
+        Command::Push(args) => cmd_push(&args),
+        Command::Pull(args) => cmd_pull(&args),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("Error: {e:#}");
             ExitCode::FAILURE
         }
-    }
-}
-
-fn run(args: &[String]) -> Result<()> {
-    match args.first().map(String::as_str) {
-        Some("annotate") => cmd_annotate(&Parsed::parse(
-            &args[1..],
-            &[
-                "-m",
-                "--metadata-path",
-                "-u",
-                "--usage-path",
-                "-o",
-                "--output-path",
-            ],
-            &[],
-        )?),
-        Some("scaffold") => match args.get(1).map(String::as_str) {
-            Some("artifacthub") => cmd_artifacthub(&Parsed::parse(
-                &args[2..],
-                &[
-                    "-m",
-                    "--metadata-path",
-                    "-q",
-                    "--questions-path",
-                    "-o",
-                    "--output",
-                    "--created-at",
-                ],
-                &[],
-            )?),
-            Some("manifest") => cmd_manifest(&Parsed::parse(
-                &args[2..],
-                &[
-                    "-t",
-                    "--type",
-                    "-m",
-                    "--metadata-path",
-                    "--policy",
-                    "--settings-json",
-                    "-s",
-                    "--settings-path",
-                    "--title",
-                ],
-                &[],
-            )?),
-            _ => bail!("scaffold what? (artifacthub or manifest)\n\n{USAGE}"),
-        },
-        Some("push") => cmd_push(&Parsed::parse(
-            &args[1..],
-            &["--sources-path", "-o", "--output"],
-            &["--insecure"],
-        )?),
-        Some("pull") => cmd_pull(&Parsed::parse(
-            &args[1..],
-            &["--sources-path", "-o", "--output-path"],
-            &["--insecure"],
-        )?),
-        Some("help" | "-h" | "--help") | None => {
-            print!("{USAGE}");
-            Ok(())
-        }
-        Some("--version" | "-V") => {
-            println!("policy-dist {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
-        }
-        Some(other) => bail!("unknown command {other:?}\n\n{USAGE}"),
-    }
-}
-
-/// Flags with values, boolean flags, positionals. Short and long spellings of
-/// a flag are given together; `get` takes any of them.
-struct Parsed {
-    values: Vec<(String, String)>,
-    switches: Vec<String>,
-    positionals: Vec<String>,
-}
-
-impl Parsed {
-    fn parse(args: &[String], with_value: &[&str], switches: &[&str]) -> Result<Parsed> {
-        let mut parsed = Parsed {
-            values: Vec::new(),
-            switches: Vec::new(),
-            positionals: Vec::new(),
-        };
-        let mut iter = args.iter();
-        while let Some(arg) = iter.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
-                _ => (arg.as_str(), None),
-            };
-            if with_value.contains(&flag) {
-                let value = match inline {
-                    Some(v) => v,
-                    None => iter
-                        .next()
-                        .cloned()
-                        .ok_or_else(|| anyhow!("{flag} needs a value"))?,
-                };
-                parsed.values.push((flag.to_owned(), value));
-            } else if switches.contains(&flag) && inline.is_none() {
-                parsed.switches.push(flag.to_owned());
-            } else if flag.starts_with('-') && flag.len() > 1 {
-                bail!("unknown option {arg}\n\n{USAGE}");
-            } else {
-                parsed.positionals.push(arg.clone());
-            }
-        }
-        Ok(parsed)
-    }
-
-    fn get(&self, names: &[&str]) -> Option<&str> {
-        self.values
-            .iter()
-            .rev()
-            .find(|(f, _)| names.contains(&f.as_str()))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn require(&self, names: &[&str]) -> Result<&str> {
-        self.get(names)
-            .ok_or_else(|| anyhow!("missing {}", names.join(" / ")))
-    }
-
-    fn switch(&self, name: &str) -> bool {
-        self.switches.iter().any(|s| s == name)
-    }
-
-    fn positional(&self, index: usize, what: &str, count: usize) -> Result<&str> {
-        if self.positionals.len() != count {
-            bail!(
-                "expected {count} positional argument(s), got {:?}\n\n{USAGE}",
-                self.positionals
-            );
-        }
-        self.positionals
-            .get(index)
-            .map(String::as_str)
-            .ok_or_else(|| anyhow!("missing {what}"))
     }
 }
 
@@ -194,26 +181,25 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
-fn cmd_annotate(p: &Parsed) -> Result<()> {
-    let wasm_path = p.positional(0, "the module to annotate", 1)?;
-    let metadata_path = p.require(&["-m", "--metadata-path"])?;
-    let output = p.require(&["-o", "--output-path"])?;
+fn cmd_annotate(args: &AnnotateArgs) -> Result<()> {
+    let metadata_path = &args.metadata_path;
     let metadata_yaml = std::fs::read_to_string(metadata_path)
         .with_context(|| format!("Error opening metadata file {metadata_path}"))?;
-    let usage = p
-        .get(&["-u", "--usage-path"])
+    let usage = args
+        .usage_path
+        .as_ref()
         .map(|u| {
             std::fs::read_to_string(u).with_context(|| format!("Error reading usage file {u}"))
         })
         .transpose()?;
-    let annotated = annotate(&read(wasm_path)?, &metadata_yaml, usage.as_deref())?;
+    let annotated = annotate(&read(&args.wasm_path)?, &metadata_yaml, usage.as_deref())?;
     for warning in &annotated.warnings {
         eprintln!("warning: {warning}");
     }
-    write_atomically(Path::new(output), &annotated.module)
+    write_atomically(Path::new(&args.output_path), &annotated.module)
 }
 
-fn created_at(p: &Parsed) -> Result<DateTime<Utc>> {
+fn created_at(value: Option<&str>) -> Result<DateTime<Utc>> {
     let from_epoch = |text: &str| -> Result<DateTime<Utc>> {
         let secs: i64 = text
             .trim()
@@ -221,7 +207,7 @@ fn created_at(p: &Parsed) -> Result<DateTime<Utc>> {
             .with_context(|| format!("{text:?} is not a number of seconds"))?;
         DateTime::from_timestamp(secs, 0).ok_or_else(|| anyhow!("{secs} is out of range"))
     };
-    if let Some(value) = p.get(&["--created-at"]) {
+    if let Some(value) = value {
         return match value.strip_prefix('@') {
             Some(epoch) => from_epoch(epoch),
             None => Ok(DateTime::parse_from_rfc3339(value)
@@ -244,37 +230,35 @@ fn first_existing(candidates: &[&str]) -> Option<String> {
         .map(|c| c.to_string())
 }
 
-fn cmd_artifacthub(p: &Parsed) -> Result<()> {
-    if !p.positionals.is_empty() {
-        bail!("scaffold artifacthub takes no positional argument\n\n{USAGE}");
-    }
-    let metadata_path = p
-        .get(&["-m", "--metadata-path"])
-        .map(str::to_owned)
+fn cmd_artifacthub(args: &ArtifacthubArgs) -> Result<()> {
+    let metadata_path = args
+        .metadata_path
+        .clone()
         .or_else(|| first_existing(&["metadata.yml", "metadata.yaml"]))
         .ok_or_else(|| {
             anyhow!("path to metadata file not provided, plus 'metadata.yml' not found")
         })?;
-    let questions_path = p
-        .get(&["-q", "--questions-path"])
-        .map(str::to_owned)
-        .or_else(|| {
-            first_existing(&[
-                "questions-ui.yml",
-                "questions-ui.yaml",
-                "questions.yml",
-                "questions.yaml",
-            ])
-        });
+    let questions_path = args.questions_path.clone().or_else(|| {
+        first_existing(&[
+            "questions-ui.yml",
+            "questions-ui.yaml",
+            "questions.yml",
+            "questions.yaml",
+        ])
+    });
     let metadata = Metadata::from_path(Path::new(&metadata_path))?;
     let questions = questions_path
         .map(|q| {
             std::fs::read_to_string(&q).with_context(|| format!("Error reading questions file {q}"))
         })
         .transpose()?;
-    let content = ArtifactHubPkg::from_metadata(&metadata, created_at(p)?, questions.as_deref())?
-        .to_file_content()?;
-    match p.get(&["-o", "--output"]) {
+    let content = ArtifactHubPkg::from_metadata(
+        &metadata,
+        created_at(args.created_at.as_deref())?,
+        questions.as_deref(),
+    )?
+    .to_file_content()?;
+    match &args.output {
         Some(output) => write_atomically(Path::new(output), content.as_bytes()),
         None => {
             println!("{content}");
@@ -283,43 +267,38 @@ fn cmd_artifacthub(p: &Parsed) -> Result<()> {
     }
 }
 
-fn cmd_manifest(p: &Parsed) -> Result<()> {
-    let uri = p.positional(0, "the policy URI", 1)?;
-    let kind: ManifestType = p.require(&["-t", "--type"])?.parse()?;
-    let metadata = match (p.get(&["-m", "--metadata-path"]), p.get(&["--policy"])) {
+fn cmd_manifest(args: &ManifestArgs) -> Result<()> {
+    let kind: ManifestType = args.kind.parse()?;
+    let metadata = match (&args.metadata_path, &args.policy) {
         (Some(m), None) => Metadata::from_path(Path::new(m))?,
         (None, Some(wasm)) => read_metadata(&read(wasm)?)?.ok_or_else(|| {
             anyhow!("No Kubewarden metadata found inside of '{wasm}'.\nPolicies can be annotated with the `annotate` command.")
         })?,
         _ => bail!("give exactly one of -m <metadata.yml> or --policy <annotated.wasm>"),
     };
-    let settings_text = match (
-        p.get(&["--settings-json"]),
-        p.get(&["-s", "--settings-path"]),
-    ) {
-        (Some(json), None) => json.to_owned(),
+    let settings_text = match (&args.settings_json, &args.settings_path) {
+        (Some(json), _) => json.to_owned(),
         (None, Some(path)) => String::from_utf8(read(path)?)?,
         (None, None) => "{}".to_owned(),
-        _ => bail!("--settings-json and --settings-path are mutually exclusive"),
     };
     let settings: serde_yaml::Mapping =
         serde_yaml::from_str(&settings_text).context("the settings must be a JSON/YAML object")?;
-    let uri = if uri.contains("://") {
-        uri.to_owned()
+    let uri = if args.uri.contains("://") {
+        args.uri.clone()
     } else {
-        format!("registry://{uri}")
+        format!("registry://{}", args.uri)
     };
-    let resource = manifest::scaffold(&metadata, kind, &uri, settings, p.get(&["--title"]))?;
+    let resource = manifest::scaffold(&metadata, kind, &uri, settings, args.title.as_deref())?;
     print!("{}", serde_yaml::to_string(&resource)?);
     Ok(())
 }
 
-fn sources(p: &Parsed, uri: &str) -> Result<Sources> {
-    let mut sources = match p.get(&["--sources-path"]) {
+fn sources(args: &SourcesArgs, uri: &str) -> Result<Sources> {
+    let mut sources = match &args.sources_path {
         Some(path) => Sources::from_path(Path::new(path))?,
         None => Sources::default(),
     };
-    if p.switch("--insecure") {
+    if args.insecure {
         sources
             .insecure_sources
             .insert(parse_uri(uri)?.resolve_registry().to_owned());
@@ -327,28 +306,23 @@ fn sources(p: &Parsed, uri: &str) -> Result<Sources> {
     Ok(sources)
 }
 
-fn cmd_push(p: &Parsed) -> Result<()> {
-    let wasm = p.positional(0, "the annotated module", 2)?;
-    let uri = p.positional(1, "the destination URI", 2)?;
-    let registry = Registry::new(sources(p, uri)?)?;
-    let immutable_ref = registry.push(&read(wasm)?, uri)?;
-    match p.get(&["-o", "--output"]).unwrap_or("text") {
-        "json" => println!("{}", serde_json::json!({ "immutable_ref": immutable_ref })),
-        "text" => println!("Policy successfully pushed: {immutable_ref}"),
-        other => bail!("unknown output format {other:?} (text or json)"),
+fn cmd_push(args: &PushArgs) -> Result<()> {
+    let registry = Registry::new(sources(&args.sources, &args.uri)?)?;
+    let immutable_ref = registry.push(&read(&args.wasm_path)?, &args.uri)?;
+    match args.output {
+        OutputFormat::Json => println!("{}", serde_json::json!({ "immutable_ref": immutable_ref })),
+        OutputFormat::Text => println!("Policy successfully pushed: {immutable_ref}"),
     }
     Ok(())
 }
 
-fn cmd_pull(p: &Parsed) -> Result<()> {
-    let uri = p.positional(0, "the policy URI", 1)?;
-    let output = p.require(&["-o", "--output-path"])?;
-    let registry = Registry::new(sources(p, uri)?)?;
-    let pulled = registry.pull(uri)?;
-    write_atomically(Path::new(output), &pulled.module)?;
+fn cmd_pull(args: &PullArgs) -> Result<()> {
+    let registry = Registry::new(sources(&args.sources, &args.uri)?)?;
+    let pulled = registry.pull(&args.uri)?;
+    write_atomically(Path::new(&args.output_path), &pulled.module)?;
     println!(
-        "Successfully pulled policy from {uri} (manifest {})",
-        pulled.digest
+        "Successfully pulled policy from {} (manifest {})",
+        args.uri, pulled.digest
     );
     Ok(())
 }

@@ -64,7 +64,15 @@ fn annotated_module_is_valid_and_carries_the_metadata() {
     assert_eq!(section["backgroundAudit"], json!(true));
     assert_eq!(section["executionMode"], json!("kubewarden-wapc"));
     assert_eq!(section["policyType"], json!("kubernetes"));
-    assert_eq!(section["contextAwareResources"], json!([]));
+    // metadata.yml's contextAwareResources, sorted as policy-evaluator's set is.
+    assert_eq!(
+        section["contextAwareResources"],
+        json!([
+            {"apiVersion": "documentdb.io/preview", "kind": "Backup"},
+            {"apiVersion": "v1", "kind": "Node"},
+            {"apiVersion": "v1", "kind": "PersistentVolume"},
+        ])
+    );
     let annotations = &section["annotations"];
     assert_eq!(annotations[metadata::USAGE], json!(USAGE));
     assert_eq!(annotations[metadata::KWCTL_VERSION], json!(tool_version()));
