@@ -18,4 +18,6 @@ pub mod consistency;
 pub mod manifest;
 pub mod metadata;
 pub mod registry;
+pub mod sbom;
+pub mod signing;
 pub mod wasm;

@@ -12,6 +12,8 @@ use policy_dist::artifacthub::ArtifactHubPkg;
 use policy_dist::manifest::{self, ManifestType};
 use policy_dist::metadata::Metadata;
 use policy_dist::registry::{Registry, Sources, parse_uri};
+use policy_dist::sbom;
+use policy_dist::signing::{self, VerificationConfig};
 
 /// kwctl's annotate / scaffold / push / pull for this policy, where kwctl is absent.
 ///
@@ -35,6 +37,122 @@ enum Command {
     Push(PushArgs),
     /// Pull a module from a registry, as `kwctl pull`.
     Pull(PullArgs),
+    /// Write cosign.key / cosign.pub (ECDSA P-256), as `cosign generate-key-pair`.
+    /// The private key is encrypted with COSIGN_PASSWORD.
+    GenerateKeyPair(GenerateKeyPairArgs),
+    /// Sign a pushed module with a cosign key, stored as cosign stores it
+    /// (the sha256-<digest>.sig tag). Password: COSIGN_PASSWORD.
+    Sign(SignArgs),
+    /// Check a pushed module against a policy-server verification config
+    /// (public keys; keyless requirements need `kwctl verify`).
+    Verify(VerifyArgs),
+    /// Sign a file with a cosign key (base64 signature, as `cosign sign-blob --key`).
+    SignBlob(SignBlobArgs),
+    /// Check a file's signature, as `cosign verify-blob --key --signature`.
+    VerifyBlob(VerifyBlobArgs),
+    /// SPDX JSON SBOM of the policy's runtime dependencies, from Cargo.lock.
+    Sbom(SbomArgs),
+}
+
+#[derive(Debug, Args)]
+struct GenerateKeyPairArgs {
+    /// Writes <PREFIX>.key and <PREFIX>.pub.
+    #[arg(
+        long = "output-key-prefix",
+        value_name = "PREFIX",
+        default_value = "cosign"
+    )]
+    output_key_prefix: String,
+}
+
+/// `key=value`, as cosign's and kwctl's `-a`.
+fn key_value(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("{text:?} is not key=value"))
+}
+
+#[derive(Debug, Args)]
+struct SignArgs {
+    #[command(flatten)]
+    sources: SourcesArgs,
+    /// The cosign private key (cosign.key).
+    #[arg(long = "key", value_name = "PATH")]
+    key: String,
+    /// An annotation of the signature payload (repeatable).
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE", value_parser = key_value)]
+    annotations: Vec<(String, String)>,
+    /// The module, by tag or digest (signed by digest).
+    uri: String,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("requirements").required(true).args(["verification_config_path", "verification_key"]))]
+struct VerifyArgs {
+    #[command(flatten)]
+    sources: SourcesArgs,
+    /// A verification config (policy-server's verificationConfig YAML).
+    #[arg(long = "verification-config-path", value_name = "PATH", conflicts_with_all = ["verification_key", "verification_annotation"])]
+    verification_config_path: Option<String>,
+    /// A public key every accepted module must be signed with (repeatable).
+    #[arg(short = 'k', long = "verification-key", value_name = "PATH")]
+    verification_key: Vec<String>,
+    /// An annotation the signatures must carry (with -k; repeatable).
+    #[arg(short = 'a', long = "verification-annotation", value_name = "KEY=VALUE", value_parser = key_value)]
+    verification_annotation: Vec<(String, String)>,
+    /// The module, by tag or digest.
+    uri: String,
+}
+
+#[derive(Debug, Args)]
+struct SignBlobArgs {
+    /// The cosign private key (cosign.key).
+    #[arg(long = "key", value_name = "PATH")]
+    key: String,
+    /// Where to write the base64 signature.
+    #[arg(long = "output-signature", value_name = "PATH")]
+    output_signature: String,
+    /// The file to sign.
+    blob: String,
+}
+
+#[derive(Debug, Args)]
+struct VerifyBlobArgs {
+    /// The public key (cosign.pub).
+    #[arg(long = "key", value_name = "PATH")]
+    key: String,
+    /// The base64 signature file.
+    #[arg(long = "signature", value_name = "PATH")]
+    signature: String,
+    /// The signed file.
+    blob: String,
+}
+
+#[derive(Debug, Args)]
+struct SbomArgs {
+    /// The workspace's Cargo.toml.
+    #[arg(
+        long = "manifest-path",
+        value_name = "PATH",
+        default_value = "Cargo.toml"
+    )]
+    manifest_path: String,
+    /// The crate compiled into the module.
+    #[arg(
+        short = 'p',
+        long = "package",
+        default_value = "documentdb-upgrade-safety"
+    )]
+    package: String,
+    /// The module's target.
+    #[arg(long = "target", default_value = "wasm32-wasip1")]
+    target: String,
+    /// creationInfo.created: RFC 3339 or @<unix seconds> [default: SOURCE_DATE_EPOCH, else now].
+    #[arg(long = "created-at", value_name = "TIME")]
+    created_at: Option<String>,
+    /// Where to write the SBOM [default: stdout].
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    output: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -159,6 +277,12 @@ fn main() -> ExitCode {
         Command::Scaffold(Scaffold::Manifest(args)) => cmd_manifest(&args),
         Command::Push(args) => cmd_push(&args),
         Command::Pull(args) => cmd_pull(&args),
+        Command::GenerateKeyPair(args) => cmd_generate_key_pair(&args),
+        Command::Sign(args) => cmd_sign(&args),
+        Command::Verify(args) => cmd_verify(&args),
+        Command::SignBlob(args) => cmd_sign_blob(&args),
+        Command::VerifyBlob(args) => cmd_verify_blob(&args),
+        Command::Sbom(args) => cmd_sbom(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -324,5 +448,105 @@ fn cmd_pull(args: &PullArgs) -> Result<()> {
         "Successfully pulled policy from {} (manifest {})",
         args.uri, pulled.digest
     );
+    Ok(())
+}
+
+fn cmd_generate_key_pair(args: &GenerateKeyPairArgs) -> Result<()> {
+    let private_path = format!("{}.key", args.output_key_prefix);
+    let public_path = format!("{}.pub", args.output_key_prefix);
+    for path in [&private_path, &public_path] {
+        if Path::new(path).exists() {
+            bail!("{path} already exists: remove it or choose another --output-key-prefix");
+        }
+    }
+    let password = signing::password_from_env()?;
+    let keys = signing::generate_key_pair(&password)?;
+    write_atomically(Path::new(&private_path), keys.private_pem.as_bytes())?;
+    println!("Private key written to {private_path}");
+    write_atomically(Path::new(&public_path), keys.public_pem.as_bytes())?;
+    println!("Public key written to {public_path}");
+    Ok(())
+}
+
+fn signer(key_path: &str) -> Result<sigstore::crypto::SigStoreSigner> {
+    let password = signing::password_from_env()?;
+    signing::signer_from_pem(&read(key_path)?, &password).with_context(|| key_path.to_owned())
+}
+
+fn cmd_sign(args: &SignArgs) -> Result<()> {
+    let signer = signer(&args.key)?;
+    let registry = Registry::new(sources(&args.sources, &args.uri)?)?;
+    let annotations = args.annotations.iter().cloned().collect();
+    let signed = registry.sign(&args.uri, signer, &annotations)?;
+    println!(
+        "Signed {}: signature pushed to {} ({} signature(s) there)",
+        signed.immutable_ref, signed.signature_ref, signed.signatures
+    );
+    Ok(())
+}
+
+fn cmd_verify(args: &VerifyArgs) -> Result<()> {
+    let config = match &args.verification_config_path {
+        Some(path) => VerificationConfig::from_yaml(
+            &std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?,
+        )
+        .with_context(|| path.clone())?,
+        None => VerificationConfig::from_keys(
+            args.verification_key
+                .iter()
+                .map(|path| {
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {path}"))
+                        .map(|key| (path.clone(), key))
+                })
+                .collect::<Result<_>>()?,
+            args.verification_annotation.iter().cloned().collect(),
+        ),
+    };
+    let registry = Registry::new(sources(&args.sources, &args.uri)?)?;
+    let verified = registry.verify(&args.uri, &config)?;
+    println!(
+        "Policy successfully verified: {} (signatures at {})",
+        verified.immutable_ref, verified.signature_ref
+    );
+    for line in &verified.satisfied {
+        println!("  satisfied {line}");
+    }
+    Ok(())
+}
+
+fn cmd_sign_blob(args: &SignBlobArgs) -> Result<()> {
+    let signature = signing::sign_blob(&signer(&args.key)?, &read(&args.blob)?)?;
+    write_atomically(Path::new(&args.output_signature), signature.as_bytes())?;
+    println!(
+        "Signature of {} written to {}",
+        args.blob, args.output_signature
+    );
+    Ok(())
+}
+
+fn cmd_verify_blob(args: &VerifyBlobArgs) -> Result<()> {
+    let signature = String::from_utf8(read(&args.signature)?)
+        .with_context(|| format!("{} is not a base64 signature", args.signature))?;
+    signing::verify_blob(&read(&args.key)?, &signature, &read(&args.blob)?)
+        .with_context(|| format!("{} ({})", args.blob, args.signature))?;
+    println!("Verified OK: {} signed by {}", args.blob, args.key);
+    Ok(())
+}
+
+fn cmd_sbom(args: &SbomArgs) -> Result<()> {
+    let tree = sbom::dependency_tree(Path::new(&args.manifest_path), &args.package, &args.target)?;
+    let document = tree.to_spdx(
+        created_at(args.created_at.as_deref())?,
+        &format!("policy-dist-{}", env!("CARGO_PKG_VERSION")),
+    );
+    let text = serde_json::to_string_pretty(&document)? + "\n";
+    match &args.output {
+        Some(output) => {
+            write_atomically(Path::new(output), text.as_bytes())?;
+            println!("{output}: {} packages", tree.packages.len());
+        }
+        None => print!("{text}"),
+    }
     Ok(())
 }
