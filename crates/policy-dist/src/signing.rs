@@ -81,14 +81,16 @@ pub fn generate_key_pair(password: &[u8]) -> Result<KeyPair> {
         .create_signer()
         .and_then(|signer| signer.to_sigstore_keypair())
         .map_err(|e| anyhow!("cannot generate an ECDSA P-256 key pair: {e}"))?;
+    // The pem crate ends lines with CRLF; cosign's files use LF.
     Ok(KeyPair {
         private_pem: keys
             .private_key_to_encrypted_pem(password)
             .map_err(|e| anyhow!("cannot encrypt the private key: {e}"))?
-            .to_string(),
+            .replace("\r\n", "\n"),
         public_pem: keys
             .public_key_to_pem()
-            .map_err(|e| anyhow!("cannot encode the public key: {e}"))?,
+            .map_err(|e| anyhow!("cannot encode the public key: {e}"))?
+            .replace("\r\n", "\n"),
     })
 }
 
@@ -500,13 +502,15 @@ impl Registry {
         let image = self.signature_image(&reference, &digest)?.ok_or_else(|| {
             anyhow!("no signature found at {signature_ref} ({uri} resolves to {digest})")
         })?;
-        let signed: Vec<String> = image
+        let mut signed: Vec<String> = image
             .layers
             .iter()
             .filter(|l| l.media_type == SIMPLE_SIGNING_MEDIA_TYPE)
             .filter_map(|l| serde_json::from_slice::<SimpleSigning>(&l.data).ok())
             .map(|s| s.critical.image.docker_manifest_digest)
             .collect();
+        signed.sort();
+        signed.dedup();
         if signed.is_empty() {
             bail!(
                 "no signature found at {signature_ref}: no {SIMPLE_SIGNING_MEDIA_TYPE} layer there"
@@ -638,7 +642,8 @@ mod tests {
             keys.private_pem
                 .starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----")
         );
-        assert!(keys.public_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+        assert!(keys.public_pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
+        assert!(!keys.private_pem.contains('\r') && !keys.public_pem.contains('\r'));
         let signer = signer_from_pem(keys.private_pem.as_bytes(), b"secret").unwrap();
         let signature = sign_blob(&signer, b"blob").unwrap();
         verify_blob(keys.public_pem.as_bytes(), &signature, b"blob").unwrap();
