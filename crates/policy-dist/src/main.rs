@@ -52,6 +52,38 @@ enum Command {
     VerifyBlob(VerifyBlobArgs),
     /// SPDX JSON SBOM of the policy's runtime dependencies, from Cargo.lock.
     Sbom(SbomArgs),
+    /// Check that a release tag, Cargo.toml, the metadata and the Artifact Hub
+    /// package name the same version (the release workflow's first step).
+    CheckVersion(CheckVersionArgs),
+}
+
+#[derive(Debug, Args)]
+struct CheckVersionArgs {
+    /// The git tag being released (v<version>).
+    #[arg(long = "tag", value_name = "TAG")]
+    tag: Option<String>,
+    /// The policy's Cargo.toml.
+    #[arg(
+        long = "manifest-path",
+        value_name = "PATH",
+        default_value = "Cargo.toml"
+    )]
+    manifest_path: String,
+    /// The metadata file.
+    #[arg(
+        short = 'm',
+        long = "metadata-path",
+        value_name = "PATH",
+        default_value = "policy-metadata/metadata.yml"
+    )]
+    metadata_path: String,
+    /// The Artifact Hub package.
+    #[arg(
+        long = "artifacthub-path",
+        value_name = "PATH",
+        default_value = "artifacthub/artifacthub-pkg.yml"
+    )]
+    artifacthub_path: String,
 }
 
 #[derive(Debug, Args)]
@@ -283,6 +315,7 @@ fn main() -> ExitCode {
         Command::SignBlob(args) => cmd_sign_blob(&args),
         Command::VerifyBlob(args) => cmd_verify_blob(&args),
         Command::Sbom(args) => cmd_sbom(&args),
+        Command::CheckVersion(args) => cmd_check_version(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -548,5 +581,43 @@ fn cmd_sbom(args: &SbomArgs) -> Result<()> {
         }
         None => print!("{text}"),
     }
+    Ok(())
+}
+
+fn cmd_check_version(args: &CheckVersionArgs) -> Result<()> {
+    let manifest: toml::Table = String::from_utf8(read(&args.manifest_path)?)?
+        .parse()
+        .with_context(|| format!("cannot parse {}", args.manifest_path))?;
+    let version = manifest
+        .get("package")
+        .and_then(|p| p.get("version"))
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| anyhow!("{} has no [package] version", args.manifest_path))?
+        .to_owned();
+    let metadata = Metadata::from_path(Path::new(&args.metadata_path))?;
+    let pkg: ArtifactHubPkg = serde_yaml::from_slice(&read(&args.artifacthub_path)?)
+        .with_context(|| format!("cannot parse {}", args.artifacthub_path))?;
+    let mut problems = policy_dist::consistency::version_disagreements(&version, &metadata, &pkg);
+    if let Some(tag) = &args.tag
+        && *tag != format!("v{version}")
+    {
+        problems.insert(
+            0,
+            format!("the tag is {tag}, Cargo.toml says {version} (tag v{version})"),
+        );
+    }
+    if !problems.is_empty() {
+        bail!("the version disagrees:\n  {}", problems.join("\n  "));
+    }
+    println!(
+        "v{version}: {}{}, {} and {} agree",
+        args.tag
+            .as_ref()
+            .map(|t| format!("tag {t}, "))
+            .unwrap_or_default(),
+        args.manifest_path,
+        args.metadata_path,
+        args.artifacthub_path
+    );
     Ok(())
 }
