@@ -49,7 +49,7 @@ use sigstore::crypto::signing_key::SigStoreKeyPair;
 use sigstore::crypto::{CosignVerificationKey, SigStoreSigner, Signature, SigningScheme};
 use sigstore::registry::{Auth, ClientConfig, ClientProtocol, OciReference};
 
-use crate::registry::{Registry, parse_uri};
+use crate::registry::{Registry, parse_uri, sha256_digest};
 
 /// The media type of a simple-signing layer.
 pub const SIMPLE_SIGNING_MEDIA_TYPE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
@@ -446,8 +446,34 @@ impl Registry {
             .clone()
             .ok_or_else(|| anyhow!("sigstore produced no signature"))?;
 
+        // The signatures already there, in the manifest's order (oci-client
+        // fetches the blobs concurrently) with the manifest's annotations.
         let mut layers: Vec<ImageLayer> = match self.signature_image(&reference, &digest)? {
-            Some(existing) => existing.layers,
+            Some(existing) => {
+                let manifest = existing.manifest.ok_or_else(|| {
+                    anyhow!("the registry returned no manifest for the signatures")
+                })?;
+                manifest
+                    .layers
+                    .iter()
+                    .map(|descriptor| {
+                        existing
+                            .layers
+                            .iter()
+                            .find(|l| sha256_digest(&l.data) == descriptor.digest)
+                            .map(|l| {
+                                ImageLayer::new(
+                                    l.data.to_vec(),
+                                    descriptor.media_type.clone(),
+                                    descriptor.annotations.clone(),
+                                )
+                            })
+                            .ok_or_else(|| {
+                                anyhow!("signature layer {} could not be pulled", descriptor.digest)
+                            })
+                    })
+                    .collect::<Result<_>>()?
+            }
             None => Vec::new(),
         };
         let new_layer = ImageLayer::new(

@@ -292,6 +292,63 @@ fn sign_and_verify_against_a_registry() {
         ],
     );
 
+    // ---- the Makefile's targets, as docs/verify.md shows them (policy-dist
+    // is this test's binary; KWCTL names nothing, so kwctl is not used)
+    let make = |target: &str, vars: &[(&str, &Path)]| {
+        let mut command = Command::new("make");
+        command
+            .arg("--no-print-directory")
+            .arg("-C")
+            .arg(common::repo_root())
+            .arg(target)
+            .arg(format!("REF={immutable_ref}"))
+            .arg(format!("POLICY_DIST={}", env!("CARGO_BIN_EXE_policy-dist")))
+            .arg("KWCTL=kwctl-not-installed-for-this-test")
+            .env("COSIGN_PASSWORD", PASSWORD);
+        for (name, path) in vars {
+            command.arg(format!("{name}={}", path.display()));
+        }
+        let output = command.output().expect("make runs");
+        assert!(
+            output.status.success(),
+            "make {target} failed:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let sources_path = dir.join("sources.yml");
+    let stdout = make(
+        "sign",
+        &[("KEY", &dir.join("cosign.key")), ("SOURCES", &sources_path)],
+    );
+    assert!(
+        stdout.contains(&format!(
+            "Signed {immutable_ref}: signature pushed to {signature_ref} (3 signature(s) there)\n"
+        )),
+        "{stdout}"
+    );
+    let stdout = make(
+        "verify",
+        &[
+            ("VERIFICATION_CONFIG", &dir.join("verification-config.yml")),
+            ("SOURCES", &sources_path),
+        ],
+    );
+    assert!(
+        stdout.contains("kwctl not found: using policy-dist verify (cargo run -p policy-dist)\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&verified), "{stdout}");
+    let stdout = make(
+        "verify",
+        &[("KEY", &dir.join("other.pub")), ("SOURCES", &sources_path)],
+    );
+    assert!(
+        stdout.contains("  satisfied allOf[0]: pubKey (owner "),
+        "{stdout}"
+    );
+
     // ---- where cosign looks: read with oci-client, no policy-dist code
     let (client, runtime) = oci_client();
     let auth = RegistryAuth::Anonymous;
@@ -310,8 +367,8 @@ fn sign_and_verify_against_a_registry() {
         "application/vnd.oci.image.config.v1+json"
     );
     let layers = manifest["layers"].as_array().unwrap();
-    assert_eq!(layers.len(), 2);
-    let keys = [public.as_str(), other_public.as_str()];
+    assert_eq!(layers.len(), 3);
+    let keys = [public.as_str(), other_public.as_str(), public.as_str()];
     for (layer, key) in layers.iter().zip(keys) {
         assert_eq!(layer["mediaType"], SIMPLE_SIGNING_MEDIA_TYPE);
         assert_eq!(
@@ -341,7 +398,8 @@ fn sign_and_verify_against_a_registry() {
             format!("{host}/{REPOSITORY}")
         );
         // The annotation is the signature of exactly these payload bytes.
-        verify_blob(key.as_bytes(), signature, &payload).unwrap();
+        verify_blob(key.as_bytes(), signature, &payload)
+            .unwrap_or_else(|e| panic!("{e}: {layer} {manifest}"));
     }
     let first: Value = {
         let descriptor: oci_client::manifest::OciDescriptor =
