@@ -525,33 +525,39 @@ impl Registry {
         let signature_ref = format!("{repository}:{}", signature_tag(&digest)?);
 
         // What is at the tag, read directly: the messages say what is wrong.
-        let image = self.signature_image(&reference, &digest)?.ok_or_else(|| {
-            anyhow!("no signature found at {signature_ref} ({uri} resolves to {digest})")
-        })?;
-        let mut signed: Vec<String> = image
-            .layers
-            .iter()
-            .filter(|l| l.media_type == SIMPLE_SIGNING_MEDIA_TYPE)
-            .filter_map(|l| serde_json::from_slice::<SimpleSigning>(&l.data).ok())
-            .map(|s| s.critical.image.docker_manifest_digest)
-            .collect();
-        signed.sort();
-        signed.dedup();
-        if signed.is_empty() {
-            bail!(
-                "no signature found at {signature_ref}: no {SIMPLE_SIGNING_MEDIA_TYPE} layer there"
-            );
-        }
-        if !signed.contains(&digest) {
-            bail!(
-                "digest mismatch: the signature at {signature_ref} signs {}, but {uri} resolves \
-                 to {digest} (the module was replaced after it was signed)",
-                signed.join(", ")
-            );
+        let image = self.signature_image(&reference, &digest)?;
+        if let Some(image) = &image {
+            let mut signed: Vec<String> = image
+                .layers
+                .iter()
+                .filter(|l| l.media_type == SIMPLE_SIGNING_MEDIA_TYPE)
+                .filter_map(|l| serde_json::from_slice::<SimpleSigning>(&l.data).ok())
+                .map(|s| s.critical.image.docker_manifest_digest)
+                .collect();
+            signed.sort();
+            signed.dedup();
+            if !signed.is_empty() && !signed.contains(&digest) {
+                bail!(
+                    "digest mismatch: the signature at {signature_ref} signs {}, but {uri} resolves \
+                     to {digest} (the module was replaced after it was signed)",
+                    signed.join(", ")
+                );
+            }
         }
 
-        // The layers sigstore trusts (payload digest, layer digest, signature annotation).
+        // The layers sigstore trusts (payload digest, layer digest, signature
+        // annotation), from the .sig tag and from OCI referrers (cosign's
+        // newer bundle format).
         let layers = self.trusted_layers(&reference, &immutable_ref)?;
+        if layers.is_empty() {
+            match image {
+                None => bail!("no signature found at {signature_ref} ({uri} resolves to {digest})"),
+                Some(_) => bail!(
+                    "no signature found at {signature_ref}: the image there has no valid \
+                     {SIMPLE_SIGNING_MEDIA_TYPE} layer"
+                ),
+            }
+        }
 
         let mut satisfied = Vec::new();
         let mut failures = Vec::new();

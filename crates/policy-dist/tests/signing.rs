@@ -488,6 +488,42 @@ fn sign_and_verify_against_a_registry() {
         )
     );
 
+    // A payload for the right digest but without a signature annotation:
+    // sigstore trusts no layer there.
+    let unsigned = ImageLayer::new(
+        serde_json::to_vec(&serde_json::json!({
+            "critical": {
+                "identity": {"docker-reference": format!("{host}/{REPOSITORY}")},
+                "image": {"docker-manifest-digest": tampered_digest},
+                "type": "cosign container image signature",
+            },
+            "optional": null,
+        }))
+        .unwrap(),
+        SIMPLE_SIGNING_MEDIA_TYPE.to_owned(),
+        None,
+    );
+    let config = Config::oci_v1(b"{}".to_vec(), None);
+    let unsigned_layers = [unsigned];
+    let mut unsigned_manifest = OciImageManifest::build(&unsigned_layers, &config, None);
+    unsigned_manifest.media_type = Some(OCI_IMAGE_MEDIA_TYPE.to_owned());
+    runtime
+        .block_on(client.push(
+            &tampered_sig_reference,
+            &unsigned_layers,
+            config,
+            &auth,
+            Some(unsigned_manifest),
+        ))
+        .unwrap();
+    assert_eq!(
+        fails(dir, &["verify", src[0], src[1], "-k", "cosign.pub", &uri]),
+        format!(
+            "no signature found at {tampered_sig}: the image there has no valid \
+             {SIMPLE_SIGNING_MEDIA_TYPE} layer"
+        )
+    );
+
     drop(registry);
 }
 
