@@ -13,7 +13,12 @@
 //! - `validate/<request>`: the waPC entry function, bytes → response bytes (adds
 //!   the response serialisation: what the guest does per call, minus waPC);
 //!
-//! and the settings-only parse (`settings/*`), bytes → `Settings`.
+//! the settings-only parse (`settings/*`), bytes → `Settings`; and the
+//! context-aware CREATE checks (`context_aware/*`): a new cluster with the
+//! ImageVolume check reading 3 or 5,000 Nodes, and a restore reading a Backup,
+//! answered by an in-process cluster with the bytes policy-server would hand
+//! the guest (the host's own cost, an API server round trip or its cache, is
+//! not the policy's and is not measured).
 //!
 //! Besides criterion's report, a full run writes `<target>/bench-native.json`:
 //! criterion's mean (and median) per benchmark, in ns and µs, with the request
@@ -24,7 +29,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use documentdb_upgrade_safety::cluster::NoCluster;
+use documentdb_upgrade_safety::cluster::{
+    Cluster, GetResource, HostError, ListAllResources, NoCluster,
+};
 use documentdb_upgrade_safety::settings::Settings;
 use documentdb_upgrade_safety::validation::{Verdict, validate_payload};
 use documentdb_upgrade_safety::{validate, validate_settings};
@@ -121,12 +128,74 @@ fn bench_settings(c: &mut Criterion) {
     group.finish();
 }
 
+// --- context-aware CREATE checks -------------------------------------------------
+
+/// A cluster answering from memory: the Node list and the Backup, serialised
+/// once, copied per call as the host copies them into the guest.
+#[derive(Debug)]
+struct InMemoryCluster {
+    nodes: Vec<u8>,
+    backup: Vec<u8>,
+}
+
+impl Cluster for InMemoryCluster {
+    fn get_resource(&self, _: &GetResource) -> Result<Vec<u8>, HostError> {
+        Ok(self.backup.clone())
+    }
+    fn list_resources_all(&self, _: &ListAllResources) -> Result<Vec<u8>, HostError> {
+        Ok(self.nodes.clone())
+    }
+}
+
+/// `(name, request fixture, node count)`: every node ready (kubelet 1.35,
+/// containerd 2.1), the Backup at schema 0.112.0, so each request is accepted
+/// without warnings after every check ran.
+const CONTEXT_AWARE: [(&str, &str, usize); 3] = [
+    ("create-3-nodes", "create/version-only", 3),
+    ("create-5000-nodes", "create/version-only", 5000),
+    ("restore-backup-3-nodes", "restore/backup-onto-0.112.0", 3),
+];
+
+fn bench_context_aware(c: &mut Criterion) {
+    use test_support::fixtures::NIGHTLY_BACKUP;
+    use test_support::sessions::{backup, node, node_list};
+    let mut group = c.benchmark_group("context_aware");
+    for (name, fixture, nodes) in CONTEXT_AWARE {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("e2e/fixtures")
+            .join(format!("{fixture}.json"));
+        let request: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let namespace = request["namespace"].as_str().unwrap_or_default().to_owned();
+        let payload = serde_json::to_vec(&json!({"request": request, "settings": {}})).unwrap();
+        let cluster = InMemoryCluster {
+            nodes: serde_json::to_vec(&node_list(
+                (0..nodes).map(|i| node(i, "v1.35.1", "containerd://2.1.4")),
+            ))
+            .unwrap(),
+            backup: serde_json::to_vec(&backup(NIGHTLY_BACKUP, &namespace, Some("0.112.0")))
+                .unwrap(),
+        };
+        match validate_payload(&payload, &cluster) {
+            Verdict::Accepted { warnings } if warnings.is_empty() => {}
+            other => panic!("{name}: unexpected verdict {other:?}"),
+        }
+        if nodes > 100 {
+            group.sample_size(30);
+        }
+        group.bench_function(name, |b| {
+            b.iter(|| validate_payload(black_box(&payload), &cluster))
+        });
+    }
+    group.finish();
+}
+
 fn main() {
     let started = SystemTime::now();
     let requests: Vec<BenchRequest> = REQUESTS.into_iter().map(load).collect();
     let mut c = Criterion::default().configure_from_args();
     bench_requests(&mut c, &requests);
     bench_settings(&mut c);
+    bench_context_aware(&mut c);
     c.final_summary();
     write_summary(started, &requests);
 }
@@ -200,6 +269,17 @@ fn write_summary(since: SystemTime, requests: &[BenchRequest]) {
             settings.insert(id.clone(), entry(format!("settings/{id}")));
         }
     }
+    let mut context_aware = serde_json::Map::new();
+    for (name, fixture, nodes) in CONTEXT_AWARE {
+        context_aware.insert(
+            name.to_owned(),
+            json!({
+                "request": format!("e2e/fixtures/{fixture}.json"),
+                "nodes": nodes,
+                "validate_payload": entry(format!("context_aware/{name}")),
+            }),
+        );
+    }
     // `cargo test --benches` runs each benchmark once without measuring.
     if measured == 0 {
         return;
@@ -208,6 +288,7 @@ fn write_summary(since: SystemTime, requests: &[BenchRequest]) {
         "build": if cfg!(debug_assertions) { "debug" } else { "optimised" },
         "requests": by_request,
         "settings": settings,
+        "context_aware": context_aware,
     });
     let path = target.join("bench-native.json");
     match std::fs::write(

@@ -52,5 +52,9 @@ jq -rn --slurpfile native "$out/native.json" \
   "| do-nothing | \($typical[0].baseline.size_bytes) | \($typical[0].baseline.compile_ms | r) |",
   "| ratio | \($typical[0].ratios.size | r)× | \($typical[0].ratios.compile | r)× |",
   "",
+  "| context-aware CREATE, natively | Nodes listed | µs |",
+  "|---|---|---|",
+  ($native[0].context_aware // {} | to_entries[] | "| \(.key) (\(.value.request)) | \(.value.nodes) | \(.value.validate_payload.mean_us // "not measured" | if type == "number" then r else . end) |"),
+  "",
   "Targets: size ≤ 1.25×; warm/native ≤ 2× (typical); fresh/do-nothing ≤ 1.3× (typical), ≤ 1.5× (large)."
 '

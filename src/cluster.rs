@@ -169,8 +169,7 @@ pub trait Cluster: fmt::Debug {
 pub struct NoCluster;
 
 impl NoCluster {
-    pub const MESSAGE: &'static str =
-        "no cluster to ask: this build of the policy has no Kubernetes host capabilities";
+    pub const MESSAGE: &'static str = "no cluster to ask: this build of the policy cannot read the cluster (the policy deployed in the cluster checks this at admission)";
 }
 
 impl Cluster for NoCluster {

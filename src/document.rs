@@ -65,7 +65,7 @@ pub struct DocumentDb<'a> {
     pub pvc_size: &'a str,
     /// `spec.bootstrap`; `None` when absent or null.
     pub bootstrap: Option<Bootstrap<'a>>,
-    // --- context-aware checks (issue 12) ---
+    // --- context-aware checks ---
     /// `spec.bootstrap.recovery`: the Backup or PersistentVolume restored from.
     pub restore_source: Option<RestoreSource<'a>>,
     // --- end context-aware checks ---
@@ -225,7 +225,7 @@ impl<'a> DocumentDb<'a> {
                     Field::Mistyped(found) => report("spec.bootstrap", found, "an object"),
                     Field::Absent => {}
                 }
-                // --- context-aware checks (issue 12) ---
+                // --- context-aware checks ---
                 document.restore_source = document.bootstrap.and_then(|bootstrap| {
                     let recovery = bootstrap.recovery?;
                     let backup = Some(recovery.backup).filter(|name| !name.is_empty());

@@ -78,7 +78,7 @@ pub enum Violation<'a> {
     PvcSizeInvalid { size: &'a str, error: QuantityError },
     /// The new `pvcSize` is smaller than the stored one.
     StorageShrink { before: &'a str, after: &'a str },
-    // --- context-aware checks (issue 12) ---
+    // --- context-aware checks ---
     /// Restore (CREATE): the binary is older than the schema the restore
     /// source recorded.
     RestoreBlocked {
@@ -126,7 +126,7 @@ pub enum Advice<'a> {
         schema: ExtensionVersion,
         installed: ExtensionVersion,
     },
-    // --- context-aware checks (issue 12) ---
+    // --- context-aware checks ---
     /// Restore: the source does not exist.
     RestoreSourceNotFound {
         source: RestoreSource<'a>,
@@ -369,7 +369,7 @@ impl Violation<'_> {
                     quantity::shown(after)
                 ),
             ),
-            // --- context-aware checks (issue 12) ---
+            // --- context-aware checks ---
             Violation::RestoreBlocked {
                 source,
                 binary,
@@ -443,7 +443,7 @@ impl fmt::Display for Advice<'_> {
                 "spec.schemaVersion {schema} is below the installed schema {installed}: no-op, a schema cannot be \
                  downgraded"
             ),
-            // --- context-aware checks (issue 12) ---
+            // --- context-aware checks ---
             Advice::RestoreSourceNotFound { source } => write!(
                 f,
                 "{} {} not found: schema-version compatibility cannot be verified",
@@ -512,7 +512,7 @@ impl fmt::Display for Advice<'_> {
     }
 }
 
-// --- context-aware checks (issue 12) ---
+// --- context-aware checks ---
 
 /// Upstream's explanation of ImageVolume (its preflight's error, e569542),
 /// split around the nodes that decided the verdict. Upstream adds that its

@@ -72,6 +72,22 @@ impl Found {
     }
 }
 
+/// The type of a whole JSON value ("null", "a string", "an object", …) in the
+/// words [`Found::type_name`] uses, for code that holds a `serde_json::Value`
+/// (crates/upgrade-checker reading documents). The rules themselves read typed
+/// fields and report a [`Found`].
+pub fn type_name(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// The JSON shape a [`Field`] accepts. Each method returns `None` (the default)
 /// for shapes the type does not accept, making the field [`Field::Mistyped`].
 pub trait Shape<'de>: Sized {

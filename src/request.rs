@@ -41,7 +41,7 @@ pub struct AdmissionRequest<'a> {
     pub object: Field<ObjectDoc<'a>>,
     #[serde(borrow, default)]
     pub old_object: Field<ObjectDoc<'a>>,
-    // --- context-aware checks (issue 12) ---
+    // --- context-aware checks ---
     /// Where the restore check looks a Backup up.
     #[serde(borrow, default)]
     pub namespace: Field<Cow<'a, str>>,
@@ -173,7 +173,7 @@ object_shape!(
     StatusDoc,
 );
 
-// --- context-aware checks (issue 12) ---
+// --- context-aware checks ---
 
 /// `userInfo`, walked for `username` ([`crate::walk`]: no struct per level).
 #[derive(Debug, Default)]

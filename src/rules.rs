@@ -18,7 +18,7 @@ pub struct Review<'a> {
     /// The stored object; `Some` exactly on UPDATE.
     pub old: Option<&'a DocumentDb<'a>>,
     pub settings: &'a Settings,
-    // --- context-aware checks (issue 12) ---
+    // --- context-aware checks ---
     /// What the CREATE rules may ask the cluster.
     pub cluster: &'a dyn Cluster,
     /// `request.namespace`: where a restore's Backup is looked up.
@@ -316,7 +316,7 @@ pub fn storage_only_grows<'a>(review: &Review<'a>, findings: &mut Findings<'a>) 
     }
 }
 
-// --- context-aware checks (issue 12) ---
+// --- context-aware checks ---
 
 /// Upstream's ImageVolume preflight, from the Nodes' versions (setting
 /// `imageVolumeCheck`).

@@ -23,7 +23,7 @@ pub const REJECT_UNKNOWN_BINARY_VERSION: &str = "rejectUnknownBinaryVersion";
 pub const ALLOW_AUTO_SCHEMA_VERSION: &str = "allowAutoSchemaVersion";
 pub const DEFAULT_DOCUMENTDB_VERSION: &str = "defaultDocumentDBVersion";
 pub const SIDECAR_RESOURCES: &str = "sidecarResources";
-// --- context-aware checks (issue 12) ---
+// --- context-aware checks ---
 pub const IMAGE_VOLUME_CHECK: &str = "imageVolumeCheck";
 pub const STATUS_WRITERS: &str = "statusWriters";
 // --- end context-aware checks ---
@@ -67,7 +67,7 @@ pub struct Settings {
     pub default_documentdb_version: Option<String>,
     /// The operator's sidecar sizing, for the resource envelope rule.
     pub sidecar_resources: SidecarResources,
-    // --- context-aware checks (issue 12) ---
+    // --- context-aware checks ---
     /// The ImageVolume readiness check on CREATE: warn (default), deny, off.
     pub image_volume_check: ImageVolumeCheck,
     /// Users allowed to lower or clear `status.schemaVersion` through
@@ -254,7 +254,7 @@ impl<'de> Visitor<'de> for SettingsVisitor {
                         found.describe()
                     )),
                 },
-                // --- context-aware checks (issue 12) ---
+                // --- context-aware checks ---
                 IMAGE_VOLUME_CHECK => {
                     let value = map.next_value::<Field<Scalar>>()?;
                     match read_image_volume_check(value) {
@@ -575,7 +575,7 @@ fn read_quantity(key: &str, example: &str, value: Field<Scalar>) -> Result<Optio
     }
 }
 
-// --- context-aware checks (issue 12) ---
+// --- context-aware checks ---
 
 /// `imageVolumeCheck`: `""` and `null` mean the default (`warn`).
 fn read_image_volume_check(value: Field<Scalar>) -> Result<Option<ImageVolumeCheck>, String> {
@@ -978,7 +978,7 @@ mod tests {
         assert!(parse(&json).unwrap_err().to_string().len() < 300);
     }
 
-    // --- context-aware checks (issue 12) ---
+    // --- context-aware checks ---
 
     fn context(check: ImageVolumeCheck, writers: &[&str]) -> Settings {
         Settings {

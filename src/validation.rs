@@ -287,7 +287,7 @@ fn applicable_operation(request: &AdmissionRequest) -> Result<Option<Operation>,
     }
 }
 
-// --- context-aware checks (issue 12): the status guard ---
+// --- context-aware checks: the status guard ---
 
 /// A `dbs/status` UPDATE: only whether `status.schemaVersion` goes down, and
 /// who asks ([`status_guard`]). Nothing else of the objects is read, so a

@@ -954,7 +954,7 @@ fn bootstrap_is_free_on_create() {
         create(with_bootstrap(db("", "", ""), backup("b"))),
         accepted_with(
             "failed to read backup \"b\": schema-version compatibility cannot be verified: no cluster to ask: \
-             this build of the policy has no Kubernetes host capabilities"
+             this build of the policy cannot read the cluster (the policy deployed in the cluster checks this at admission)"
         )
     );
 }
@@ -1222,7 +1222,7 @@ fn every_rule_at_once_in_upstream_order() {
     );
 }
 
-// --- Context-aware checks (issue 12) ---------------------------------------------
+// --- Context-aware checks ---------------------------------------------
 
 use crate::cluster::fake::{Exchange, Scripted};
 use crate::status_guard::DEFAULT_STATUS_WRITER;
@@ -1407,7 +1407,8 @@ fn without_a_cluster_a_restore_warns_and_nodes_stay_silent() {
         create(object),
         accepted_with(
             "failed to read backup \"nightly\": schema-version compatibility cannot be verified: no cluster to \
-             ask: this build of the policy has no Kubernetes host capabilities"
+             ask: this build of the policy cannot read the cluster (the policy deployed in the cluster checks \
+             this at admission)"
         )
     );
 }

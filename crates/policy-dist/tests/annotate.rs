@@ -64,7 +64,7 @@ fn annotated_module_is_valid_and_carries_the_metadata() {
     assert_eq!(section["backgroundAudit"], json!(true));
     assert_eq!(section["executionMode"], json!("kubewarden-wapc"));
     assert_eq!(section["policyType"], json!("kubernetes"));
-    // metadata.yml's contextAwareResources, sorted as policy-evaluator's set is.
+    // The restore check's Backup and PersistentVolume, the ImageVolume check's Nodes.
     assert_eq!(
         section["contextAwareResources"],
         json!([

@@ -9,8 +9,10 @@ use std::collections::BTreeSet;
 
 use chrono::DateTime;
 use documentdb_upgrade_safety::settings::{
-    ALLOW_AUTO_SCHEMA_VERSION, DEFAULT_DOCUMENTDB_VERSION, IMAGE_VOLUME_CHECK,
-    REJECT_UNKNOWN_BINARY_VERSION, STATUS_WRITERS, Settings,
+    ALLOW_AUTO_SCHEMA_VERSION, DEFAULT_DOCUMENTDB_VERSION, GATEWAY_CPU_LIMIT, GATEWAY_MEMORY_CAP,
+    GATEWAY_MEMORY_FRACTION, IMAGE_VOLUME_CHECK, OTEL_CPU_LIMIT, OTEL_CPU_REQUEST,
+    OTEL_MEMORY_LIMIT, OTEL_MEMORY_REQUEST, REJECT_UNKNOWN_BINARY_VERSION, SIDECAR_RESOURCES,
+    STATUS_WRITERS, Settings,
 };
 use documentdb_upgrade_safety::validation::{GROUP, KIND, OPERATIONS, RESOURCE};
 use policy_dist::artifacthub::{self, ArtifactHubPkg};
@@ -330,20 +332,33 @@ fn metadata_declares_what_the_module_reads_from_the_cluster() {
 fn questions_ui_asks_for_exactly_the_policy_settings() {
     let value: Value = serde_yaml::from_str(&read_text(QUESTIONS)).unwrap();
     let questions = value["questions"].as_sequence().expect("a questions list");
-    let variables: BTreeSet<&str> = questions
+    let variables: BTreeSet<String> = questions
         .iter()
-        .map(|q| q["variable"].as_str().unwrap())
+        .map(|q| q["variable"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(
-        variables,
-        BTreeSet::from([
-            REJECT_UNKNOWN_BINARY_VERSION,
-            ALLOW_AUTO_SCHEMA_VERSION,
-            DEFAULT_DOCUMENTDB_VERSION,
-            IMAGE_VOLUME_CHECK,
-            STATUS_WRITERS,
-        ])
-    );
+    // sidecarResources is asked key by key: Rancher's dotted variables nest.
+    let sidecar_variables = [
+        GATEWAY_MEMORY_FRACTION,
+        GATEWAY_MEMORY_CAP,
+        GATEWAY_CPU_LIMIT,
+        OTEL_MEMORY_REQUEST,
+        OTEL_MEMORY_LIMIT,
+        OTEL_CPU_REQUEST,
+        OTEL_CPU_LIMIT,
+    ]
+    .map(|key| format!("{SIDECAR_RESOURCES}.{key}"));
+    let expected: BTreeSet<String> = [
+        REJECT_UNKNOWN_BINARY_VERSION,
+        ALLOW_AUTO_SCHEMA_VERSION,
+        DEFAULT_DOCUMENTDB_VERSION,
+        IMAGE_VOLUME_CHECK,
+        STATUS_WRITERS,
+    ]
+    .map(str::to_owned)
+    .into_iter()
+    .chain(sidecar_variables)
+    .collect();
+    assert_eq!(variables, expected);
     let mut defaults = serde_json::Map::new();
     for q in questions {
         for key in ["label", "description", "group", "type"] {
@@ -361,6 +376,7 @@ fn questions_ui_asks_for_exactly_the_policy_settings() {
         // of strings (Kubewarden's policies write it so).
         let expected_type = match q["variable"].as_str() {
             Some(DEFAULT_DOCUMENTDB_VERSION) => "string",
+            Some(sidecar) if sidecar.starts_with("sidecarResources.") => "string",
             Some(IMAGE_VOLUME_CHECK) => "enum",
             Some(STATUS_WRITERS) => "array[",
             _ => "boolean",
@@ -380,10 +396,18 @@ fn questions_ui_asks_for_exactly_the_policy_settings() {
             }
             assert_eq!(options, ["warn", "deny", "off"]);
         }
-        defaults.insert(
-            q["variable"].as_str().unwrap().to_owned(),
-            serde_json::to_value(&q["default"]).unwrap(),
-        );
+        let default = serde_json::to_value(&q["default"]).unwrap();
+        match q["variable"].as_str().unwrap().split_once('.') {
+            Some((block, key)) => {
+                let block = defaults
+                    .entry(block.to_owned())
+                    .or_insert_with(|| Json::Object(serde_json::Map::new()));
+                block[key] = default;
+            }
+            None => {
+                defaults.insert(q["variable"].as_str().unwrap().to_owned(), default);
+            }
+        }
     }
     // What the UI submits untouched is the policy's default configuration.
     let submitted = serde_json::to_vec(&Json::Object(defaults)).unwrap();

@@ -365,9 +365,9 @@ fn run(args: &RunArgs) -> Result<(), String> {
     let response = policy.evaluate_request(&request, &settings, mode);
     warn_about_unreplayed(&policy, engine);
     if args.human {
-        print!("{}", response.to_human());
+        write_stdout(&response.to_human());
     } else {
-        println!("{}", response.to_json_line());
+        write_stdout(&format!("{}\n", response.to_json_line()));
     }
     Ok(())
 }
@@ -406,12 +406,10 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
     };
     let report = BenchReport::new(request_bytes, &bench_options, report, baseline);
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
-        );
+        let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        write_stdout(&format!("{json}\n"));
     } else {
-        print!("{}", report.to_text());
+        write_stdout(&report.to_text());
     }
     Ok(())
 }
@@ -436,7 +434,7 @@ fn cases_as_json_lines(path: &Path) -> Result<(), String> {
         out.push_str(&item.to_string());
         out.push('\n');
     }
-    print!("{out}");
+    write_stdout(&out);
     Ok(())
 }
 
@@ -472,7 +470,7 @@ fn evaluated_cases(
         out.push_str(&line.to_string());
         out.push('\n');
     }
-    print!("{out}");
+    write_stdout(&out);
     Ok(())
 }
 
@@ -502,7 +500,7 @@ fn check_case(args: &CheckArgs) -> Result<bool, String> {
             out.push_str(&format!("    {line}\n"));
         }
     }
-    print!("{out}");
+    write_stdout(&out);
     Ok(false)
 }
 
@@ -514,7 +512,7 @@ fn cases(args: &CasesArgs) -> Result<ExitCode, String> {
             ExitCode::FAILURE
         }),
         Some(CasesAction::Bats { table }) => {
-            print!("{}", cases::bats_suite(table, &cases::load(table)?)?);
+            write_stdout(&cases::bats_suite(table, &cases::load(table)?)?);
             Ok(ExitCode::SUCCESS)
         }
         None => {
@@ -533,7 +531,7 @@ fn usage_error(error: clap::Error) -> ExitCode {
     let rendered = error.render().to_string();
     match error.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            print!("{rendered}");
+            write_stdout(&rendered);
             ExitCode::SUCCESS
         }
         _ => {
@@ -544,10 +542,27 @@ fn usage_error(error: clap::Error) -> ExitCode {
     }
 }
 
+/// Writes to stdout. A closed pipe (`policy-runner … | head`) ends the program
+/// quietly, as Unix tools do, instead of the panic `print!` gives.
+fn write_stdout(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("Error: cannot write to stdout: {error}");
+        std::process::exit(1);
+    }
+}
+
 fn main() -> ExitCode {
     // Without arguments: the help, as `--help` prints it.
     if std::env::args_os().len() <= 1 {
-        print!("{}", Cli::command().render_help());
+        write_stdout(&Cli::command().render_help().to_string());
         return ExitCode::SUCCESS;
     }
     let cli = match Cli::try_parse() {

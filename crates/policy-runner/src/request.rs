@@ -125,6 +125,8 @@ pub fn validate_payload(request: &AdmissionRequest, settings: &Settings) -> Vec<
         .expect("serialising JSON values to a Vec cannot fail")
 }
 
+// Not the policy's `json::type_name`: the runner stands in for kwctl and knows
+// no policy; the words are the same so that its errors read alike.
 fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",

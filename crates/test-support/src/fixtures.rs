@@ -59,6 +59,7 @@ pub const FOLDERS: &[&str] = &[
     "bench",
     "restore",
     "status",
+    "resources",
 ];
 
 fn pretty(value: &Value) -> Vec<u8> {
@@ -385,6 +386,7 @@ pub fn scenarios() -> Vec<(&'static str, Value)> {
     ]);
 
     all.extend(context_aware_scenarios(&at_112));
+    all.extend(webhook_rule_scenarios());
 
     // Malformed: what a broken client or a fuzzer could send.
     let mut create_without_object = request("CREATE", None, Some(&at_110));
@@ -422,6 +424,93 @@ pub fn scenarios() -> Vec<(&'static str, Value)> {
         ),
     ]);
     all
+}
+
+// --- the operator webhook's resource, bootstrap and storage rules ---------------
+// Upstream's own test values (documentdb_webhook_test.go, resource_validation_test.go)
+// on the playground manifests.
+
+fn webhook_rule_scenarios() -> Vec<(&'static str, Value)> {
+    let versioned = DocumentDbObject::versioned;
+    let at_110 = || versioned().stored(1).installed("0.110.0");
+    let storage = |size: &str| json!({"storage": {"pvcSize": size}});
+    let sized = |size: &str| versioned().spec("resource", storage(size));
+    let from_backup = |backup: &str| json!({"recovery": {"backup": {"name": backup}}});
+    let restored = || {
+        versioned()
+            .spec("bootstrap", from_backup("my-backup"))
+            .stored(1)
+            .installed("0.110.0")
+    };
+    let envelope = |resource: Value| versioned().spec("resource", resource);
+    vec![
+        // Resource envelope (CREATE and UPDATE): room left for PostgreSQL.
+        (
+            "resources/envelope-fits",
+            create(envelope(json!({
+                "storage": {"pvcSize": "10Gi"},
+                "memory": "4Gi",
+                "cpu": "2",
+            }))),
+        ),
+        (
+            "resources/envelope-too-small",
+            create(
+                envelope(json!({
+                    "storage": {"pvcSize": "10Gi"},
+                    "memory": "128Mi",
+                    "cpu": "1",
+                }))
+                .spec("monitoring", json!({"enabled": true})),
+            ),
+        ),
+        (
+            "resources/container-without-envelope",
+            create(envelope(json!({
+                "storage": {"pvcSize": "10Gi"},
+                "gateway": {"memory": "1Gi"},
+            }))),
+        ),
+        (
+            "resources/database-over-envelope",
+            create(envelope(json!({
+                "storage": {"pvcSize": "10Gi"},
+                "memory": "4Gi",
+                "gateway": {"memory": "1Gi"},
+                "database": {"memory": "4Gi"},
+            }))),
+        ),
+        // Storage can only grow (UPDATE).
+        ("resources/storage-grow", update(sized("20Gi"), &at_110())),
+        (
+            "resources/storage-shrink",
+            update(sized("10Gi"), &sized("20Gi").stored(1).installed("0.110.0")),
+        ),
+        (
+            "resources/storage-same-size-other-unit",
+            update(sized("10240Mi"), &at_110()),
+        ),
+        (
+            "resources/storage-not-a-quantity",
+            update(sized("abc"), &at_110()),
+        ),
+        // Bootstrap is fixed after creation (UPDATE).
+        (
+            "resources/bootstrap-changed",
+            update(
+                restored().spec("bootstrap", from_backup("different-backup")),
+                &restored(),
+            ),
+        ),
+        (
+            "resources/bootstrap-added",
+            update(at_110().spec("bootstrap", json!({})), &at_110()),
+        ),
+        (
+            "resources/bootstrap-removed",
+            update(restored().without("bootstrap"), &restored()),
+        ),
+    ]
 }
 
 // --- context-aware checks: restores and dbs/status ------------------------------

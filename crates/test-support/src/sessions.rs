@@ -81,7 +81,7 @@ fn get_pv(name: &str) -> String {
 /// A Node as the host keeps it with the field masks: metadata whole (the
 /// reflector drops managedFields and the last-applied annotation), the status
 /// pruned to the two versions.
-fn node(index: usize, kubelet: &str, runtime: &str) -> Value {
+pub fn node(index: usize, kubelet: &str, runtime: &str) -> Value {
     let pool = if index == 0 { "system" } else { "user" };
     let name = format!("aks-{pool}pool-31415926-vmss00000{index}");
     let zone = format!("eastus2-{}", index % 3 + 1);
@@ -120,7 +120,7 @@ fn node(index: usize, kubelet: &str, runtime: &str) -> Value {
 }
 
 /// policy-evaluator's answer to a list: `{apiVersion, kind: <Kind>List, metadata, items}`.
-fn node_list(nodes: impl IntoIterator<Item = Value>) -> Value {
+pub fn node_list(nodes: impl IntoIterator<Item = Value>) -> Value {
     json!({"apiVersion": "v1", "kind": "NodeList", "metadata": {}, "items": nodes.into_iter().collect::<Vec<_>>()})
 }
 
@@ -131,7 +131,7 @@ fn ready_nodes() -> Value {
 
 /// The Backup a `nightly-backup` ScheduledBackup created, the body pruned to
 /// `status.schemaVersion` (absent on backups taken before upstream PR #440).
-fn backup(name: &str, namespace: &str, schema: Option<&str>) -> Value {
+pub fn backup(name: &str, namespace: &str, schema: Option<&str>) -> Value {
     let mut backup = json!({
         "apiVersion": "documentdb.io/preview",
         "kind": "Backup",

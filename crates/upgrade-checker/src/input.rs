@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use documentdb_upgrade_safety::json::type_name;
 use documentdb_upgrade_safety::message::quote;
 use documentdb_upgrade_safety::validation::{GROUP, KIND};
 
@@ -112,17 +113,6 @@ fn flatten(value: Value, source: Source, documents: &mut Vec<Value>) -> Result<(
 fn is_list(object: &Map<String, Value>) -> bool {
     matches!(object.get("kind"), Some(Value::String(kind)) if kind.ends_with("List"))
         && object.contains_key("items")
-}
-
-pub fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// The `apiVersion` group and `kind` of a document, both as written.

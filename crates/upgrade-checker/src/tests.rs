@@ -445,8 +445,26 @@ fn the_blocked_explanation_comes_from_the_violations() {
 }
 
 /// `db(…)` with more lines under `spec:` (two-space indented YAML).
+/// The object with `lines` (YAML of `spec` fields, indented as under `spec:`)
+/// merged into its `spec`: maps merge, other values replace, so that a test
+/// can set `resource.memory` on a manifest that already has `resource.storage`.
 fn with_spec_lines(yaml: &str, lines: &str) -> String {
-    yaml.replacen("spec:\n", &format!("spec:\n{lines}"), 1)
+    fn merge(into: &mut serde_json::Value, from: serde_json::Value) {
+        match (into, from) {
+            (serde_json::Value::Object(into), serde_json::Value::Object(from)) => {
+                for (key, value) in from {
+                    merge(into.entry(key).or_insert(serde_json::Value::Null), value);
+                }
+            }
+            (into, from) => *into = from,
+        }
+    }
+    let mut object: serde_json::Value = serde_yaml::from_str(yaml).expect("a YAML object");
+    let fields: serde_json::Value = serde_yaml::from_str(lines).expect("YAML spec fields");
+    if !fields.is_null() {
+        merge(&mut object["spec"], fields);
+    }
+    serde_yaml::to_string(&object).expect("a JSON value is YAML")
 }
 
 fn summary(report: &Report) -> &str {

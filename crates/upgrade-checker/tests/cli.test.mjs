@@ -141,11 +141,11 @@ test('usage errors exit 2 with the usage; --help exits 0', () => {
   for (const args of [[], ['a', 'b', 'c'], ['--frobnicate', 'x'], ['--settings'], ['-', '-'], ['--settings', '-', '-'], ['--settings', '', 'x'], ['--settings=', 'x']]) {
     const run = checkCli(args);
     assert.equal(run.status, 2, `${args.join(' ')}: ${run.stdout}`);
-    assert.match(run.stderr, /^error: .*\n\nusage: node web\/check\.mjs/s, args.join(' '));
+    assert.match(run.stderr, /^error: .*\n\nusage: node crates\/upgrade-checker\/check\.mjs/s, args.join(' '));
   }
   const help = checkCli(['--help']);
   assert.equal(help.status, 0);
-  assert.match(help.stdout, /^usage: node web\/check\.mjs \[--settings FILE\] \[--json\] \[CURRENT\] DESIRED/);
+  assert.match(help.stdout, /^usage: node crates\/upgrade-checker\/check\.mjs \[--settings FILE\] \[--json\] \[CURRENT\] DESIRED/);
 });
 
 test('without the built engine it says to run make web', () => {

@@ -909,3 +909,18 @@ fn cases_bats_prints_one_test_per_case() {
          '--allow-context-aware' '--replay-host-capabilities-interactions' 'session.yml'\n"
     ));
 }
+
+#[test]
+fn a_closed_stdout_ends_the_runner_quietly() {
+    // `policy-runner … | head`: the reader is gone before the runner writes.
+    // Rust ignores SIGPIPE, so the write fails with EPIPE; print! would panic.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_policy-runner"))
+        .arg("--help")
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
