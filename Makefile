@@ -125,6 +125,60 @@ else
 endif
 	ln -sfn ../README.md artifacthub/README.md
 
+# ------------------------------------------------------------ signing, SBOM
+# Cosign's key-based signatures (docs/verify.md; the release workflow signs
+# keyless). REF is a module reference as `make push` prints it
+# (<host>/<repository>@sha256:…; a tag works too, the digest it resolves to is
+# signed). Passwords: COSIGN_PASSWORD. kwctl verifies but does not sign (users
+# sign with cosign); `make sign` uses policy-dist, `make verify` kwctl when it
+# is on PATH.
+#
+#   make generate-key-pair           cosign.key, cosign.pub (as cosign generate-key-pair)
+#   make sign REF=<ref> KEY=cosign.key [SOURCES=sources.yml]
+#   make verify REF=<ref> (VERIFICATION_CONFIG=<file> | KEY=cosign.pub) [SOURCES=sources.yml]
+#   make sbom                        policy-sbom.spdx.json (SPDX, from Cargo.lock)
+#   make sign-sbom KEY=cosign.key    policy-sbom.spdx.json.sig (as cosign sign-blob --key)
+
+REF ?=
+KEY ?=
+VERIFICATION_CONFIG ?=
+REF_URI = $(if $(findstring ://,$(REF)),$(REF),registry://$(REF))
+SBOM := policy-sbom.spdx.json
+# creationInfo.created: the last commit touching the lock file (reproducible).
+SBOM_EPOCH ?= $(shell git log -1 --format=%ct -- Cargo.lock 2>/dev/null)
+
+.PHONY: generate-key-pair sign verify sbom sign-sbom
+
+generate-key-pair:
+	$(POLICY_DIST) generate-key-pair
+
+sign:
+	@test -n "$(REF)" || { echo "REF is empty: make sign REF=<reference printed by make push> KEY=<cosign.key>"; exit 1; }
+	@test -n "$(KEY)" || { echo "KEY is empty: make sign REF=<reference> KEY=<cosign.key> (make generate-key-pair writes one)"; exit 1; }
+	$(POLICY_DIST) sign $(if $(SOURCES),--sources-path $(SOURCES)) --key $(KEY) $(REF_URI)
+
+verify:
+	@test -n "$(REF)" || { echo "REF is empty: make verify REF=<reference> (VERIFICATION_CONFIG=<file> | KEY=<cosign.pub>)"; exit 1; }
+	@test -n "$(VERIFICATION_CONFIG)$(KEY)" || { echo "make verify needs VERIFICATION_CONFIG=<file> or KEY=<cosign.pub>"; exit 1; }
+ifneq ($(KWCTL_BIN),)
+	$(KWCTL) verify $(if $(SOURCES),--sources-path $(SOURCES)) \
+		$(if $(VERIFICATION_CONFIG),--verification-config-path $(VERIFICATION_CONFIG),-k $(KEY)) $(REF_URI)
+else
+	@echo "kwctl not found: using policy-dist verify (cargo run -p policy-dist)"
+	$(POLICY_DIST) verify $(if $(SOURCES),--sources-path $(SOURCES)) \
+		$(if $(VERIFICATION_CONFIG),--verification-config-path $(VERIFICATION_CONFIG),-k $(KEY)) $(REF_URI)
+endif
+
+sbom: $(SBOM)
+
+$(SBOM): Cargo.toml Cargo.lock
+	$(POLICY_DIST) sbom --manifest-path Cargo.toml -p $(POLICY_CRATE) --target $(WASM_TARGET) \
+		$(if $(SBOM_EPOCH),--created-at @$(SBOM_EPOCH)) -o $@
+
+sign-sbom: $(SBOM)
+	@test -n "$(KEY)" || { echo "KEY is empty: make sign-sbom KEY=<cosign.key>"; exit 1; }
+	$(POLICY_DIST) sign-blob --key $(KEY) --output-signature $(SBOM).sig $(SBOM)
+
 runner:
 	$(CARGO) build $(CARGO_GLOBAL_OPTIONS) -q -p policy-runner
 
@@ -213,5 +267,5 @@ fuzz:
 
 clean:
 	$(CARGO) clean
-	rm -f policy.wasm annotated-policy.wasm
+	rm -f policy.wasm annotated-policy.wasm $(SBOM) $(SBOM).sig
 	rm -rf crates/upgrade-checker/pkg crates/upgrade-checker/pkg.tmp crates/upgrade-checker/node_modules

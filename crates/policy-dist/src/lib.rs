@@ -7,6 +7,8 @@
 //! | `kwctl scaffold artifacthub -m metadata.yml -q questions-ui.yml -o artifacthub-pkg.yml` | [`artifacthub`] |
 //! | `kwctl scaffold manifest -t ClusterAdmissionPolicy registry://…` | [`manifest`] |
 //! | `kwctl push annotated.wasm registry://…`, `kwctl pull registry://…` | [`registry`] |
+//! | `cosign generate-key-pair`, `cosign sign --key`, `kwctl verify`, `cosign sign-blob` | [`signing`] |
+//! | an SPDX SBOM of the module's crates (`make sbom`) | [`sbom`] |
 //!
 //! Each module documents where it follows kwctl's source and where it
 //! differs. [`consistency`] holds the checks that keep the version and the
@@ -18,4 +20,6 @@ pub mod consistency;
 pub mod manifest;
 pub mod metadata;
 pub mod registry;
+pub mod sbom;
+pub mod signing;
 pub mod wasm;

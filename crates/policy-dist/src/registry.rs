@@ -107,9 +107,9 @@ pub struct Pulled {
 }
 
 pub struct Registry {
-    sources: Sources,
-    auth: RegistryAuth,
-    runtime: tokio::runtime::Runtime,
+    pub(crate) sources: Sources,
+    pub(crate) auth: RegistryAuth,
+    pub(crate) runtime: tokio::runtime::Runtime,
 }
 
 impl Registry {
@@ -212,7 +212,7 @@ impl Registry {
     }
 
     /// kwctl's `try_with_protocols`.
-    fn with_protocols<T, F, Fut>(&self, reference: &Reference, operation: F) -> Result<T>
+    pub(crate) fn with_protocols<T, F, Fut>(&self, reference: &Reference, operation: F) -> Result<T>
     where
         F: Fn(Client) -> Fut,
         Fut: Future<Output = Result<T, OciDistributionError>>,

@@ -1,14 +1,16 @@
-//! The little of the WebAssembly binary format `annotate` needs: walk the
-//! sections, drop custom sections of a given name, append one.
+//! The little of the WebAssembly binary format `annotate` needs: list the
+//! sections (`wasmparser`), drop custom sections of a given name, append one
+//! (`wasm-encoder`).
 //!
 //! kwctl re-emits the whole module through walrus; appending a custom
 //! section to the untouched bytes gives the engine the same module (custom
 //! sections carry no semantics) and keeps `wasm-opt`'s output byte for byte.
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
+use wasm_encoder::{CustomSection, Section as _};
+use wasmparser::{Encoding, Parser, Payload};
 
-const MAGIC: [u8; 4] = *b"\0asm";
-const VERSION_1: [u8; 4] = [1, 0, 0, 0];
+const MAGIC: &[u8] = b"\0asm";
 const CUSTOM_SECTION_ID: u8 = 0;
 
 /// A section of a module: id and the byte range of its payload.
@@ -19,59 +21,63 @@ pub struct Section {
     pub whole: std::ops::Range<usize>,
     /// Range of the payload.
     pub payload: std::ops::Range<usize>,
+    /// The name of a custom section.
+    pub custom_name: Option<String>,
+    /// The data of a custom section (after its name).
+    pub custom_data: std::ops::Range<usize>,
 }
 
-/// Every section of a core module, in order. Checks the header and that the
-/// sizes add up, nothing else.
+/// Every section of a core module, in order, as `wasmparser` reads them.
 pub fn sections(module: &[u8]) -> Result<Vec<Section>> {
-    if module.len() < 8 || module[..4] != MAGIC {
+    if !module.starts_with(MAGIC) {
         bail!("not a WebAssembly module (missing \\0asm magic bytes)");
     }
-    if module[4..8] != VERSION_1 {
-        bail!("not a WebAssembly core module version 1 (a component?)");
-    }
     let mut sections = Vec::new();
-    let mut pos = 8;
-    while pos < module.len() {
-        let start = pos;
-        let id = module[pos];
-        pos += 1;
-        let (size, read) = read_u32_leb128(&module[pos..])?;
-        pos += read;
-        let end = pos
-            .checked_add(size as usize)
-            .filter(|end| *end <= module.len());
-        let Some(end) = end else {
-            bail!("section {id} at offset {start} runs past the end of the module");
+    // A section's header (id, size) starts where the previous section ends.
+    let mut previous_end = 0;
+    for payload in Parser::new(0).parse_all(module) {
+        let payload = payload.map_err(|e| anyhow!("invalid WebAssembly module: {e}"))?;
+        match &payload {
+            Payload::Version {
+                encoding, range, ..
+            } => {
+                if *encoding != Encoding::Module {
+                    bail!("not a WebAssembly core module version 1 (a component?)");
+                }
+                previous_end = range.end;
+                continue;
+            }
+            Payload::End(_) => break,
+            _ => {}
+        }
+        let Some((id, range)) = payload.as_section() else {
+            continue; // the function bodies inside the code section
+        };
+        let (custom_name, custom_data) = match &payload {
+            Payload::CustomSection(reader) => (
+                Some(reader.name().to_owned()),
+                reader.data_offset()..reader.data_offset() + reader.data().len(),
+            ),
+            _ => (None, 0..0),
         };
         sections.push(Section {
             id,
-            whole: start..end,
-            payload: pos..end,
+            whole: previous_end..range.end,
+            payload: range.clone(),
+            custom_name,
+            custom_data,
         });
-        pos = end;
+        previous_end = range.end;
     }
     Ok(sections)
 }
 
 /// Name and data of every custom section.
 pub fn custom_sections(module: &[u8]) -> Result<Vec<(String, &[u8])>> {
-    let mut out = Vec::new();
-    for section in sections(module)? {
-        if section.id != CUSTOM_SECTION_ID {
-            continue;
-        }
-        let payload = &module[section.payload.clone()];
-        let (len, read) = read_u32_leb128(payload)?;
-        let name_end = read + len as usize;
-        if name_end > payload.len() {
-            bail!("custom section name runs past its section");
-        }
-        let name = std::str::from_utf8(&payload[read..name_end])
-            .map_err(|_| anyhow::anyhow!("custom section name is not UTF-8"))?;
-        out.push((name.to_owned(), &payload[name_end..]));
-    }
-    Ok(out)
+    Ok(sections(module)?
+        .into_iter()
+        .filter_map(|s| s.custom_name.map(|name| (name, &module[s.custom_data])))
+        .collect())
 }
 
 /// The data of the first custom section called `name` (how policy-evaluator
@@ -86,51 +92,24 @@ pub fn custom_section<'m>(module: &'m [u8], name: &str) -> Result<Option<&'m [u8
 /// The module with every custom section called `name` removed and one new
 /// custom section `name` holding `data` appended at the end.
 pub fn replace_custom_section(module: &[u8], name: &str, data: &[u8]) -> Result<Vec<u8>> {
+    let sections = sections(module)?;
+    u32::try_from(name.len() + data.len() + 5)
+        .map_err(|_| anyhow!("custom section {name} is larger than 4 GiB"))?;
     let mut out = Vec::with_capacity(module.len() + data.len() + name.len() + 16);
-    out.extend_from_slice(&module[..8.min(module.len())]);
-    for section in sections(module)? {
-        let keep = section.id != CUSTOM_SECTION_ID || {
-            let payload = &module[section.payload.clone()];
-            let (len, read) = read_u32_leb128(payload)?;
-            payload.get(read..read + len as usize) != Some(name.as_bytes())
-        };
-        if keep {
+    out.extend_from_slice(&module[..sections.first().map_or(module.len(), |s| s.whole.start)]);
+    for section in sections {
+        let replaced =
+            section.id == CUSTOM_SECTION_ID && section.custom_name.as_deref() == Some(name);
+        if !replaced {
             out.extend_from_slice(&module[section.whole]);
         }
     }
-    let mut payload = Vec::with_capacity(name.len() + data.len() + 5);
-    write_u32_leb128(&mut payload, u32::try_from(name.len())?);
-    payload.extend_from_slice(name.as_bytes());
-    payload.extend_from_slice(data);
-    out.push(CUSTOM_SECTION_ID);
-    write_u32_leb128(&mut out, u32::try_from(payload.len())?);
-    out.extend_from_slice(&payload);
+    CustomSection {
+        name: name.into(),
+        data: data.into(),
+    }
+    .append_to(&mut out);
     Ok(out)
-}
-
-fn read_u32_leb128(bytes: &[u8]) -> Result<(u32, usize)> {
-    let mut value: u64 = 0;
-    for (i, byte) in bytes.iter().take(5).enumerate() {
-        value |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            return u32::try_from(value)
-                .map(|v| (v, i + 1))
-                .map_err(|_| anyhow::anyhow!("LEB128 value does not fit in 32 bits"));
-        }
-    }
-    bail!("truncated or over-long LEB128 value")
-}
-
-fn write_u32_leb128(out: &mut Vec<u8>, mut value: u32) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
 }
 
 #[cfg(test)]
@@ -148,14 +127,16 @@ mod tests {
     }
 
     #[test]
-    fn leb128_round_trips() {
-        for v in [0, 1, 127, 128, 300, 16_384, u32::MAX] {
-            let mut buf = Vec::new();
-            write_u32_leb128(&mut buf, v);
-            assert_eq!(read_u32_leb128(&buf).unwrap(), (v, buf.len()));
-        }
-        assert!(read_u32_leb128(&[0x80, 0x80]).is_err());
-        assert!(read_u32_leb128(&[0xff, 0xff, 0xff, 0xff, 0x7f]).is_err());
+    fn lists_sections_with_their_ranges() {
+        let m = module();
+        let found = sections(&m).unwrap();
+        let ids: Vec<u8> = found.iter().map(|s| s.id).collect();
+        assert_eq!(ids, [1, 3, 10, 0]);
+        assert_eq!(found[0].whole, 8..14);
+        assert_eq!(found[0].payload, 10..14);
+        assert_eq!(found[3].whole, 24..29);
+        assert_eq!(found[3].custom_name.as_deref(), Some("a"));
+        assert_eq!(&m[found[3].custom_data.clone()], b"x");
     }
 
     #[test]
@@ -167,6 +148,11 @@ mod tests {
             Some(&b"{}"[..])
         );
         assert_eq!(custom_section(&once, "a").unwrap(), Some(&b"x"[..]));
+        // The bytes a hand encoder would write: id 0, size, name length, name, data.
+        let mut expected = m.clone();
+        expected.extend_from_slice(&[0, 25, 22]);
+        expected.extend_from_slice(b"io.kubewarden.metadata{}");
+        assert_eq!(once, expected);
         let twice = replace_custom_section(&once, "io.kubewarden.metadata", &[7; 200]).unwrap();
         let names: Vec<_> = custom_sections(&twice)
             .unwrap()
@@ -178,16 +164,25 @@ mod tests {
             custom_section(&twice, "io.kubewarden.metadata").unwrap(),
             Some(&[7u8; 200][..])
         );
-        // Everything but the replaced section is untouched.
+        // Everything but the replaced section is untouched; 223 bytes need a
+        // two-byte LEB128 size.
         assert_eq!(&twice[..m.len()], &m[..]);
+        assert_eq!(&twice[m.len()..m.len() + 4], &[0, 0xdf, 0x01, 22]);
     }
 
     #[test]
     fn rejects_what_is_not_a_core_module() {
-        assert!(sections(b"not wasm").is_err());
-        assert!(sections(b"\0asm\x0d\0\x01\0").is_err());
+        assert_eq!(
+            sections(b"not wasm").unwrap_err().to_string(),
+            "not a WebAssembly module (missing \\0asm magic bytes)"
+        );
+        assert_eq!(
+            sections(b"\0asm\x0d\0\x01\0").unwrap_err().to_string(),
+            "not a WebAssembly core module version 1 (a component?)"
+        );
         let mut truncated = module();
         truncated.truncate(truncated.len() - 1);
-        assert!(sections(&truncated).is_err());
+        let err = sections(&truncated).unwrap_err().to_string();
+        assert!(err.starts_with("invalid WebAssembly module: "), "{err}");
     }
 }

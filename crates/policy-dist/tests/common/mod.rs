@@ -6,6 +6,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use serde_json::Value;
+
+pub mod local_registry;
 use test_support::DocumentDbObject;
 
 pub fn repo_root() -> PathBuf {
