@@ -259,7 +259,7 @@ lint:
 	$(CARGO) clippy $(CARGO_GLOBAL_OPTIONS) --workspace --all-targets -- -D warnings
 	$(CARGO) clippy $(CARGO_GLOBAL_OPTIONS) -p $(POLICY_CRATE) --no-default-features --all-targets -- -D warnings
 
-bench: policy.wasm target/noop-policy.wasm
+bench: policy.wasm annotated-policy.wasm target/noop-policy.wasm
 	scripts/bench.sh
 
 fuzz:
