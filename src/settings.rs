@@ -44,7 +44,8 @@ pub const OTEL_MEMORY_REQUEST: &str = "otelMemoryRequest";
 pub const OTEL_MEMORY_LIMIT: &str = "otelMemoryLimit";
 pub const OTEL_CPU_REQUEST: &str = "otelCpuRequest";
 pub const OTEL_CPU_LIMIT: &str = "otelCpuLimit";
-const SIDECAR_KEYS: [&str; 7] = [
+/// The keys of `sidecarResources`, in the chart's order.
+pub const SIDECAR_KEYS: [&str; 7] = [
     GATEWAY_MEMORY_FRACTION,
     GATEWAY_MEMORY_CAP,
     GATEWAY_CPU_LIMIT,

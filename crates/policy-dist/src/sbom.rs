@@ -10,7 +10,7 @@
 //! tool would give the same list at the cost of building it, and the ones
 //! tried describe the whole workspace or every dependency kind unless told
 //! otherwise; this keeps the rule "what ends up in the module" in one
-//! place, pinned by `tests/sbom.rs`.
+//! place, pinned by `tests/dist/sbom.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

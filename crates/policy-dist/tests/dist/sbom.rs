@@ -2,14 +2,12 @@
 //! with the versions of Cargo.lock, and nothing from the dev-dependencies or
 //! the tools of the workspace.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::process::Command;
 
 use serde_json::Value;
 
-use common::{TempDir, repo_file};
+use crate::common::{TempDir, repo_file};
 
 /// `name → [versions]` from Cargo.lock.
 fn locked() -> BTreeMap<String, Vec<String>> {

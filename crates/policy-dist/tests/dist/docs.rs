@@ -4,15 +4,13 @@
 //! module and Artifact Hub reads it through `artifacthub/README.md`, where
 //! relative links do not resolve: so at most 250 lines, absolute links only.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 use rstest::rstest;
 
-use common::repo_root;
+use crate::common::repo_root;
 
 const README: &str = "README.md";
 const README_MAX_LINES: usize = 250;
@@ -310,7 +308,7 @@ fn every_relative_link_in_every_markdown_file_resolves() {
 
 #[test]
 fn readme_links_only_to_absolute_urls() {
-    let text = common::read_text(README);
+    let text = crate::common::read_text(README);
     let relative: Vec<String> = links(&text)
         .into_iter()
         .filter(|link| !is_absolute(&link.target))
@@ -327,7 +325,7 @@ fn readme_links_only_to_absolute_urls() {
 
 #[test]
 fn readme_fits_what_kwctl_inspect_and_artifact_hub_show() {
-    let lines = common::read_text(README).lines().count();
+    let lines = crate::common::read_text(README).lines().count();
     assert!(
         lines <= README_MAX_LINES,
         "{README} has {lines} lines, at most {README_MAX_LINES}: move operations detail to docs/, \

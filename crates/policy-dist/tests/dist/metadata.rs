@@ -1,18 +1,14 @@
 //! The facts repeated across Cargo.toml, policy-metadata/, artifacthub/ and
 //! the install docs agree with each other and with the module.
 
-mod common;
-
 const INSTALL_DOCS: &str = "README.md";
 
 use std::collections::BTreeSet;
 
 use chrono::DateTime;
 use documentdb_upgrade_safety::settings::{
-    ALLOW_AUTO_SCHEMA_VERSION, DEFAULT_DOCUMENTDB_VERSION, GATEWAY_CPU_LIMIT, GATEWAY_MEMORY_CAP,
-    GATEWAY_MEMORY_FRACTION, IMAGE_VOLUME_CHECK, OTEL_CPU_LIMIT, OTEL_CPU_REQUEST,
-    OTEL_MEMORY_LIMIT, OTEL_MEMORY_REQUEST, REJECT_UNKNOWN_BINARY_VERSION, SIDECAR_RESOURCES,
-    STATUS_WRITERS, Settings,
+    ALLOW_AUTO_SCHEMA_VERSION, DEFAULT_DOCUMENTDB_VERSION, IMAGE_VOLUME_CHECK,
+    REJECT_UNKNOWN_BINARY_VERSION, SIDECAR_KEYS, SIDECAR_RESOURCES, STATUS_WRITERS, Settings,
 };
 use documentdb_upgrade_safety::validation::{GROUP, KIND, OPERATIONS, RESOURCE};
 use policy_dist::artifacthub::{self, ArtifactHubPkg};
@@ -22,7 +18,7 @@ use policy_dist::metadata::{self, ExecutionMode, Metadata, Operation};
 use serde_json::Value as Json;
 use serde_yaml::Value;
 
-use common::{read_text, repo_file};
+use crate::common::{read_text, repo_file};
 
 const METADATA: &str = "policy-metadata/metadata.yml";
 const QUESTIONS: &str = "policy-metadata/questions-ui.yml";
@@ -337,16 +333,7 @@ fn questions_ui_asks_for_exactly_the_policy_settings() {
         .map(|q| q["variable"].as_str().unwrap().to_owned())
         .collect();
     // sidecarResources is asked key by key: Rancher's dotted variables nest.
-    let sidecar_variables = [
-        GATEWAY_MEMORY_FRACTION,
-        GATEWAY_MEMORY_CAP,
-        GATEWAY_CPU_LIMIT,
-        OTEL_MEMORY_REQUEST,
-        OTEL_MEMORY_LIMIT,
-        OTEL_CPU_REQUEST,
-        OTEL_CPU_LIMIT,
-    ]
-    .map(|key| format!("{SIDECAR_RESOURCES}.{key}"));
+    let sidecar_variables = SIDECAR_KEYS.map(|key| format!("{SIDECAR_RESOURCES}.{key}"));
     let expected: BTreeSet<String> = [
         REJECT_UNKNOWN_BINARY_VERSION,
         ALLOW_AUTO_SCHEMA_VERSION,

@@ -4,8 +4,6 @@
 //! digest, checked byte for byte and digest for digest, and evaluated through
 //! the e2e runner with the same verdicts as the local module.
 
-mod common;
-
 use std::process::Command;
 
 use oci_client::manifest::{OCI_IMAGE_MEDIA_TYPE, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE};
@@ -15,8 +13,8 @@ use policy_dist::registry::{OCI_SOURCE_ANNOTATION, Registry, Sources, sha256_dig
 use policy_runner::{Policy, RunnerOptions};
 use serde_json::Value;
 
-use common::local_registry::{LocalRegistry, header};
-use common::{TempDir, policy_wasm, read_text, verdict_fixtures};
+use crate::common::local_registry::{LocalRegistry, header};
+use crate::common::{TempDir, policy_wasm, read_text, verdict_fixtures};
 
 const REPOSITORY: &str = "documentdb-upgrade-safety";
 

@@ -4,8 +4,6 @@
 //! the Makefile runs. The signature is then read back with oci-client alone,
 //! where cosign looks for it.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -18,8 +16,8 @@ use policy_dist::registry::sha256_digest;
 use policy_dist::signing::{SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE, verify_blob};
 use serde_json::Value;
 
-use common::local_registry::LocalRegistry;
-use common::{TempDir, policy_wasm, read_text};
+use crate::common::local_registry::LocalRegistry;
+use crate::common::{TempDir, policy_wasm, read_text};
 
 const REPOSITORY: &str = "signed/documentdb-upgrade-safety";
 const PASSWORD: &str = "correct horse";
@@ -299,7 +297,7 @@ fn sign_and_verify_against_a_registry() {
         command
             .arg("--no-print-directory")
             .arg("-C")
-            .arg(common::repo_root())
+            .arg(crate::common::repo_root())
             .arg(target)
             .arg(format!("REF={immutable_ref}"))
             .arg(format!("POLICY_DIST={}", env!("CARGO_BIN_EXE_policy-dist")))

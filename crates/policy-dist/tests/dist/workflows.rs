@@ -4,13 +4,11 @@
 //! signature, SBOM with its cosign bundle, Artifact Hub package, GitHub
 //! release; CI runs the README's test command; every action is pinned.
 
-mod common;
-
 use std::process::Command;
 
 use serde_yaml::Value;
 
-use common::{read_text, repo_file};
+use crate::common::{read_text, repo_file};
 
 fn workflow(name: &str) -> Value {
     serde_yaml::from_str(&read_text(&format!(".github/workflows/{name}")))

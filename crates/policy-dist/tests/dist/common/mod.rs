@@ -1,5 +1,4 @@
-//! Shared by the dist test binaries: paths, the policy module, fixtures.
-#![allow(dead_code)] // each test binary uses a different part
+//! Shared by the test modules of the dist binary: paths, the policy module, fixtures.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

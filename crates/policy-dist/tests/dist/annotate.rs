@@ -3,8 +3,6 @@
 //! (wasmparser) parses back into the metadata plus protocolVersion, usage and
 //! tool version, and unchanged verdicts.
 
-mod common;
-
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -15,7 +13,7 @@ use policy_runner::{Policy, RunnerOptions};
 use serde_json::{Value, json};
 use wasmparser::{Parser, Payload};
 
-use common::{
+use crate::common::{
     TempDir, admission_request, documentdb, policy_wasm, read_text, repo_file, verdict_fixtures,
 };
 
