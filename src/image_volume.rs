@@ -390,5 +390,4 @@ pub fn check<'a>(cluster: &dyn Cluster, mode: ImageVolumeCheck, findings: &mut F
 }
 
 #[cfg(test)]
-#[path = "image_volume_tests.rs"]
 mod tests;

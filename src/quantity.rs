@@ -649,5 +649,4 @@ impl Decimal {
 }
 
 #[cfg(test)]
-#[path = "quantity_tests.rs"]
 mod tests;

@@ -231,5 +231,4 @@ fn dimension_problem<'a>(
 }
 
 #[cfg(test)]
-#[path = "resources_tests.rs"]
 mod tests;

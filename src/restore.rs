@@ -281,5 +281,4 @@ pub fn check<'a>(
 }
 
 #[cfg(test)]
-#[path = "restore_tests.rs"]
 mod tests;
