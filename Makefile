@@ -2,7 +2,8 @@
 #
 #   make policy.wasm  build the module (cargo + wasm-opt), nothing else: the default goal
 #   make run          install the wasm32-wasip1 target and wasm-opt if missing, build
-#                     policy.wasm, play the two-phase upgrade story through it
+#                     policy.wasm, play the two-phase upgrade story through it, then
+#                     one request per other webhook rule (storage, bootstrap, envelope)
 #   make run REQUEST=e2e/fixtures/update/rollback-version.json [SETTINGS=settings.json]
 #   make test         install what the suite needs if missing, then everything CI runs:
 #                     fmt, lint, unit, wasm e2e table, OCI round trip, bats, web
@@ -179,6 +180,10 @@ sign-sbom: $(SBOM)
 	@test -n "$(KEY)" || { echo "KEY is empty: make sign-sbom KEY=<cosign.key>"; exit 1; }
 	$(POLICY_DIST) sign-blob --key $(KEY) --output-signature $(SBOM).sig $(SBOM)
 
+# `make run`'s second part: one request per webhook rule (e2e/fixtures/resources/).
+WEBHOOK_EXAMPLES := $(addprefix e2e/fixtures/resources/,storage-shrink.json \
+	storage-same-size-other-unit.json bootstrap-changed.json envelope-too-small.json)
+
 runner:
 	$(CARGO) build $(CARGO_GLOBAL_OPTIONS) -q -p policy-runner
 
@@ -189,6 +194,11 @@ run: prerequisites-run
 ifeq ($(REQUEST),)
 	@echo "The two-phase upgrade of a DocumentDB cluster, evaluated by policy.wasm:"
 	@for step in e2e/fixtures/walkthrough/*.json; do \
+		echo; echo "── $$(basename $$step .json)"; \
+		$(RUNNER) run --human --request-path "$$step" policy.wasm; \
+	done
+	@echo; echo "The operator webhook's other checks, enforced by the same module:"
+	@for step in $(WEBHOOK_EXAMPLES); do \
 		echo; echo "── $$(basename $$step .json)"; \
 		$(RUNNER) run --human --request-path "$$step" policy.wasm; \
 	done
