@@ -219,10 +219,11 @@ unit-tests: policy.wasm target/noop-policy.wasm
 	$(CARGO) test $(CARGO_GLOBAL_OPTIONS) --workspace
 
 # bats 1.8 finds tests by reading the file: the runner writes one test per case.
+# e2e/release.bats: make push / sign / verify against a local docker-registry.
 e2e-tests: annotated-policy.wasm runner
 	mkdir -p target/e2e
 	$(RUNNER) cases bats e2e/cases.yaml >target/e2e/cases.bats
-	bats e2e/e2e.bats target/e2e/cases.bats
+	bats e2e/e2e.bats target/e2e/cases.bats e2e/release.bats
 
 # ------------------------------------------------------------ crates/upgrade-checker/ (wasm-bindgen)
 # The rule engine built a second way, for the page (crates/upgrade-checker/index.html) and the

@@ -290,58 +290,19 @@ fn sign_and_verify_against_a_registry() {
         ],
     );
 
-    // ---- the Makefile's targets, as docs/verify.md shows them (policy-dist
-    // is this test's binary; KWCTL names nothing, so kwctl is not used)
-    let make = |target: &str, vars: &[(&str, &Path)]| {
-        let mut command = Command::new("make");
-        command
-            .arg("--no-print-directory")
-            .arg("-C")
-            .arg(crate::common::repo_root())
-            .arg(target)
-            .arg(format!("REF={immutable_ref}"))
-            .arg(format!("POLICY_DIST={}", env!("CARGO_BIN_EXE_policy-dist")))
-            .arg("KWCTL=kwctl-not-installed-for-this-test")
-            .env("COSIGN_PASSWORD", PASSWORD);
-        for (name, path) in vars {
-            command.arg(format!("{name}={}", path.display()));
-        }
-        let output = command.output().expect("make runs");
-        assert!(
-            output.status.success(),
-            "make {target} failed:\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    };
-    let sources_path = dir.join("sources.yml");
-    let stdout = make(
-        "sign",
-        &[("KEY", &dir.join("cosign.key")), ("SOURCES", &sources_path)],
-    );
-    assert!(
-        stdout.contains(&format!(
+    // ---- a third signature, and the verification config of docs/verify.md
+    // (the Makefile's `sign` / `verify` targets run these same commands; they
+    // are exercised through make by e2e/release.bats, not from cargo test)
+    let stdout = ok(dir, &["sign", src[0], src[1], "--key", "cosign.key", &uri]);
+    assert_eq!(
+        stdout,
+        format!(
             "Signed {immutable_ref}: signature pushed to {signature_ref} (3 signature(s) there)\n"
-        )),
-        "{stdout}"
+        )
     );
-    let stdout = make(
-        "verify",
-        &[
-            ("VERIFICATION_CONFIG", &dir.join("verification-config.yml")),
-            ("SOURCES", &sources_path),
-        ],
-    );
-    assert!(
-        stdout.contains("kwctl not found: using policy-dist verify (cargo run -p policy-dist)\n"),
-        "{stdout}"
-    );
+    let stdout = ok(dir, &config_args);
     assert!(stdout.contains(&verified), "{stdout}");
-    let stdout = make(
-        "verify",
-        &[("KEY", &dir.join("other.pub")), ("SOURCES", &sources_path)],
-    );
+    let stdout = ok(dir, &["verify", src[0], src[1], "-k", "other.pub", &uri]);
     assert!(
         stdout.contains("  satisfied allOf[0]: pubKey (owner "),
         "{stdout}"
