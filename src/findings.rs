@@ -658,3 +658,18 @@ impl fmt::Display for Why<'_> {
 }
 
 // --- end context-aware checks ---
+
+/// What a check that finds at most one thing found, rendered as the policy
+/// shows it (a denial as its field error `<field>: Forbidden: <detail>`, advice
+/// as its warning): the restore and ImageVolume checks' tests.
+#[cfg(test)]
+pub(crate) fn rendered(findings: &Findings) -> Option<String> {
+    let mut all: Vec<String> = findings
+        .field_errors()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    all.extend(findings.warnings());
+    assert!(all.len() <= 1, "{all:?}");
+    all.into_iter().next()
+}

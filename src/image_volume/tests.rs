@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::cluster::fake::{Exchange, Scripted};
 use crate::cluster::{HostError, LIST_RESOURCES_ALL};
-use crate::findings::Findings;
+use crate::findings::{Findings, rendered};
 
 /// A Node as the host returns it with [`NODE_FIELD_MASKS`]: a kubelet's
 /// metadata (labels, annotations) and only the two versions of its status.
@@ -62,18 +62,6 @@ fn findings(host: &Scripted, mode: ImageVolumeCheck) -> Findings<'static> {
     let mut findings = Findings::default();
     check(host, mode, &mut findings);
     findings
-}
-
-/// A denial as its field error, advice as its warning; at most one.
-fn rendered(findings: &Findings) -> Option<String> {
-    let mut all: Vec<String> = findings
-        .field_errors()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    all.extend(findings.warnings());
-    assert!(all.len() <= 1, "{all:?}");
-    all.into_iter().next()
 }
 
 const NOT_ENABLED: &str = "the Kubernetes ImageVolume feature is not enabled on this cluster, but it is required by \

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::cluster::fake::{Exchange, Scripted};
 use crate::document::DocumentDb;
-use crate::findings::Findings;
+use crate::findings::{Findings, rendered};
 use crate::request::ObjectDoc;
 use crate::settings::Settings;
 
@@ -116,20 +116,6 @@ const PV_1: RestoreSource = RestoreSource {
     kind: SourceKind::PersistentVolume,
     name: "pv-1",
 };
-
-/// What the check found, rendered as the policy shows it (a denial as its
-/// field error `<field>: Forbidden: <detail>`, advice as its warning); the
-/// restore check finds at most one thing.
-fn rendered(findings: &Findings) -> Option<String> {
-    let mut all: Vec<String> = findings
-        .field_errors()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    all.extend(findings.warnings());
-    assert!(all.len() <= 1, "{all:?}");
-    all.into_iter().next()
-}
 
 fn run(
     source: RestoreSource<'static>,
