@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use documentdb_upgrade_safety::cluster::NoCluster;
+use documentdb_upgrade_safety::cluster::{Cluster, NoCluster};
 use documentdb_upgrade_safety::message::quote;
 use documentdb_upgrade_safety::settings::Settings;
 use documentdb_upgrade_safety::upgrade::{self, Version};
@@ -144,7 +144,9 @@ pub fn check(current: &str, desired: &str, settings: &str) -> Report {
         return Report::input_error(Outcome::SettingsRefused, message);
     }
     match read_documents(current, desired) {
-        Ok((current, desired)) => check_documents(current.as_ref(), &desired, &settings_value),
+        Ok((current, desired)) => {
+            check_documents(current.as_ref(), &desired, &settings_value, &NoCluster)
+        }
         Err(InputError(message)) => Report::input_error(Outcome::InputError, message),
     }
 }
@@ -191,7 +193,14 @@ pub fn admission_request(current: Option<&Value>, desired: &Value, meta: &TypeMe
     request
 }
 
-fn check_documents(current: Option<&Value>, desired: &Value, settings_value: &Value) -> Report {
+/// The report for applying `desired` over `current` (`None`: a CREATE), with
+/// `cluster` answering the policy's host calls.
+pub(crate) fn check_documents(
+    current: Option<&Value>,
+    desired: &Value,
+    settings_value: &Value,
+    cluster: &dyn Cluster,
+) -> Report {
     let mut notes = Vec::new();
     let meta = match TypeMeta::of(desired, Source::Desired) {
         Ok(Some(meta)) => meta,
@@ -210,7 +219,7 @@ fn check_documents(current: Option<&Value>, desired: &Value, settings_value: &Va
     let request = admission_request(current, desired, &meta);
     let payload = json!({"request": request, "settings": settings_value});
     let payload = serde_json::to_vec(&payload).unwrap_or_default();
-    let (verdict, described) = evaluate_payload(&payload, &NoCluster, describe_change);
+    let (verdict, described) = evaluate_payload(&payload, cluster, describe_change);
 
     let (namespace, name) = input::object_key(desired);
     if let Some(current) = current
@@ -286,7 +295,7 @@ fn describe_change(evaluation: &Evaluation) -> Described {
         if old.installed_schema.is_none() {
             note = Some(
                 "the current object has no status.schemaVersion, so the rollback rule had nothing to check against: \
-                 paste the output of `kubectl get db NAME -o yaml`, not the manifest file"
+                 use the output of `kubectl get documentdb NAME -n NAMESPACE -o yaml`, not the manifest file"
                     .to_owned(),
             );
         }

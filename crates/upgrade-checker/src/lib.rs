@@ -11,8 +11,11 @@ use documentdb_upgrade_safety::cluster::NoCluster;
 use documentdb_upgrade_safety::settings::Settings;
 use documentdb_upgrade_safety::validation::validate_payload;
 
+pub mod batch;
 pub mod check;
+pub mod files_cluster;
 pub mod input;
+pub mod located;
 pub mod timeline;
 
 use check::Decision;
@@ -23,6 +26,77 @@ use check::Decision;
 #[wasm_bindgen]
 pub fn check(current: &str, desired: &str, settings: &str) -> String {
     check::check(current, desired, settings).to_json()
+}
+
+/// A run over many objects: add the inputs file by file (the text, and the
+/// name the report gives it: a path, or `-` for stdin), then [`Batch::run`]
+/// once. Add `--current` and `--cluster` inputs in any order: objects are
+/// paired and checked only by `run`.
+#[wasm_bindgen(js_name = Batch)]
+pub struct BatchInputs(Option<batch::Batch>);
+
+#[wasm_bindgen(js_class = Batch)]
+impl BatchInputs {
+    /// `namespace`: of objects that name none (empty: `default`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(namespace: &str) -> BatchInputs {
+        BatchInputs(Some(batch::Batch::new(namespace)))
+    }
+
+    /// The policy settings alone.
+    pub fn settings(&mut self, file: &str, text: &str) {
+        if let Some(inputs) = self.0.as_mut() {
+            inputs.add_settings(file, text);
+        }
+    }
+
+    /// A ClusterAdmissionPolicy or AdmissionPolicy manifest.
+    pub fn policy(&mut self, file: &str, text: &str) {
+        if let Some(inputs) = self.0.as_mut() {
+            inputs.add_policy(file, text);
+        }
+    }
+
+    /// Objects in the cluster (the DocumentDBs are paired with the desired ones).
+    pub fn current(&mut self, file: &str, text: &str) {
+        if let Some(inputs) = self.0.as_mut() {
+            inputs.add_current(file, text);
+        }
+    }
+
+    /// Backups, PersistentVolumes, Nodes.
+    pub fn cluster(&mut self, file: &str, text: &str) {
+        if let Some(inputs) = self.0.as_mut() {
+            inputs.add_cluster(file, text);
+        }
+    }
+
+    /// Manifests about to be applied.
+    pub fn desired(&mut self, file: &str, text: &str) {
+        if let Some(inputs) = self.0.as_mut() {
+            inputs.add_desired(file, text);
+        }
+    }
+
+    /// A file the caller could not read.
+    pub fn error(&mut self, file: &str, message: &str) {
+        if let Some(inputs) = self.0.as_mut() {
+            inputs.add_error(file, message);
+        }
+    }
+
+    /// Checks everything added; the [`batch::BatchReport`] as JSON. A second
+    /// call reports that the run is over.
+    pub fn run(&mut self) -> String {
+        match self.0.take() {
+            Some(batch) => batch.run().to_json(),
+            None => {
+                let mut over = batch::Batch::new("");
+                over.add_error("-", "this run is over: create a new Batch");
+                over.run().to_json()
+            }
+        }
+    }
 }
 
 /// The module's `validate` for a raw payload `{"request": …, "settings": …}`,
