@@ -1,103 +1,75 @@
 #!/usr/bin/env node
-// Checks a DocumentDB change before it reaches the cluster, with the rules of
-// the Kubewarden policy (the same Rust code, built by `make web`).
-//
-//   node crates/upgrade-checker/check.mjs [--settings FILE] [--json] [CURRENT] DESIRED
-//
-// CURRENT is the object in the cluster (`kubectl get db NAME -o yaml`, '-' for
-// stdin); leave it out for a new cluster. DESIRED is the manifest to apply.
-// Exit status: 0 allowed, 1 denied, 2 nothing checked (unusable input or
-// settings, or no DocumentDB in DESIRED).
+// Checks DocumentDB changes before they reach the cluster, with the rules of
+// the Kubewarden policy (the same Rust code, built by `make web`): every
+// DocumentDB in the given manifests, paired with the objects in the cluster.
+// Installed from the release's package as `documentdb-upgrade-check`; in the
+// repository, `node crates/upgrade-checker/check.mjs` with the same arguments.
 
-import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const USAGE = `usage: node crates/upgrade-checker/check.mjs [--settings FILE] [--json] [CURRENT] DESIRED
+const USAGE = `usage: documentdb-upgrade-check [--current PATH]... [--policy FILE | --settings FILE] [--cluster PATH]...
+                                [--namespace NS] [--json] PATH...
 
-Checks applying DESIRED over CURRENT with the rules of the documentdb-upgrade-safety
-Kubewarden policy, before the change reaches the cluster.
+Checks every DocumentDB in the manifests you are about to apply with the rules of the
+documentdb-upgrade-safety Kubewarden policy, before the change reaches the cluster.
 
-  CURRENT          the object in the cluster: kubectl get db NAME -n NS -o yaml > current.yaml
-                   ('-' reads it from stdin); leave it out for a new cluster
-  DESIRED          the manifest you are about to apply (YAML or JSON; several documents are fine)
-  --settings FILE  the policy settings, as in the ClusterAdmissionPolicy's spec.settings
-  --json           print the full report as JSON instead of text
+  PATH            the manifests you are about to apply: files, directories (recursively: *.yaml, *.yml, *.json),
+                  or '-' for stdin (e.g. \`helm template … | documentdb-upgrade-check -\`)
+  --current PATH  the objects in the cluster (\`kubectl get documentdb -A -o yaml\`, a List, files or folders);
+                  paired with the desired objects by namespace/name: a pair is an UPDATE, a desired object
+                  without a current one a CREATE
+  --policy FILE   a ClusterAdmissionPolicy or AdmissionPolicy manifest: its spec.settings are used
+  --settings FILE the settings alone (as in the policy's spec.settings)
+  --cluster PATH  Backups, PersistentVolumes and Nodes as files (\`kubectl get backups.documentdb.io -A -o yaml\`, …):
+                  the restore and ImageVolume checks run against them as the policy does in the cluster
+  --namespace NS  the namespace of objects that name none (kubectl's default is "default")
+  --json          the report as JSON
+  --version       the policy version whose rules this checker carries
 
-Exit status: 0 allowed, 1 denied, 2 nothing checked: unusable input or settings,
-or DESIRED holds no DocumentDB (the report still says what the policy would answer).
-On GitHub Actions (GITHUB_ACTIONS=true) the verdict is also printed as ::error / ::warning.`;
+exit status: 0 every checked object allowed, 1 at least one denied, 2 nothing checked or unusable input
+On GitHub Actions (GITHUB_ACTIONS=true) each denial and warning is also an annotation at its file and line.`;
 
-function parseArgs(argv) {
-  const args = { json: false, settings: null, files: [] };
+class UsageError extends Error {}
+
+export function parseArgs(argv) {
+  const args = { current: [], cluster: [], paths: [], policy: null, settings: null, namespace: '', json: false };
+  const valued = { '--current': 'current', '--cluster': 'cluster', '--policy': 'policy', '--settings': 'settings', '--namespace': 'namespace' };
+  let options = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    if (options && arg === '--') {
+      options = false;
+      continue;
+    }
+    if (!options || arg === '-' || !arg.startsWith('-')) {
+      args.paths.push(arg);
+      continue;
+    }
     if (arg === '-h' || arg === '--help') return { help: true };
-    else if (arg === '--json') args.json = true;
-    else if (arg === '--settings') {
-      if (i + 1 >= argv.length) throw new Error('--settings needs a file');
-      args.settings = argv[++i];
-    } else if (arg.startsWith('--settings=')) args.settings = arg.slice('--settings='.length);
-    else if (arg.startsWith('-') && arg !== '-') throw new Error(`unknown option ${arg}`);
-    else args.files.push(arg);
+    if (arg === '--version') return { version: true };
+    if (arg === '--json') {
+      args.json = true;
+      continue;
+    }
+    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const key = valued[name];
+    if (!key) throw new UsageError(`unknown option ${arg}`);
+    let value = inline;
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value`);
+      value = argv[++i];
+    }
+    if (value === '') throw new UsageError(`${name} needs a value`);
+    if (Array.isArray(args[key])) args[key].push(value);
+    else if (args[key] !== null && args[key] !== '') throw new UsageError(`${name} is given twice`);
+    else args[key] = value;
   }
-  if (args.settings === '') throw new Error('--settings needs a file');
-  if (args.files.length < 1 || args.files.length > 2) {
-    throw new Error('give the desired manifest, and before it the current object for an update');
-  }
-  const fromStdin = [...args.files, args.settings].filter((f) => f === '-').length;
-  if (fromStdin > 1) throw new Error("only one input can be '-' (stdin)");
+  if (args.policy !== null && args.settings !== null) throw new UsageError('give --policy or --settings, not both');
+  if (args.paths.length === 0) throw new UsageError('give the manifests to check (files, directories, or - for stdin)');
+  const stdin = [...args.paths, ...args.current, ...args.cluster, args.policy, args.settings].filter((p) => p === '-');
+  if (stdin.length > 1) throw new UsageError("only one input can be '-' (stdin)");
   return args;
-}
-
-async function readInput(path) {
-  if (path === '-') {
-    const chunks = [];
-    for await (const chunk of process.stdin) chunks.push(chunk);
-    return Buffer.concat(chunks).toString('utf8');
-  }
-  return readFile(path, 'utf8');
-}
-
-/** GitHub Actions workflow commands: data must have %, CR and LF escaped. */
-function annotation(level, text) {
-  const data = text.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
-  return `::${level} title=DocumentDB upgrade check::${data}`;
-}
-
-export function formatReport(report) {
-  const lines = [];
-  const verdict = {
-    allowed: 'ALLOWED',
-    denied: `DENIED (${report.code})`,
-    'not-applicable': 'NOT CHECKED (the policy lets it through)',
-    'settings-refused': 'INVALID SETTINGS',
-    'input-error': 'INVALID INPUT',
-  }[report.outcome] ?? report.outcome;
-  lines.push(report.message ? `${verdict}: ${report.message}` : verdict);
-  for (const warning of report.warnings ?? []) lines.push(`  warning: ${warning}`);
-  for (const note of report.notes ?? []) lines.push(`  note: ${note}`);
-  if (report.operation) {
-    const binary = report.binaryVersion
-      ? `${report.binaryVersion.version} (from ${report.binaryVersion.source})`
-      : 'unknown';
-    const installed = report.operation === 'CREATE' ? 'none (new cluster)' : report.installedSchemaVersion ?? 'unknown';
-    // JSON-quoted: a name is user input and must not start a line of its own
-    // (on GitHub Actions, a line starting with :: is a workflow command).
-    const name = report.name == null ? '' : ` ${JSON.stringify(report.name)}`;
-    lines.push(`${report.operation}${name}: binary ${binary}, installed schema ${installed}`);
-  }
-  const timeline = report.timeline;
-  if (timeline) {
-    const steps = timeline.steps.map((step) => {
-      const value = step.changed ? `${step.from ?? 'none'} → ${step.to ?? 'none'}` : step.to ?? 'none';
-      return `${step.name} ${value}${step.changed ? ' (this change)' : ''}`;
-    });
-    lines.push(`timeline: ${steps.join('  ▸  ')}`);
-    lines.push(`this change: ${timeline.summary}`);
-    lines.push(`next safe step: ${timeline.nextStep}`);
-  }
-  return lines.join('\n');
 }
 
 async function main(argv) {
@@ -105,6 +77,7 @@ async function main(argv) {
   try {
     args = parseArgs(argv);
   } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
     console.error(`error: ${error.message}\n\n${USAGE}`);
     return 2;
   }
@@ -117,44 +90,62 @@ async function main(argv) {
     console.error(`error: ${wasmFile} is missing: build it with \`make web\``);
     return 2;
   }
-  const { loadEngine, exitCode } = await import('./engine.mjs');
-  let current = '';
-  let desired;
-  let settings = '';
+  const { loadEngine } = await import('./engine.mjs');
+  const { expand, isDirectory, readStdin } = await import('./inputs.mjs');
+  const { annotations, formatReport } = await import('./report.mjs');
+  let engine;
   try {
-    const files = args.files;
-    if (files.length === 2) {
-      current = await readInput(files[0]);
-      // An empty CURRENT would silently make this a CREATE and skip the
-      // rollback rule: typically `kubectl get` failed in a pipe.
-      if (current.trim() === '') {
-        const source = files[0] === '-' ? 'stdin' : files[0];
-        throw new Error(`the current object (${source}) is empty; leave CURRENT out to check a new cluster`);
-      }
-    }
-    desired = await readInput(files[files.length - 1]);
-    if (args.settings !== null) settings = await readInput(args.settings);
+    engine = await loadEngine();
   } catch (error) {
-    console.error(`error: ${error.message}`);
+    console.error(`error: the rule engine did not load: ${error.message}`);
     return 2;
   }
+  if (args.version) {
+    console.log(engine.policyVersion);
+    return 0;
+  }
+
   let report;
   try {
-    const engine = await loadEngine();
-    report = engine.check(current, desired, settings);
+    const batch = engine.batch(args.namespace);
+    const stdin = () => readStdin();
+    const counter = { files: 0 };
+    const add = async (method, path) => {
+      for await (const input of expand(path, { stdin, counter })) {
+        if (input.error !== undefined) batch.error(input.file, input.error);
+        else batch[method](input.file, input.text);
+      }
+    };
+    for (const [method, path] of [['policy', args.policy], ['settings', args.settings]]) {
+      if (path === null) continue;
+      if (await isDirectory(path)) batch.error(path, `is a directory: --${method} takes one file`);
+      else await add(method, path);
+    }
+    for (const path of args.cluster) await add('cluster', path);
+    for (const path of args.current) await add('current', path);
+    for (const path of args.paths) await add('desired', path);
+    report = batch.run();
   } catch (error) {
     // A trap in the engine (it should not happen: inputs are bounded) is not a verdict.
     console.error(`error: the rule engine failed: ${error.message}`);
     return 2;
   }
-  console.log(args.json ? JSON.stringify(report, null, 2) : formatReport(report));
-  if (process.env.GITHUB_ACTIONS === 'true') {
-    if (!report.allowed) console.log(annotation('error', report.message ?? report.outcome));
-    for (const warning of report.warnings ?? []) console.log(annotation('warning', warning));
+  if (args.json) {
+    console.log(JSON.stringify(report, null, 2));
+  } else {
+    console.log(formatReport(report));
+    if (process.env.GITHUB_ACTIONS === 'true') for (const line of annotations(report)) console.log(line);
   }
-  return exitCode(report);
+  return report.exitCode;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === (await import('node:fs')).realpathSync(process.argv[1])) {
-  process.exitCode = await main(process.argv.slice(2));
-}
+const invoked = process.argv[1] && (() => {
+  try {
+    return realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+})();
+if (invoked) process.exitCode = await main(process.argv.slice(2));
+
+export { main };

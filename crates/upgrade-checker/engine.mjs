@@ -21,6 +21,10 @@ async function instantiate() {
 
 /**
  * Loads the engine once. Resolves to:
+ *   batch(namespace)                  -> a run over many objects: add inputs with
+ *                                        .settings / .policy / .current / .cluster / .desired
+ *                                        (file name, text) and .error(file, message),
+ *                                        then .run() -> the report of every object
  *   check(current, desired, settings) -> report   (YAML or JSON text; '' = none)
  *   validateAdmission(payload)        -> {outcome, allowed, code, message, warnings}
  *   validateSettings(settings)        -> {valid, message?}
@@ -30,6 +34,23 @@ export async function loadEngine() {
   ready ??= instantiate();
   await ready;
   return {
+    batch: (namespace = '') => {
+      const inputs = new wasm.Batch(namespace ?? '');
+      const add = (method) => (file, text) => inputs[method](String(file), String(text ?? ''));
+      return {
+        settings: add('settings'),
+        policy: add('policy'),
+        current: add('current'),
+        cluster: add('cluster'),
+        desired: add('desired'),
+        error: add('error'),
+        run: () => {
+          const report = JSON.parse(inputs.run());
+          inputs.free();
+          return report;
+        },
+      };
+    },
     check: (current, desired, settings = '') =>
       JSON.parse(wasm.check(current ?? '', desired ?? '', settings ?? '')),
     validateAdmission: (payload) =>

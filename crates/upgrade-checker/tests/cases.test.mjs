@@ -6,8 +6,9 @@
 //     the same decision, field for field;
 //  2. every case that is a change between two documents through check(), the
 //     page's entry point, as JSON and as YAML: the same decision;
-//  3. the same cases through `node crates/upgrade-checker/check.mjs --json` as YAML files: the
-//     same decision, exit 0 on allow, 1 on deny, 2 when nothing is checked.
+//  3. the same cases through `node crates/upgrade-checker/check.mjs --json` as YAML files
+//     (`--current` for the stored object): the same decision, exit 0 on allow,
+//     1 on deny, 2 when nothing is checked (refused settings, not a DocumentDB).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -119,7 +120,7 @@ test('every two-document case: node crates/upgrade-checker/check.mjs on YAML fil
       writeFileSync(join(dir, 'settings.yaml'), toYaml(testCase.settings));
       if (current) {
         writeFileSync(join(dir, 'current.yaml'), toYaml(current));
-        args.push(join(dir, 'current.yaml'));
+        args.push('--current', join(dir, 'current.yaml'));
       }
       writeFileSync(join(dir, 'desired.yaml'), toYaml(desired));
       args.push(join(dir, 'desired.yaml'));
@@ -128,11 +129,28 @@ test('every two-document case: node crates/upgrade-checker/check.mjs on YAML fil
       assert.equal(run.stderr, '', testCase.name);
       const report = JSON.parse(run.stdout);
       const expected = moduleDecision(testCase.outcome);
-      assertSameAsModule(report, expected, testCase.name);
-      // Nothing is checked when the settings are refused or the object is not a DocumentDB.
-      const isDocumentDb = requestOf(testCase).kind?.kind === 'DocumentDB';
-      const exit = expected.settingsRefused !== undefined || !isDocumentDb ? 2 : expected.allowed ? 0 : 1;
-      assert.equal(run.status, exit, `${testCase.name}: exit status`);
+      const isDocumentDb = desired.kind === 'DocumentDB' && (desired.apiVersion ?? 'documentdb.io/').startsWith('documentdb.io/');
+      if (expected.settingsRefused !== undefined) {
+        // The policy would not load: nothing is checked.
+        assert.deepEqual(report.settings, {
+          source: join(dir, 'settings.yaml'),
+          valid: false,
+          message: `the policy settings are invalid: ${expected.settingsRefused}`,
+        }, testCase.name);
+        assert.deepEqual(report.objects, [], testCase.name);
+        assert.equal(run.status, 2, `${testCase.name}: exit status`);
+      } else if (!isDocumentDb) {
+        // Not a DocumentDB: the module lets it through unread; the checker skips it, and nothing checked is exit 2.
+        assert.equal(expected.allowed, true, testCase.name);
+        assert.equal(report.objects.length, 0, testCase.name);
+        assert.equal(report.summary.skipped, 1, testCase.name);
+        assert.equal(run.status, 2, `${testCase.name}: exit status`);
+      } else {
+        assert.equal(report.objects.length, 1, `${testCase.name}: ${run.stdout}`);
+        assertSameAsModule(report.objects[0], expected, testCase.name);
+        assert.equal(report.objects[0].operation, current ? 'UPDATE' : 'CREATE', testCase.name);
+        assert.equal(run.status, expected.allowed ? 0 : 1, `${testCase.name}: exit status`);
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
