@@ -13,7 +13,7 @@ use std::marker::PhantomData;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::message::quote;
+use crate::text::quote;
 
 /// One field of a JSON object, read without failing on a wrong type.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -33,7 +33,7 @@ pub enum Found {
     /// Not rendered: formatting floats would add ~20 KB to the module for a
     /// case the API server's schema validation already prevents.
     Number,
-    /// Already cut by [`quote`](crate::message::quote).
+    /// Already cut by [`quote`](crate::text::quote).
     String(String),
     Array,
     Object,

@@ -1,31 +1,32 @@
 //! Kubewarden policy: safe DocumentDB extension upgrades.
 //!
-//! This file only registers the waPC entry points and dispatches; the rules
-//! live in [`rules`], the request handling in [`validation`]. The entry points
+//! This file (the entry layer) only registers the waPC entry points and
+//! dispatches; the rules live in [`rules`], the request handling in
+//! [`admission`]. The entry points
 //! and the SDK come with the default `kubewarden` feature; without it the
 //! crate is the bare rule engine that `crates/upgrade-checker/` compiles with wasm-bindgen.
 
+// The layers, lowest first: each file imports only from the layers above it
+// in this list (tests/layers.rs checks it; CONTRIBUTING.md, "Layers").
+pub mod admission;
 pub mod cluster;
-pub mod document;
 pub mod field_error;
 pub mod findings;
-pub mod image;
-pub mod image_volume;
 pub mod json;
-pub mod message;
-pub mod quantity;
-pub mod request;
-pub mod resources;
+pub mod model;
 #[cfg(feature = "kubewarden")]
-pub mod response;
-pub mod restore;
+mod response;
 pub mod rules;
 pub mod settings;
-pub mod status_guard;
-pub mod upgrade;
-pub mod validation;
-pub mod version;
+pub mod text;
 pub mod walk;
+pub mod wire;
+
+// Former paths of public items, kept for the crates that use them.
+pub use admission as validation;
+pub use model::{document, image, quantity, resources, version};
+pub use rules::upgrade;
+pub use text as message;
 
 /// The policy's version (Cargo.toml, the single source): shown by builds of
 /// the rules outside the module, such as `crates/upgrade-checker/`.
@@ -43,8 +44,8 @@ mod entry_points {
 
     use guest::prelude::*;
 
+    use crate::admission::{self, Verdict};
     use crate::settings::Settings;
-    use crate::validation::{self, Verdict};
 
     #[unsafe(no_mangle)]
     pub extern "C" fn wapc_init() {
@@ -57,7 +58,7 @@ mod entry_points {
     /// HTTP 500 "internal server error" that, under `failurePolicy: Fail`, blocks
     /// the write with a message nobody can act on.
     pub fn validate(payload: &[u8]) -> CallResult {
-        let verdict = validation::validate_payload(payload, &crate::cluster::WapcHost);
+        let verdict = admission::validate_payload(payload, &crate::cluster::WapcHost);
         if let Verdict::NotApplicable(reason) = &verdict {
             log_debug(reason);
         }

@@ -2,7 +2,7 @@
 
 use kubewarden_policy_sdk::response::ValidationResponse;
 
-use crate::validation::Verdict;
+use crate::admission::Verdict;
 
 impl From<Verdict> for ValidationResponse {
     fn from(verdict: Verdict) -> Self {

@@ -1,4 +1,5 @@
-//! The policy's settings and their validation.
+//! The settings layer: the policy's settings, read, then validated, every
+//! problem reported at once.
 //!
 //! Settings are read by hand rather than with `#[serde(deny_unknown_fields)]`
 //! because serde stops at the first problem and, through the SDK's generic
@@ -11,13 +12,44 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use crate::image_volume::ImageVolumeCheck;
 use crate::json::{Field, Found, Scalar, Shape};
-use crate::message::quote;
-use crate::quantity::Quantity;
-use crate::resources::{SidecarReservations, cpu_millis, memory_bytes};
-use crate::status_guard::DEFAULT_STATUS_WRITER;
-use crate::version::{ExtensionVersion, VersionError};
+use crate::model::quantity::Quantity;
+use crate::model::resources::{SidecarReservations, cpu_millis, memory_bytes};
+use crate::model::version::{ExtensionVersion, VersionError};
+use crate::text::quote;
+
+/// The operator chart's service account (`operator/documentdb-helm-chart`:
+/// `serviceAccount.name: documentdb-operator` in `namespace: documentdb-operator`):
+/// the default `statusWriters`.
+pub const DEFAULT_STATUS_WRITER: &str =
+    "system:serviceaccount:documentdb-operator:documentdb-operator";
+
+/// The `imageVolumeCheck` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImageVolumeCheck {
+    /// A warning naming the nodes and versions that decided it.
+    #[default]
+    Warn,
+    /// A cluster judged not ready is denied (unknown stays a warning).
+    Deny,
+    /// No host call at all.
+    Off,
+}
+
+impl ImageVolumeCheck {
+    pub const VALUES: [(&'static str, ImageVolumeCheck); 3] = [
+        ("warn", ImageVolumeCheck::Warn),
+        ("deny", ImageVolumeCheck::Deny),
+        ("off", ImageVolumeCheck::Off),
+    ];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::VALUES
+            .iter()
+            .find(|(name, _)| *name == text)
+            .map(|(_, value)| *value)
+    }
+}
 
 pub const REJECT_UNKNOWN_BINARY_VERSION: &str = "rejectUnknownBinaryVersion";
 pub const ALLOW_AUTO_SCHEMA_VERSION: &str = "allowAutoSchemaVersion";
@@ -153,6 +185,13 @@ impl fmt::Display for SettingsErrors {
 /// content, only on invalid JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedSettings(pub Result<Settings, SettingsErrors>);
+
+/// Absent settings are the defaults.
+impl Default for ParsedSettings {
+    fn default() -> Self {
+        ParsedSettings(Ok(Settings::default()))
+    }
+}
 
 impl Settings {
     pub fn from_json(json: &[u8]) -> Result<Settings, SettingsErrors> {

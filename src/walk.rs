@@ -15,7 +15,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::json::Found;
-use crate::message::quote;
+use crate::text::quote;
 
 /// A path: the keys from the walked value down to a string.
 pub type Path = &'static [&'static str];
@@ -308,24 +308,6 @@ pub fn walk_json<'de>(
     Ok(state.walked)
 }
 
-/// The first `depth` keys of `path`, for a message: `status.schemaVersion`,
-/// `metadata.annotations["documentdb.io/schema-version"]` (keys that are not
-/// plain words in brackets).
-pub fn shown_path(path: Path, depth: usize) -> String {
-    let mut shown = String::new();
-    for key in &path[..depth.min(path.len())] {
-        if key.contains(['.', '/']) {
-            shown.push_str(&format!("[{}]", quote(key)));
-        } else {
-            if !shown.is_empty() {
-                shown.push('.');
-            }
-            shown.push_str(key);
-        }
-    }
-    shown
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,18 +424,5 @@ mod tests {
     #[case::nested_items_are_not_the_list(r#"{"metadata":{"items":[1]}}"#, Items::Missing)]
     fn the_items_array_is_reported(#[case] json: &str, #[case] expected: Items) {
         assert_eq!(items(json).0, expected);
-    }
-
-    #[rstest]
-    #[case(&["status", "schemaVersion"], 2, "status.schemaVersion")]
-    #[case(&["status", "schemaVersion"], 1, "status")]
-    #[case(&["metadata", "annotations", "documentdb.io/schema-version"], 3, "metadata.annotations[\"documentdb.io/schema-version\"]")]
-    #[case(&["kind"], 0, "")]
-    fn paths_are_shown_like_kubectl(
-        #[case] path: Path,
-        #[case] depth: usize,
-        #[case] expected: &str,
-    ) {
-        assert_eq!(shown_path(path, depth), expected);
     }
 }

@@ -13,13 +13,13 @@
 //! Each property says which bug it exists to catch. `antecedents_are_not_vacuous`
 //! checks that the generators actually reach the cases the implications are about.
 
+use documentdb_upgrade_safety::admission::{Verdict, validate_payload};
 use documentdb_upgrade_safety::cluster::NoCluster;
-use documentdb_upgrade_safety::document::DocumentDb;
-use documentdb_upgrade_safety::request::ObjectDoc;
+use documentdb_upgrade_safety::model::document::DocumentDb;
+use documentdb_upgrade_safety::model::version::{ExtensionVersion, VersionError};
 use documentdb_upgrade_safety::rules::{Review, evaluate};
 use documentdb_upgrade_safety::settings::Settings;
-use documentdb_upgrade_safety::validation::{Verdict, validate_payload};
-use documentdb_upgrade_safety::version::{ExtensionVersion, VersionError};
+use documentdb_upgrade_safety::wire::ObjectDoc;
 use documentdb_upgrade_safety::{validate, validate_settings};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -894,8 +894,9 @@ fn the_model_resolves_binaries_like_the_policy() {
         let doc: ObjectDoc = serde_json::from_str(&text).unwrap();
         let db = DocumentDb::read(&doc, "").unwrap();
         let rust_settings = settings.settings();
-        let resolved = db.resolve_binary_version(&rust_settings);
-        use documentdb_upgrade_safety::document::ResolvedBinary;
+        let resolved =
+            db.resolve_binary_version(rust_settings.default_documentdb_version.as_deref());
+        use documentdb_upgrade_safety::model::document::ResolvedBinary;
         let actual = match resolved {
             ResolvedBinary::Known(b) => match ExtensionVersion::parse(b.text) {
                 Ok(v) => Binary::Parsed((v.major, v.minor, v.patch)),

@@ -6,11 +6,11 @@ const INSTALL_DOCS: &str = "README.md";
 use std::collections::BTreeSet;
 
 use chrono::DateTime;
+use documentdb_upgrade_safety::model::{GROUP, KIND, OPERATIONS, RESOURCE};
 use documentdb_upgrade_safety::settings::{
     ALLOW_AUTO_SCHEMA_VERSION, DEFAULT_DOCUMENTDB_VERSION, IMAGE_VOLUME_CHECK,
     REJECT_UNKNOWN_BINARY_VERSION, SIDECAR_KEYS, SIDECAR_RESOURCES, STATUS_WRITERS, Settings,
 };
-use documentdb_upgrade_safety::validation::{GROUP, KIND, OPERATIONS, RESOURCE};
 use policy_dist::artifacthub::{self, ArtifactHubPkg};
 use policy_dist::consistency::{Selection, rule_disagreements, version_disagreements};
 use policy_dist::manifest::{self, ManifestType};
@@ -299,8 +299,8 @@ fn artifacthub_repo_file_names_the_owners() {
 #[test]
 fn metadata_declares_what_the_module_reads_from_the_cluster() {
     use documentdb_upgrade_safety::cluster::HOST_CAPABILITIES;
-    use documentdb_upgrade_safety::image_volume::{NODE_API_VERSION, NODE_KIND};
-    use documentdb_upgrade_safety::restore::{
+    use documentdb_upgrade_safety::model::nodes::{NODE_API_VERSION, NODE_KIND};
+    use documentdb_upgrade_safety::model::restore::{
         BACKUP_API_VERSION, BACKUP_KIND, PERSISTENT_VOLUME_API_VERSION, PERSISTENT_VOLUME_KIND,
     };
     let m = metadata();

@@ -4,7 +4,7 @@
 //! exactly — "set" means neither `""` nor `"0"`, an unparseable quantity counts
 //! as 0, and sums are int64 sums that wrap like Go's.
 
-use crate::quantity::{Quantity, format_binary_si};
+use crate::model::quantity::{Quantity, format_binary_si};
 
 /// The two resources the envelope divides, in upstream's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

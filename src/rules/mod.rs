@@ -1,15 +1,23 @@
-//! The admission rules, as lists of small functions with one signature, the
-//! shape of the upstream webhook's `validate`, `validateChanges` and its
-//! create-only checks: adding a rule is adding one function to a list.
+//! The rules layer: the admission rules, as lists of small functions with one
+//! signature, the shape of the upstream webhook's `validate`,
+//! `validateChanges` and its create-only checks: adding a rule is adding one
+//! function to a list. Pure functions over the model, the settings and the
+//! facts the cluster layer reads.
 
 use crate::cluster::Cluster;
-use crate::document::{BinaryVersion, DesiredSchema, DocumentDb, ImageField, ResolvedBinary};
 use crate::findings::{Advice, Findings, SCHEMA_VERSION, Violation};
-use crate::quantity::Quantity;
-use crate::resources::envelope_problems;
+use crate::model::document::{
+    BinaryVersion, DesiredSchema, DocumentDb, ImageField, ResolvedBinary,
+};
+use crate::model::quantity::Quantity;
+use crate::model::resources::envelope_problems;
+use crate::model::version::{ExtensionVersion, Operand, has_canonical_syntax};
 use crate::settings::Settings;
-use crate::version::{ExtensionVersion, Operand, has_canonical_syntax};
-use crate::{image_volume, restore};
+
+pub mod image_volume;
+pub mod restore;
+pub mod status_guard;
+pub mod upgrade;
 
 /// One admission decision's inputs.
 #[derive(Debug, Clone, Copy)]
@@ -69,7 +77,8 @@ pub fn evaluate<'a>(review: &Review<'a>) -> Findings<'a> {
 
 impl<'a> Review<'a> {
     fn binary(&self) -> ResolvedBinary<'a> {
-        self.new.resolve_binary_version(self.settings)
+        self.new
+            .resolve_binary_version(self.settings.default_documentdb_version.as_deref())
     }
 
     /// Ratchet: an UPDATE that leaves schemaVersion, documentDBVersion and the

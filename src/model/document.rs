@@ -2,13 +2,12 @@
 //! two API shapes merged and "absent / null / empty" collapsed into `None`.
 
 use crate::field_error::FieldError;
-use crate::image::{ImageReference, UnversionedImage};
 use crate::json::{Field, Found};
-use crate::request::{NodeDoc, ObjectDoc};
-use crate::resources::{ContainerResources, PodResources};
-use crate::restore::RestoreSource;
-use crate::settings::Settings;
-use crate::version::Operand;
+use crate::model::image::{ImageReference, UnversionedImage};
+use crate::model::resources::{ContainerResources, PodResources};
+use crate::model::restore::RestoreSource;
+use crate::model::version::Operand;
+use crate::wire::{NodeDoc, ObjectDoc};
 
 /// `spec.schemaVersion`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,8 +257,9 @@ impl<'a> DocumentDb<'a> {
     /// The extension binary this object asks for: the image tag's `X.Y.Z`, else
     /// `spec.documentDBVersion` as written, else — only when the object sets
     /// neither a version nor an image, which is when the operator falls back to
-    /// its own default — the `defaultDocumentDBVersion` setting.
-    pub fn resolve_binary_version(&self, settings: &'a Settings) -> ResolvedBinary<'a> {
+    /// its own default — `default_version`, the `defaultDocumentDBVersion`
+    /// setting.
+    pub fn resolve_binary_version(&self, default_version: Option<&'a str>) -> ResolvedBinary<'a> {
         let mut unversioned_image = None;
         if let Some(image) = self.image {
             match ImageReference::parse(image.reference).tag_version() {
@@ -275,7 +275,7 @@ impl<'a> DocumentDb<'a> {
             return ResolvedBinary::Known(BinaryVersion { text, origin });
         }
         if self.image.is_none()
-            && let Some(text) = settings.default_documentdb_version.as_deref()
+            && let Some(text) = default_version
         {
             let origin = BinaryOrigin::DefaultSetting;
             return ResolvedBinary::Known(BinaryVersion { text, origin });
@@ -651,13 +651,6 @@ mod tests {
         assert_eq!(bootstrap(json), expected);
     }
 
-    fn settings_with_default(default: Option<&str>) -> &'static Settings {
-        Box::leak(Box::new(Settings {
-            default_documentdb_version: default.map(str::to_owned),
-            ..Settings::default()
-        }))
-    }
-
     fn known(text: &str, origin: BinaryOrigin) -> ResolvedBinary<'_> {
         ResolvedBinary::Known(BinaryVersion { text, origin })
     }
@@ -726,13 +719,10 @@ mod tests {
     )]
     fn resolves_the_binary_version(
         #[case] spec: &str,
-        #[case] default: Option<&str>,
+        #[case] default: Option<&'static str>,
         #[case] expected: ResolvedBinary<'static>,
     ) {
         let db = read(&format!(r#"{{"spec":{spec}}}"#)).unwrap();
-        assert_eq!(
-            db.resolve_binary_version(settings_with_default(default)),
-            expected
-        );
+        assert_eq!(db.resolve_binary_version(default), expected);
     }
 }

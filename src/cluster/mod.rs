@@ -1,5 +1,5 @@
-//! What the policy may ask the cluster, behind a trait so that the rules stay
-//! pure: Kubewarden's `kubernetes/get_resource` and `kubernetes/list_resources_all`
+//! The cluster layer: what the policy may ask the cluster, behind a trait so
+//! that the rules stay pure (reads and their failures, no judgement): Kubewarden's `kubernetes/get_resource` and `kubernetes/list_resources_all`
 //! host capabilities, answered by policy-server (or kwctl replaying a recorded
 //! session) inside the module, by a test double in tests, and by nothing at all
 //! where there is no cluster (the web checker).
@@ -16,7 +16,11 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::json::Found;
+use crate::text::bounded;
 use crate::walk::Path;
+
+pub mod nodes;
+pub mod restore;
 
 /// The waPC namespace and operations, and the capability names the metadata
 /// declares (`hostCapabilities`).
@@ -88,38 +92,8 @@ impl HostError {
     /// The error for a message: control characters escaped, cut to
     /// [`MAX_HOST_ERROR_CHARS`] with `…`.
     pub fn shown(&self) -> String {
-        bounded_text(&self.0, MAX_HOST_ERROR_CHARS)
+        bounded(&self.0, MAX_HOST_ERROR_CHARS)
     }
-}
-
-/// `text` safe for a one-line message: control characters escaped as `\u{..}`
-/// (so a hostile answer cannot break a log line), at most `max` characters,
-/// then `…`.
-pub fn bounded_text(text: &str, max: usize) -> String {
-    let mut shown = String::with_capacity(text.len().min(max * 4) + 3);
-    for (count, c) in text.chars().enumerate() {
-        if count == max {
-            shown.push('…');
-            break;
-        }
-        match c {
-            '\n' => shown.push_str("\\n"),
-            '\t' => shown.push_str("\\t"),
-            '\r' => shown.push_str("\\r"),
-            c if c.is_control() => {
-                shown.push_str("\\u{");
-                let code = c as u32;
-                let digits = if code > 0xff { 4 } else { 2 };
-                for shift in (0..digits).rev() {
-                    let nibble = (code >> (shift * 4)) & 0xf;
-                    shown.push(char::from_digit(nibble, 16).unwrap_or('0'));
-                }
-                shown.push('}');
-            }
-            c => shown.push(c),
-        }
-    }
-    shown
 }
 
 /// Why an answer from the cluster cannot be used; a warning renders it

@@ -5,10 +5,10 @@
 
 use std::cmp::Ordering;
 
-use crate::document::{BinaryOrigin, DesiredSchema, DocumentDb, ResolvedBinary};
+use crate::model::document::{BinaryOrigin, DesiredSchema, DocumentDb, ResolvedBinary};
+use crate::model::version::{ExtensionVersion, shown};
 use crate::rules::Review;
 use crate::settings::Settings;
-use crate::version::{ExtensionVersion, shown};
 
 /// A version as written and, when it parses, its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +104,7 @@ fn binary_of<'a>(
     document: &DocumentDb<'a>,
     settings: &'a Settings,
 ) -> Option<(Version<'a>, BinaryOrigin)> {
-    match document.resolve_binary_version(settings) {
+    match document.resolve_binary_version(settings.default_documentdb_version.as_deref()) {
         ResolvedBinary::Known(binary) => Some((Version::new(binary.text), binary.origin)),
         ResolvedBinary::Unknown(_) => None,
     }

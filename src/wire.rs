@@ -1,5 +1,6 @@
-//! The wire model: the `validate` payload the engine sends, reduced to the
-//! fields the policy reads. Everything else (managedFields, annotations, the
+//! The wire layer: the `validate` payload the engine sends (operation, kind,
+//! subresource, userInfo, object, oldObject), reduced to the fields the policy
+//! reads. Everything else (managedFields, annotations, the
 //! rest of the spec) is skipped while parsing, never materialised.
 
 use std::borrow::Cow;
@@ -9,20 +10,23 @@ use serde::de::{IgnoredAny, MapAccess};
 
 use crate::json::{Field, NonEmpty, Scalar, Shape};
 use crate::object_shape;
-use crate::settings::{ParsedSettings, Settings};
 use crate::walk::{Path, Walked, walk};
 
-/// `{"request": <AdmissionRequest>, "settings": <settings object>}`.
+/// `{"request": <AdmissionRequest>, "settings": <settings object>}`. The
+/// settings are read by the reader `S` the caller names (the settings layer,
+/// above this one); absent settings are `S::default()`.
 #[derive(Debug, Deserialize)]
-pub struct ValidationPayload<'a> {
+pub struct ValidationPayload<'a, S> {
     #[serde(borrow, default)]
     pub request: Field<AdmissionRequest<'a>>,
-    #[serde(default = "default_settings")]
-    pub settings: ParsedSettings,
+    #[serde(default)]
+    pub settings: S,
 }
 
-fn default_settings() -> ParsedSettings {
-    ParsedSettings(Ok(Settings::default()))
+impl<'de: 'a, 'a, S: Deserialize<'de> + Default> Shape<'de> for ValidationPayload<'a, S> {
+    fn from_map<A: MapAccess<'de>>(map: &mut A) -> Result<Option<Self>, A::Error> {
+        Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+    }
 }
 
 /// The AdmissionRequest as the engine re-serialises it (camelCase).
@@ -163,7 +167,6 @@ impl<'de: 'a, 'a> Shape<'de> for Box<NodeDoc<'a>> {
 }
 
 object_shape!(
-    ValidationPayload,
     AdmissionRequest,
     GroupVersionKind,
     ObjectDoc,

@@ -6,14 +6,7 @@
 //! and every other status change, is never touched.
 
 use crate::findings::{Findings, Violation};
-use crate::version::ExtensionVersion;
-
-/// The operator chart's service account (`operator/documentdb-helm-chart`:
-/// `serviceAccount.name: documentdb-operator` in `namespace: documentdb-operator`).
-pub const DEFAULT_STATUS_WRITER: &str =
-    "system:serviceaccount:documentdb-operator:documentdb-operator";
-
-pub const FIELD_PATH: &str = "status.schemaVersion";
+use crate::model::version::ExtensionVersion;
 
 /// One `dbs/status` UPDATE, as far as the guard reads it ("" and absent are
 /// both `None`).
@@ -64,6 +57,7 @@ pub fn guard<'a>(update: StatusUpdate<'a>, writers: &[String], findings: &mut Fi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::DEFAULT_STATUS_WRITER;
     use rstest::rstest;
 
     fn writers() -> Vec<String> {

@@ -8,10 +8,11 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::cluster::fake::{Exchange, Scripted};
-use crate::document::DocumentDb;
 use crate::findings::{Findings, rendered};
-use crate::request::ObjectDoc;
+use crate::model::document::DocumentDb;
+use crate::model::restore::*;
 use crate::settings::Settings;
+use crate::wire::ObjectDoc;
 
 const NAMESPACE: &str = "default";
 
@@ -25,7 +26,7 @@ fn binary(spec: Value, default: Option<&str>) -> ResolvedBinary<'static> {
         default_documentdb_version: default.map(str::to_owned),
         ..Settings::default()
     }));
-    db.resolve_binary_version(settings)
+    db.resolve_binary_version(settings.default_documentdb_version.as_deref())
 }
 
 fn version(v: &str) -> Value {

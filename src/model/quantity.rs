@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 
-use crate::message::quote;
+use crate::text::quote;
 
 /// The grammar apimachinery states for a quantity; its first error quotes it.
 pub const QUANTITY_GRAMMAR: &str = "^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$";
@@ -453,7 +453,7 @@ fn remove_factors(value: i64, base: i64) -> (i64, u32) {
 /// A quantity as written, for a message: as is when it is short plain text
 /// (every valid quantity is), else quoted and cut like other user input.
 pub fn shown(text: &str) -> Cow<'_, str> {
-    let plain = text.len() <= crate::message::MAX_QUOTED_CHARS
+    let plain = text.len() <= crate::text::MAX_QUOTED_CHARS
         && text
             .bytes()
             .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::message::quote;
+use crate::text::quote;
 
 /// A parsed, canonical extension version. Ordering is numeric, component by
 /// component (`0.100.0 > 0.99.0`).

@@ -6,8 +6,10 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::cluster::fake::{Exchange, Scripted};
+use crate::cluster::nodes::*;
 use crate::cluster::{HostError, LIST_RESOURCES_ALL};
 use crate::findings::{Findings, rendered};
+use crate::model::nodes::*;
 
 /// A Node as the host returns it with [`NODE_FIELD_MASKS`]: a kubelet's
 /// metadata (labels, annotations) and only the two versions of its status.

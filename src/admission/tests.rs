@@ -1225,7 +1225,7 @@ fn every_rule_at_once_in_upstream_order() {
 // --- Context-aware checks ---------------------------------------------
 
 use crate::cluster::fake::{Exchange, Scripted};
-use crate::status_guard::DEFAULT_STATUS_WRITER;
+use crate::settings::DEFAULT_STATUS_WRITER;
 
 fn evaluate_with(request: Value, settings: Value, cluster: &dyn Cluster) -> Verdict {
     let payload = serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap();
@@ -1333,7 +1333,7 @@ fn ready_nodes() -> Exchange {
     let list = json!({"kind": "NodeList", "items": [{"metadata": {"name": "w1"},
         "status": {"nodeInfo": {"kubeletVersion": "v1.35.0", "containerRuntimeVersion": "containerd://2.1.4"}}}]});
     Exchange::list(
-        serde_json::to_value(crate::image_volume::LIST_NODES).unwrap(),
+        serde_json::to_value(crate::cluster::nodes::LIST_NODES).unwrap(),
         Ok(list.to_string().into_bytes()),
     )
 }

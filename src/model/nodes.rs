@@ -1,71 +1,13 @@
-//! ImageVolume readiness (CREATE): the operator mounts the DocumentDB extension
-//! into the PostgreSQL pods with a Kubernetes image volume, so a cluster
-//! without the ImageVolume feature creates the DocumentDB and its pods never
-//! start. Upstream's webhook (since e569542, #437) refuses the CREATE after
-//! probing with two server-side dry-run Pod creates; a policy cannot create
-//! anything, so this stands in for the probe by reading what every kubelet
-//! reports about itself: `status.nodeInfo.kubeletVersion` and
-//! `status.nodeInfo.containerRuntimeVersion` of every Node.
-//!
-//! - a kubelet below 1.33 has no ImageVolume at all (alpha in 1.31/1.32, off
-//!   unless a gate nobody sets in production);
-//! - a runtime known not to implement image volumes (containerd < 2.1,
-//!   CRI-O < 1.33) cannot mount one;
-//! - kubelets at 1.33/1.34 have it as beta, off by default: the feature gate,
-//!   on the kube-apiserver and the kubelet, decides, and Nodes do not show it;
-//! - 1.35+ has it on by default; kubelets are never newer than the
-//!   kube-apiserver, so every kubelet at 1.35+ means the API server is too.
+//! What a Node reports about image volumes: its kubelet and container
+//! runtime versions, classified as they are read, and counted per class in a
+//! [`NodeSurvey`]. The constants that name the resource live here; listing the
+//! Nodes is the cluster layer's (`cluster::nodes`), judging the cluster the
+//! rule's (`rules::image_volume`).
 
-use crate::cluster::{Cluster, ListAllResources, Unreadable};
-use crate::findings::{Advice, Findings, Violation};
-use crate::walk::{EachItem, Items, Path, Picked, Root, Walked, walk_json};
+use crate::walk::{Path, Picked, Root, Walked};
 
 pub const NODE_API_VERSION: &str = "v1";
 pub const NODE_KIND: &str = "Node";
-/// Sorted, as the SDK's `BTreeSet` serialises them (kwctl compares replayed
-/// requests with this exact set). policy-evaluator keeps `metadata` whole
-/// anyway; the name is listed so that a host that prunes it too keeps it.
-pub const NODE_FIELD_MASKS: &[&str] = &[
-    "metadata.name",
-    "status.nodeInfo.containerRuntimeVersion",
-    "status.nodeInfo.kubeletVersion",
-];
-
-/// The host call that lists the Nodes.
-pub const LIST_NODES: ListAllResources<'static> = ListAllResources {
-    api_version: NODE_API_VERSION,
-    kind: NODE_KIND,
-    label_selector: None,
-    field_selector: None,
-    field_masks: Some(NODE_FIELD_MASKS),
-};
-
-/// The `imageVolumeCheck` setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ImageVolumeCheck {
-    /// A warning naming the nodes and versions that decided it.
-    #[default]
-    Warn,
-    /// A cluster judged not ready is denied (unknown stays a warning).
-    Deny,
-    /// No host call at all.
-    Off,
-}
-
-impl ImageVolumeCheck {
-    pub const VALUES: [(&'static str, ImageVolumeCheck); 3] = [
-        ("warn", ImageVolumeCheck::Warn),
-        ("deny", ImageVolumeCheck::Deny),
-        ("off", ImageVolumeCheck::Off),
-    ];
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::VALUES
-            .iter()
-            .find(|(name, _)| *name == text)
-            .map(|(_, value)| *value)
-    }
-}
 
 /// What one Node says about image volumes. The order is the order of the
 /// groups in messages.
@@ -225,13 +167,14 @@ fn runtime_supports_image_volumes(runtime: &str) -> Option<bool> {
 const NAME: usize = 0;
 const KUBELET: usize = 1;
 const RUNTIME: usize = 2;
-const NODE_PATHS: &[Path] = &[
+pub const NODE_PATHS: &[Path] = &[
     &["metadata", "name"],
     &["status", "nodeInfo", "kubeletVersion"],
     &["status", "nodeInfo", "containerRuntimeVersion"],
 ];
 
-fn classify(survey: &mut NodeSurvey, node: &Walked) {
+/// Classifies one Node of the list (as walked for [`NODE_PATHS`]) into `survey`.
+pub fn classify(survey: &mut NodeSurvey, node: &Walked) {
     use NodeClass::*;
     match &node.root {
         Root::Null => return survey.add(VersionsUnreadable, None, NodeFact::NullItem),
@@ -286,108 +229,3 @@ fn classify(survey: &mut NodeSurvey, node: &Walked) {
         ),
     }
 }
-
-/// Reads the host's answer to [`LIST_NODES`], classifying each Node as it
-/// is parsed.
-pub fn survey_nodes(answer: &[u8]) -> Result<NodeSurvey, Unreadable> {
-    let mut survey = NodeSurvey::default();
-    let mut each = |node: &Walked| classify(&mut survey, node);
-    let items = EachItem {
-        key: "items",
-        paths: NODE_PATHS,
-        each: &mut each,
-    };
-    let walked =
-        walk_json(answer, &[], Some(items)).map_err(|e| Unreadable::NotJson(e.to_string()))?;
-    let not_a_list = |found| Unreadable::NotAnObject {
-        found,
-        expected: "a Node list",
-    };
-    match walked.root {
-        Root::Null => return Err(not_a_list(None)),
-        Root::Other(found) => return Err(not_a_list(Some(found))),
-        Root::Object => {}
-    }
-    match walked.items {
-        Items::Walked => Ok(survey),
-        Items::Missing => Err(Unreadable::NoItems),
-        Items::Other(found) => Err(Unreadable::Mistyped {
-            path: &["items"],
-            depth: 1,
-            found,
-            expected: "an array",
-        }),
-    }
-}
-
-/// The verdict on the cluster.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Readiness {
-    Ready,
-    /// Some node cannot mount image volumes.
-    NotReady(NodeSurvey),
-    /// Nothing blocks, but some node depends on what Nodes do not show.
-    Undetermined(NodeSurvey),
-    NoNodes,
-    /// The policy may not list Nodes (no context-aware permission, no cluster).
-    NotGranted,
-    /// The Nodes could not be listed or read.
-    Unreadable(Unreadable),
-}
-
-pub fn judge(survey: NodeSurvey) -> Readiness {
-    let any = |select: fn(NodeClass) -> bool| {
-        NodeClass::ALL
-            .into_iter()
-            .any(|class| select(class) && survey.group(class).count > 0)
-    };
-    if any(NodeClass::blocks) {
-        Readiness::NotReady(survey)
-    } else if survey.total == 0 {
-        Readiness::NoNodes
-    } else if any(NodeClass::leaves_open) {
-        Readiness::Undetermined(survey)
-    } else {
-        Readiness::Ready
-    }
-}
-
-/// Lists the Nodes through `cluster` and judges them.
-pub fn readiness(cluster: &dyn Cluster) -> Readiness {
-    match cluster.list_resources_all(&LIST_NODES) {
-        Err(error) if error.is_not_granted() => Readiness::NotGranted,
-        Err(error) => Readiness::Unreadable(Unreadable::Host(error)),
-        Ok(answer) => match survey_nodes(&answer) {
-            Ok(survey) => judge(survey),
-            Err(why) => Readiness::Unreadable(why),
-        },
-    }
-}
-
-/// The check as the setting asks: `off` makes no host call. A policy deployed
-/// without the permission to list Nodes (no `contextAwareResources`) has not
-/// opted in: no finding, rather than a warning on every creation. Any other
-/// failure (missing RBAC, timeouts, garbage) is advice; only `deny` and a
-/// node known not to mount image volumes make a violation.
-pub fn check<'a>(cluster: &dyn Cluster, mode: ImageVolumeCheck, findings: &mut Findings<'a>) {
-    if mode == ImageVolumeCheck::Off {
-        return;
-    }
-    match readiness(cluster) {
-        Readiness::Ready | Readiness::NotGranted => {}
-        Readiness::NotReady(nodes) if mode == ImageVolumeCheck::Deny => findings
-            .violations
-            .push(Violation::ImageVolumeUnavailable { nodes }),
-        Readiness::NotReady(nodes) => findings.advice.push(Advice::ImageVolumeNotReady { nodes }),
-        Readiness::Undetermined(nodes) => findings
-            .advice
-            .push(Advice::ImageVolumeUndetermined { nodes }),
-        Readiness::NoNodes => findings.advice.push(Advice::ImageVolumeNoNodes),
-        Readiness::Unreadable(reason) => findings
-            .advice
-            .push(Advice::ImageVolumeUnreadable { reason }),
-    }
-}
-
-#[cfg(test)]
-mod tests;

@@ -266,7 +266,7 @@ fn data_lines(file: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
 #[test]
 fn parses_as_apimachinery_computed() {
     let mut checked = 0;
-    for fields in data_lines(include_str!("../../tests/data/quantity/parse.tsv")) {
+    for fields in data_lines(include_str!("../../../tests/data/quantity/parse.tsv")) {
         let input = fields[0];
         match (Quantity::parse(input), &fields[1..]) {
             (Ok(q), ["ok", value, milli, rest @ ..]) => {
@@ -294,7 +294,7 @@ fn parses_as_apimachinery_computed() {
 #[test]
 fn compares_as_apimachinery_computed() {
     let mut checked = 0;
-    for fields in data_lines(include_str!("../../tests/data/quantity/cmp.tsv")) {
+    for fields in data_lines(include_str!("../../../tests/data/quantity/cmp.tsv")) {
         let [left, right, expected] = fields[..] else {
             panic!("{fields:?}");
         };
@@ -316,7 +316,7 @@ fn compares_as_apimachinery_computed() {
 #[test]
 fn formats_as_apimachinery_computed() {
     let mut checked = 0;
-    for fields in data_lines(include_str!("../../tests/data/quantity/binary_si.tsv")) {
+    for fields in data_lines(include_str!("../../../tests/data/quantity/binary_si.tsv")) {
         let [bytes, expected] = fields[..] else {
             panic!("{fields:?}");
         };

@@ -8,8 +8,8 @@
 
 use std::fmt;
 
-use crate::message::quote;
-use crate::version::leading_version;
+use crate::model::version::leading_version;
+use crate::text::quote;
 
 /// A borrowed view of an image reference. Parsing never fails: the API server
 /// does not validate image strings, and an odd one just has no usable tag.

@@ -1,26 +1,24 @@
-//! From the `validate` payload to a [`Verdict`]: a pure function of the
-//! payload and the [`Cluster`] it may ask (no SDK, no waPC: the entry point
-//! passes the real host), so the same code serves the waPC module, native
-//! tests and benchmarks.
+//! The admission layer: from the `validate` payload to a [`Verdict`] — route
+//! the request (main resource, `status` subresource), gather the findings,
+//! produce the verdict. A pure function of the payload and the [`Cluster`] it
+//! may ask (no SDK, no waPC: the entry point passes the real host), so the
+//! same code serves the waPC module, native tests and benchmarks.
 
 use crate::cluster::Cluster;
-use crate::document::DocumentDb;
 use crate::field_error::FieldError;
-use crate::findings::Findings;
+use crate::findings::{Findings, invalid_object_message};
 use crate::json::Field;
-use crate::message::{invalid_object_message, quote};
-use crate::request::{AdmissionRequest, ObjectDoc, StatusDoc, ValidationPayload};
+use crate::model::document::DocumentDb;
+use crate::rules::status_guard::{self, StatusUpdate};
 use crate::rules::{self, Review};
-use crate::settings::Settings;
-use crate::status_guard::{self, StatusUpdate};
+use crate::settings::{ParsedSettings, Settings};
+use crate::text::quote;
 use crate::walk::Picked;
+use crate::wire::{AdmissionRequest, ObjectDoc, StatusDoc, ValidationPayload};
 
-/// What this module validates. `policy-metadata/metadata.yml` must select
-/// exactly this (a test checks it).
-pub const GROUP: &str = "documentdb.io";
-pub const KIND: &str = "DocumentDB";
-pub const RESOURCE: &str = "dbs";
-pub const OPERATIONS: [&str; 2] = ["CREATE", "UPDATE"];
+/// What this module validates (the model's names, here for the callers of
+/// this layer).
+pub use crate::model::{GROUP, KIND, OPERATIONS, RESOURCE};
 
 /// Code of a denial, as the Kubernetes `StatusError` of `NewInvalid`.
 pub const CODE_INVALID: u16 = 422;
@@ -90,7 +88,8 @@ pub fn evaluate_payload<R>(
     cluster: &dyn Cluster,
     inspect: impl FnOnce(&Evaluation<'_>) -> R,
 ) -> (Verdict, Option<R>) {
-    let payload = match serde_json::from_slice::<Field<ValidationPayload>>(payload) {
+    let payload = match serde_json::from_slice::<Field<ValidationPayload<ParsedSettings>>>(payload)
+    {
         Ok(Field::Present(payload)) => payload,
         Ok(Field::Absent) => {
             return (
