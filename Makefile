@@ -269,6 +269,7 @@ fmt:
 lint:
 	$(CARGO) clippy $(CARGO_GLOBAL_OPTIONS) --workspace --all-targets -- -D warnings
 	$(CARGO) clippy $(CARGO_GLOBAL_OPTIONS) -p $(POLICY_CRATE) --no-default-features --all-targets -- -D warnings
+	$(CARGO) test $(CARGO_GLOBAL_OPTIONS) -q -p $(POLICY_CRATE) --test layers
 
 bench: policy.wasm annotated-policy.wasm target/noop-policy.wasm
 	scripts/bench.sh
