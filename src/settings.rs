@@ -579,7 +579,7 @@ fn parse_decimal(text: &str) -> Option<f64> {
     }
     // Through `Scalar`, not `f64`: serde's f64 visitor formats floats in its
     // errors, which costs the module ~18 KB.
-    match serde_json::from_str::<Field<Scalar>>(&json) {
+    match serde_json::from_slice::<Field<Scalar>>(json.as_bytes()) {
         Ok(Field::Present(Scalar::Number(number))) => Some(number),
         _ => None,
     }
