@@ -106,7 +106,16 @@ impl<'de> State<'_, 'de> {
 
 /// Paths with their bit set in `mask` (at most 64 paths).
 fn each_path(mask: u64, count: usize) -> impl Iterator<Item = usize> {
-    (0..count).filter(move |i| mask & (1 << i) != 0)
+    let mask = if count >= 64 {
+        mask
+    } else {
+        mask & ((1u64 << count) - 1)
+    };
+    std::iter::successors((mask != 0).then_some(mask), |m| {
+        let next = m & (m - 1);
+        (next != 0).then_some(next)
+    })
+    .map(|m| m.trailing_zeros() as usize)
 }
 
 /// One value of the document, at `depth` keys below the walked value, with the
