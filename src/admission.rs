@@ -11,9 +11,8 @@ use crate::json::Field;
 use crate::model::document::DocumentDb;
 use crate::rules::status_guard::{self, StatusUpdate};
 use crate::rules::{self, Review};
-use crate::settings::{ParsedSettings, Settings};
+use crate::settings::{ParsedSettings, SETTINGS_SHAPE, Settings};
 use crate::text::quote;
-use crate::walk::Picked;
 use crate::wire::{AdmissionRequest, ObjectDoc, StatusDoc, ValidationPayload};
 
 /// What this module validates (the model's names, here for the callers of
@@ -88,8 +87,7 @@ pub fn evaluate_payload<R>(
     cluster: &dyn Cluster,
     inspect: impl FnOnce(&Evaluation<'_>) -> R,
 ) -> (Verdict, Option<R>) {
-    let payload = match serde_json::from_slice::<Field<ValidationPayload<ParsedSettings>>>(payload)
-    {
+    let payload = match ValidationPayload::from_json(payload, &SETTINGS_SHAPE) {
         Ok(Field::Present(payload)) => payload,
         Ok(Field::Absent) => {
             return (
@@ -108,7 +106,7 @@ pub fn evaluate_payload<R>(
             return (Verdict::rejected(message, CODE_BAD_REQUEST), None);
         }
     };
-    let settings = match payload.settings.0 {
+    let settings = match ParsedSettings::read(payload.settings.as_ref()).0 {
         Ok(settings) => settings,
         Err(errors) => {
             let message = format!(
@@ -345,7 +343,7 @@ fn guard_status(request: &AdmissionRequest, settings: &Settings) -> Verdict {
     if !errors.is_empty() {
         return Verdict::rejected(invalid_object_message(name, &errors), CODE_INVALID);
     }
-    let user = request.user_info.0.picked.first().and_then(Picked::text);
+    let user = request.username.text().ok().flatten();
     let update = StatusUpdate {
         user,
         stored: stored.as_deref(),

@@ -19,7 +19,6 @@ mod response;
 pub mod rules;
 pub mod settings;
 pub mod text;
-pub mod walk;
 pub mod wire;
 
 // Former paths of public items, kept for the crates that use them.

@@ -1,126 +1,90 @@
 //! The wire layer: the `validate` payload the engine sends (operation, kind,
 //! subresource, userInfo, object, oldObject), reduced to the fields the policy
-//! reads. Everything else (managedFields, annotations, the
-//! rest of the spec) is skipped while parsing, never materialised.
+//! reads. One walk ([`crate::json`]) reads all of them; everything else
+//! (managedFields, annotations, the rest of the spec) is skipped while
+//! parsing, never materialised.
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
-use serde::de::{IgnoredAny, MapAccess};
-
-use crate::json::{Field, NonEmpty, Scalar, Shape};
-use crate::object_shape;
-use crate::walk::{Path, Walked, walk};
+use crate::json::{
+    Field, Nested, NonEmpty, Path, Picked, Root, Scalar, Tree, TreeShape, Walk, Walked, walk_json,
+};
 
 /// `{"request": <AdmissionRequest>, "settings": <settings object>}`. The
-/// settings are read by the reader `S` the caller names (the settings layer,
-/// above this one); absent settings are `S::default()`.
-#[derive(Debug, Deserialize)]
-pub struct ValidationPayload<'a, S> {
-    #[serde(borrow, default)]
+/// settings are read whole and left to the settings layer.
+#[derive(Debug)]
+pub struct ValidationPayload<'a> {
     pub request: Field<AdmissionRequest<'a>>,
-    #[serde(default)]
-    pub settings: S,
-}
-
-impl<'de: 'a, 'a, S: Deserialize<'de> + Default> Shape<'de> for ValidationPayload<'a, S> {
-    fn from_map<A: MapAccess<'de>>(map: &mut A) -> Result<Option<Self>, A::Error> {
-        Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
-    }
+    /// `None` when absent.
+    pub settings: Option<Tree<'a>>,
 }
 
 /// The AdmissionRequest as the engine re-serialises it (camelCase).
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct AdmissionRequest<'a> {
-    #[serde(borrow, default)]
     pub kind: Field<GroupVersionKind<'a>>,
-    #[serde(borrow, default)]
     pub sub_resource: Field<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub operation: Field<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub name: Field<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub object: Field<ObjectDoc<'a>>,
-    #[serde(borrow, default)]
     pub old_object: Field<ObjectDoc<'a>>,
     // --- context-aware checks ---
     /// Where the restore check looks a Backup up.
-    #[serde(borrow, default)]
     pub namespace: Field<Cow<'a, str>>,
-    /// Who writes: the status guard's `statusWriters`.
-    #[serde(borrow, default)]
-    pub user_info: UserInfoDoc<'a>,
+    /// `userInfo.username`: who writes, for the status guard's `statusWriters`.
+    pub username: Field<Cow<'a, str>>,
     // --- end context-aware checks ---
 }
 
 /// Group and kind only: every API version of the kind is validated (the
 /// metadata's rules select `preview`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct GroupVersionKind<'a> {
-    #[serde(borrow, default)]
     pub group: Field<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub kind: Field<Cow<'a, str>>,
 }
 
 /// A DocumentDB object (`object` or `oldObject`), as far as the rules read it.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct ObjectDoc<'a> {
-    #[serde(borrow, default)]
     pub metadata: Field<MetadataDoc<'a>>,
-    #[serde(borrow, default)]
     pub spec: Field<SpecDoc<'a>>,
-    #[serde(borrow, default)]
     pub status: Field<StatusDoc<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct MetadataDoc<'a> {
-    #[serde(borrow, default)]
     pub name: Field<Cow<'a, str>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct SpecDoc<'a> {
-    #[serde(borrow, default, rename = "schemaVersion")]
     pub schema_version: Field<Cow<'a, str>>,
-    #[serde(borrow, default, rename = "documentDBVersion")]
     pub documentdb_version: Field<Cow<'a, str>>,
     /// Released (nested) shape: `spec.image.documentDB`.
-    #[serde(borrow, default)]
     pub image: Field<ImageDoc<'a>>,
     /// Older flat shape: `spec.documentDBImage`.
-    #[serde(borrow, default, rename = "documentDBImage")]
     pub documentdb_image: Field<Cow<'a, str>>,
-    #[serde(default, rename = "clusterReplication")]
     pub cluster_replication: Field<NonEmpty>,
-    #[serde(borrow, default)]
     pub resource: Field<Box<NodeDoc<'a>>>,
-    #[serde(borrow, default)]
     pub monitoring: Field<Box<NodeDoc<'a>>>,
-    #[serde(borrow, default)]
     pub bootstrap: Field<Box<NodeDoc<'a>>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct ImageDoc<'a> {
-    #[serde(borrow, default, rename = "documentDB")]
     pub documentdb: Field<Cow<'a, str>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct StatusDoc<'a> {
-    #[serde(borrow, default, rename = "schemaVersion")]
     pub schema_version: Field<Cow<'a, str>>,
 }
 
 /// Any object under `spec.resource`, `spec.monitoring` and `spec.bootstrap`
 /// (the resource envelope, storage, containers, monitoring, recovery and its
-/// references), as one type with every key the rules read in any of them:
-/// each distinct object type costs the module ~3 KB of parser code. Which
-/// keys are meaningful where is `DocumentDb::read`'s business.
+/// references), as one type with every key the rules read in any of them.
+/// Which keys are meaningful where is `DocumentDb::read`'s business.
 #[derive(Debug, Default)]
 pub struct NodeDoc<'a> {
     pub memory: Field<Cow<'a, str>>,
@@ -137,57 +101,394 @@ pub struct NodeDoc<'a> {
     pub persistent_volume: Field<Box<NodeDoc<'a>>>,
 }
 
-/// Read by hand rather than derived (a derive costs a deserializer per type);
-/// unknown keys are skipped and a repeated key keeps its last value, as in
-/// Go's decoder.
-impl<'de: 'a, 'a> Shape<'de> for Box<NodeDoc<'a>> {
-    fn from_map<A: MapAccess<'de>>(map: &mut A) -> Result<Option<Self>, A::Error> {
-        let mut node = Box::<NodeDoc>::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
-                "memory" => node.memory = map.next_value()?,
-                "cpu" => node.cpu = map.next_value()?,
-                "pvcSize" => node.pvc_size = map.next_value()?,
-                "name" => node.name = map.next_value()?,
-                "enabled" => node.enabled = map.next_value()?,
-                "storage" => node.storage = map.next_value()?,
-                "gateway" => node.gateway = map.next_value()?,
-                "database" => node.database = map.next_value()?,
-                "otel" => node.otel = map.next_value()?,
-                "recovery" => node.recovery = map.next_value()?,
-                "backup" => node.backup = map.next_value()?,
-                "persistentVolume" => node.persistent_volume = map.next_value()?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
+/// The paths of one object, relative to it, `$($prefix)*` first.
+macro_rules! object_paths {
+    ($($prefix:literal),*) => {[
+        &[$($prefix,)* "metadata", "name"],
+        &[$($prefix,)* "spec", "schemaVersion"],
+        &[$($prefix,)* "spec", "documentDBVersion"],
+        &[$($prefix,)* "spec", "image", "documentDB"],
+        &[$($prefix,)* "spec", "documentDBImage"],
+        &[$($prefix,)* "spec", "clusterReplication"],
+        &[$($prefix,)* "spec", "resource", "memory"],
+        &[$($prefix,)* "spec", "resource", "cpu"],
+        &[$($prefix,)* "spec", "resource", "gateway", "memory"],
+        &[$($prefix,)* "spec", "resource", "gateway", "cpu"],
+        &[$($prefix,)* "spec", "resource", "database", "memory"],
+        &[$($prefix,)* "spec", "resource", "database", "cpu"],
+        &[$($prefix,)* "spec", "resource", "otel", "memory"],
+        &[$($prefix,)* "spec", "resource", "otel", "cpu"],
+        &[$($prefix,)* "spec", "resource", "storage", "pvcSize"],
+        &[$($prefix,)* "spec", "monitoring", "enabled"],
+        &[$($prefix,)* "spec", "bootstrap", "recovery", "backup", "name"],
+        &[$($prefix,)* "spec", "bootstrap", "recovery", "persistentVolume", "name"],
+        &[$($prefix,)* "status", "schemaVersion"],
+    ]};
+}
+
+/// Paths per object, in [`object_paths`]' order.
+const OBJECT_PATH_COUNT: usize = 19;
+const NAME: usize = 0;
+const SCHEMA_VERSION: usize = 1;
+const DOCUMENTDB_VERSION: usize = 2;
+const IMAGE: usize = 3;
+const FLAT_IMAGE: usize = 4;
+const CLUSTER_REPLICATION: usize = 5;
+const MEMORY: usize = 6;
+const CPU: usize = 7;
+const GATEWAY: usize = 8;
+const DATABASE: usize = 10;
+const OTEL: usize = 12;
+const PVC_SIZE: usize = 14;
+const MONITORING: usize = 15;
+const BACKUP: usize = 16;
+const PERSISTENT_VOLUME: usize = 17;
+const STATUS: usize = 18;
+
+/// An object read on its own (tests and tools).
+const OBJECT_PATHS: [Path; OBJECT_PATH_COUNT] = object_paths!();
+const OBJECT_UNIQUE: [u64; 8] = unique_keys(&OBJECT_PATHS);
+const OBJECT_NODE_DOCS: [u64; 8] = node_docs(&OBJECT_PATHS);
+
+/// The request's own fields, then `object`, then `oldObject`.
+const KIND_GROUP: usize = 0;
+const KIND_KIND: usize = 1;
+const SUB_RESOURCE: usize = 2;
+const OPERATION: usize = 3;
+const REQUEST_NAME: usize = 4;
+const NAMESPACE: usize = 5;
+const USERNAME: usize = 6;
+const OBJECT: usize = 7;
+const OLD_OBJECT: usize = OBJECT + OBJECT_PATH_COUNT;
+
+const PAYLOAD_PATHS: [Path; OLD_OBJECT + OBJECT_PATH_COUNT] = {
+    const REQUEST: [Path; OBJECT] = [
+        &["request", "kind", "group"],
+        &["request", "kind", "kind"],
+        &["request", "subResource"],
+        &["request", "operation"],
+        &["request", "name"],
+        &["request", "namespace"],
+        &["request", "userInfo", "username"],
+    ];
+    const NEW: [Path; OBJECT_PATH_COUNT] = object_paths!("request", "object");
+    const OLD: [Path; OBJECT_PATH_COUNT] = object_paths!("request", "oldObject");
+    let mut all: [Path; OLD_OBJECT + OBJECT_PATH_COUNT] = [&[]; OLD_OBJECT + OBJECT_PATH_COUNT];
+    let mut i = 0;
+    while i < OBJECT {
+        all[i] = REQUEST[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < OBJECT_PATH_COUNT {
+        all[OBJECT + j] = NEW[j];
+        all[OLD_OBJECT + j] = OLD[j];
+        j += 1;
+    }
+    all
+};
+const PAYLOAD_UNIQUE: [u64; 8] = unique_keys(&PAYLOAD_PATHS);
+const PAYLOAD_NODE_DOCS: [u64; 8] = node_docs(&PAYLOAD_PATHS);
+
+/// Per depth, the paths whose key there is a field of a fixed object shape
+/// (the payload, the request, its kind, the object, its metadata, spec,
+/// `spec.image` and status): such a key may appear once, as a struct field.
+/// The keys of `userInfo` and of the objects under `spec.resource`,
+/// `spec.monitoring` and `spec.bootstrap` may repeat (the last one counts,
+/// as in Go's decoder).
+/// The keys every [`NodeDoc`] reads, at every level: a value under one of
+/// them is parsed (a number beyond f64, nesting beyond serde_json's limit of
+/// 128 are errors), not only skipped.
+const NODE_KEYS: Nested = Nested {
+    objects: &[
+        "storage",
+        "gateway",
+        "database",
+        "otel",
+        "recovery",
+        "backup",
+        "persistentVolume",
+    ],
+    values: &["memory", "cpu", "pvcSize", "name", "enabled"],
+};
+
+/// Per depth, the paths whose value one key down is a [`NodeDoc`]: the
+/// objects under `spec.resource`, `spec.monitoring`, `spec.bootstrap` and
+/// their [`NODE_KEYS`] objects.
+const fn node_docs(paths: &[Path]) -> [u64; 8] {
+    let mut nested = [0u64; 8];
+    let mut i = 0;
+    while i < paths.len() {
+        let path = paths[i];
+        let mut inside = false;
+        let mut depth = 0;
+        while depth < path.len() {
+            let key = path[depth];
+            if depth > 0
+                && is(path[depth - 1], "spec")
+                && (is(key, "resource") || is(key, "monitoring") || is(key, "bootstrap"))
+            {
+                inside = true;
+            } else if inside {
+                let mut object = false;
+                let mut k = 0;
+                while k < NODE_KEYS.objects.len() {
+                    object = object || is(key, NODE_KEYS.objects[k]);
+                    k += 1;
                 }
+                inside = object;
             }
+            if inside {
+                nested[depth] |= 1 << i;
+            }
+            depth += 1;
         }
-        Ok(Some(node))
+        i += 1;
+    }
+    nested
+}
+
+const fn unique_keys(paths: &[Path]) -> [u64; 8] {
+    let mut unique = [0u64; 8];
+    let mut i = 0;
+    while i < paths.len() {
+        let path = paths[i];
+        let mut depth = 0;
+        while depth < path.len() {
+            let key = path[depth];
+            if depth > 0 && is(path[depth - 1], "userInfo") {
+                break;
+            }
+            unique[depth] |= 1 << i;
+            if is(key, "resource") || is(key, "monitoring") || is(key, "bootstrap") {
+                break;
+            }
+            depth += 1;
+        }
+        i += 1;
+    }
+    unique
+}
+
+const fn is(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The object `depth` keys down on `picked`'s path, built by `build` when
+/// present.
+fn object<'a, T>(
+    picked: &Picked<'a>,
+    depth: usize,
+    len: usize,
+    build: impl FnOnce() -> T,
+) -> Field<T> {
+    match picked.object_at(depth, len) {
+        Field::Present(()) => Field::Present(build()),
+        Field::Absent => Field::Absent,
+        Field::Mistyped(found) => Field::Mistyped(found),
     }
 }
 
-object_shape!(
-    AdmissionRequest,
-    GroupVersionKind,
-    ObjectDoc,
-    MetadataDoc,
-    SpecDoc,
-    ImageDoc,
-    StatusDoc,
-);
-
-// --- context-aware checks ---
-
-/// `userInfo`, walked for `username` ([`crate::walk`]: no struct per level).
-#[derive(Debug, Default)]
-pub struct UserInfoDoc<'a>(pub Walked<'a>);
-
-pub const USER_INFO_PATHS: &[Path] = &[&["username"]];
-
-impl<'de: 'a, 'a> Deserialize<'de> for UserInfoDoc<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        walk(deserializer, USER_INFO_PATHS).map(UserInfoDoc)
+/// One object from its [`object_paths`] picks; `depth`: the keys above it.
+fn object_doc<'a>(p: &[Picked<'a>], depth: usize) -> ObjectDoc<'a> {
+    let d = depth;
+    // The length of the paths from the object to the value, per path.
+    let len = |rel: usize| d + OBJECT_PATHS[rel].len();
+    let node = |rel: usize, at: usize, build: &dyn Fn() -> NodeDoc<'a>| {
+        object(&p[rel], d + at, len(rel), || Box::new(build()))
+    };
+    let container = |rel: usize, at: usize| {
+        node(rel, at, &|| NodeDoc {
+            memory: p[rel].string_field(),
+            cpu: p[rel + 1].string_field(),
+            ..NodeDoc::default()
+        })
+    };
+    let reference = |rel: usize| {
+        node(rel, 4, &|| NodeDoc {
+            name: p[rel].string_field(),
+            ..NodeDoc::default()
+        })
+    };
+    ObjectDoc {
+        metadata: object(&p[NAME], d + 1, len(NAME), || MetadataDoc {
+            name: p[NAME].string_field(),
+        }),
+        spec: object(&p[SCHEMA_VERSION], d + 1, len(SCHEMA_VERSION), || SpecDoc {
+            schema_version: p[SCHEMA_VERSION].string_field(),
+            documentdb_version: p[DOCUMENTDB_VERSION].string_field(),
+            image: object(&p[IMAGE], d + 2, len(IMAGE), || ImageDoc {
+                documentdb: p[IMAGE].string_field(),
+            }),
+            documentdb_image: p[FLAT_IMAGE].string_field(),
+            cluster_replication: p[CLUSTER_REPLICATION].non_empty_field(),
+            resource: node(MEMORY, 2, &|| NodeDoc {
+                memory: p[MEMORY].string_field(),
+                cpu: p[CPU].string_field(),
+                gateway: container(GATEWAY, 3),
+                database: container(DATABASE, 3),
+                otel: container(OTEL, 3),
+                storage: node(PVC_SIZE, 3, &|| NodeDoc {
+                    pvc_size: p[PVC_SIZE].string_field(),
+                    ..NodeDoc::default()
+                }),
+                ..NodeDoc::default()
+            }),
+            monitoring: node(MONITORING, 2, &|| NodeDoc {
+                enabled: p[MONITORING].scalar_field(),
+                ..NodeDoc::default()
+            }),
+            bootstrap: node(BACKUP, 2, &|| NodeDoc {
+                recovery: node(BACKUP, 3, &|| NodeDoc {
+                    backup: reference(BACKUP),
+                    persistent_volume: reference(PERSISTENT_VOLUME),
+                    ..NodeDoc::default()
+                }),
+                ..NodeDoc::default()
+            }),
+        }),
+        status: object(&p[STATUS], d + 1, len(STATUS), || StatusDoc {
+            schema_version: p[STATUS].string_field(),
+        }),
     }
 }
 
-// --- end context-aware checks ---
+impl<'a> ValidationPayload<'a> {
+    /// Reads the payload in one pass: `Absent` for `null`, `Mistyped` for
+    /// another JSON type than an object; an error only for what is not JSON
+    /// (or repeats a field of a fixed object shape, as serde's structs do).
+    /// `settings`: what the settings layer reads of `settings`.
+    pub fn from_json(
+        json: &'a [u8],
+        settings: &'static TreeShape,
+    ) -> Result<Field<ValidationPayload<'a>>, serde_json::Error> {
+        let walk = Walk {
+            capture: Some(("settings", settings)),
+            unique: &PAYLOAD_UNIQUE,
+            nested: &PAYLOAD_NODE_DOCS,
+            nested_keys: NODE_KEYS,
+            ..Walk::default()
+        };
+        let Walked {
+            root,
+            picked: p,
+            captured,
+            ..
+        } = walk_json(json, &PAYLOAD_PATHS, walk)?;
+        match root {
+            Root::Null => return Ok(Field::Absent),
+            Root::Other(found) => return Ok(Field::Mistyped(found)),
+            Root::Object => {}
+        }
+        let len = |i: usize| PAYLOAD_PATHS[i].len();
+        let request = object(&p[KIND_GROUP], 1, len(KIND_GROUP), || AdmissionRequest {
+            kind: object(&p[KIND_GROUP], 2, len(KIND_GROUP), || GroupVersionKind {
+                group: p[KIND_GROUP].string_field(),
+                kind: p[KIND_KIND].string_field(),
+            }),
+            sub_resource: p[SUB_RESOURCE].string_field(),
+            operation: p[OPERATION].string_field(),
+            name: p[REQUEST_NAME].string_field(),
+            object: object(&p[OBJECT + NAME], 2, len(OBJECT + NAME), || {
+                object_doc(&p[OBJECT..OLD_OBJECT], 2)
+            }),
+            old_object: object(&p[OLD_OBJECT + NAME], 2, len(OLD_OBJECT + NAME), || {
+                object_doc(&p[OLD_OBJECT..], 2)
+            }),
+            namespace: p[NAMESPACE].string_field(),
+            username: p[USERNAME].string_field(),
+        });
+        Ok(Field::Present(ValidationPayload {
+            request,
+            settings: captured,
+        }))
+    }
+}
+
+impl<'a> ObjectDoc<'a> {
+    /// Reads one object on its own (what is not an object reads as an
+    /// empty one).
+    pub fn from_json(json: &'a [u8]) -> Result<ObjectDoc<'a>, serde_json::Error> {
+        let walk = Walk {
+            unique: &OBJECT_UNIQUE,
+            nested: &OBJECT_NODE_DOCS,
+            nested_keys: NODE_KEYS,
+            ..Walk::default()
+        };
+        let walked = walk_json(json, &OBJECT_PATHS, walk)?;
+        Ok(object_doc(&walked.picked, 0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_walk_reads_at_most_64_paths() {
+        assert!(PAYLOAD_PATHS.len() <= 64);
+        assert_eq!(OBJECT_PATHS[STATUS], &["status", "schemaVersion"]);
+        assert_eq!(
+            PAYLOAD_PATHS[OLD_OBJECT + PERSISTENT_VOLUME],
+            &[
+                "request",
+                "oldObject",
+                "spec",
+                "bootstrap",
+                "recovery",
+                "persistentVolume",
+                "name"
+            ]
+        );
+    }
+
+    #[test]
+    fn fields_of_fixed_shapes_are_unique_the_others_repeat() {
+        let read = |json: &str| {
+            ValidationPayload::from_json(json.as_bytes(), &TreeShape::Scalar).map(|_| ())
+        };
+        let duplicate =
+            read(r#"{"request":{"object":{"spec":{"schemaVersion":"1","schemaVersion":"2"}}}}"#);
+        assert!(
+            duplicate
+                .unwrap_err()
+                .to_string()
+                .starts_with("duplicate field `schemaVersion`")
+        );
+        assert!(read(r#"{"settings":{},"settings":{}}"#).is_err());
+        assert!(read(r#"{"request":{"kind":{},"kind":{}}}"#).is_err());
+        assert!(
+            read(r#"{"request":{"object":{"spec":{"resource":{"memory":"1","memory":"2"}}}}}"#)
+                .is_ok()
+        );
+        assert!(read(r#"{"request":{"userInfo":{"username":"a","username":"b"}}}"#).is_ok());
+        assert!(read(r#"{"request":{"uid":"a","uid":"b"}}"#).is_ok());
+    }
+
+    #[test]
+    fn a_repeated_key_counts_once_its_last_value() {
+        let json = br#"{"spec":{"resource":{"gateway":"x","gateway":{"memory":"1Gi"}}}}"#;
+        let doc = ObjectDoc::from_json(json).unwrap();
+        let Field::Present(spec) = doc.spec else {
+            panic!()
+        };
+        let Field::Present(resource) = spec.resource else {
+            panic!()
+        };
+        let Field::Present(gateway) = resource.gateway else {
+            panic!()
+        };
+        assert_eq!(gateway.memory, Field::Present(Cow::Borrowed("1Gi")));
+    }
+}

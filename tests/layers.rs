@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 /// from one listed after it.
 const LAYERS: &[(&str, &[&str])] = &[
     ("text", &["text"]),
-    ("json", &["json", "walk"]),
+    ("json", &["json"]),
     ("field errors", &["field_error"]),
     ("wire", &["wire"]),
     (

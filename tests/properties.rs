@@ -312,10 +312,10 @@ fn payload(request: &Value, settings: &SettingsModel) -> Vec<u8> {
 fn rule_errors(new: &Value, old: Option<&Value>, settings: &Settings) -> Vec<String> {
     let new_text = new.to_string();
     let old_text = old.map(Value::to_string);
-    let new_doc: ObjectDoc = serde_json::from_str(&new_text).unwrap();
+    let new_doc = ObjectDoc::from_json(new_text.as_bytes()).unwrap();
     let old_doc: Option<ObjectDoc> = old_text
         .as_deref()
-        .map(|text| serde_json::from_str(text).unwrap());
+        .map(|text| ObjectDoc::from_json(text.as_bytes()).unwrap());
     let new = DocumentDb::read(&new_doc, "").expect("the model writes well-typed objects");
     let old = old_doc
         .as_ref()
@@ -891,7 +891,7 @@ fn the_model_resolves_binaries_like_the_policy() {
         assert_eq!(spec.binary(&settings), expected, "{spec:?}");
         let object = spec.json(None);
         let text = object.to_string();
-        let doc: ObjectDoc = serde_json::from_str(&text).unwrap();
+        let doc = ObjectDoc::from_json(text.as_bytes()).unwrap();
         let db = DocumentDb::read(&doc, "").unwrap();
         let rust_settings = settings.settings();
         let resolved =

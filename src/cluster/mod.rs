@@ -15,9 +15,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::json::Found;
+use crate::json::{Found, Path};
 use crate::text::bounded;
-use crate::walk::Path;
 
 pub mod nodes;
 pub mod restore;

@@ -3,8 +3,8 @@
 //! of Nodes is never held. No judgement: `rules::image_volume` decides.
 
 use crate::cluster::{Cluster, ListAllResources, Unreadable};
+use crate::json::{EachItem, Items, Root, Walk, Walked, walk_json};
 use crate::model::nodes::{NODE_API_VERSION, NODE_KIND, NODE_PATHS, NodeSurvey, classify};
-use crate::walk::{EachItem, Items, Root, Walked, walk_json};
 
 /// Sorted, as the SDK's `BTreeSet` serialises them (kwctl compares replayed
 /// requests with this exact set). policy-evaluator keeps `metadata` whole
@@ -34,8 +34,11 @@ pub fn survey_nodes(answer: &[u8]) -> Result<NodeSurvey, Unreadable> {
         paths: NODE_PATHS,
         each: &mut each,
     };
-    let walked =
-        walk_json(answer, &[], Some(items)).map_err(|e| Unreadable::NotJson(e.to_string()))?;
+    let walk = Walk {
+        items: Some(items),
+        ..Walk::default()
+    };
+    let walked = walk_json(answer, &[], walk).map_err(|e| Unreadable::NotJson(e.to_string()))?;
     let not_a_list = |found| Unreadable::NotAnObject {
         found,
         expected: "a Node list",

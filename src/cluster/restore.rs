@@ -4,12 +4,11 @@
 //! decides.
 
 use crate::cluster::{Cluster, GetResource, Unreadable};
-use crate::json::Found;
+use crate::json::{Found, Path, Root, Walk, walk_json};
 use crate::model::restore::{
     BACKUP_API_VERSION, BACKUP_KIND, PERSISTENT_VOLUME_API_VERSION, PERSISTENT_VOLUME_KIND,
     RestoreSource, SCHEMA_VERSION_ANNOTATION, SourceKind,
 };
-use crate::walk::{Path, Picked, Root, walk_json};
 
 /// What the host is asked to keep of each source. policy-evaluator prunes the
 /// object's body to these paths and always keeps `apiVersion`, `kind` and
@@ -101,7 +100,7 @@ fn answered_schema(answer: &[u8], kind: SourceKind) -> SourceSchema {
         SourceKind::Backup => (BACKUP_PATHS, BACKUP_KIND),
         SourceKind::PersistentVolume => (PERSISTENT_VOLUME_PATHS, PERSISTENT_VOLUME_KIND),
     };
-    let walked = match walk_json(answer, paths, None) {
+    let walked = match walk_json(answer, paths, Walk::default()) {
         Ok(walked) => walked,
         Err(e) => return SourceSchema::Unreadable(Unreadable::NotJson(e.to_string())),
     };
@@ -116,23 +115,21 @@ fn answered_schema(answer: &[u8], kind: SourceKind) -> SourceSchema {
         Root::Other(found) => return not_an_object(Some(found)),
         Root::Object => {}
     }
-    match &walked.picked[0] {
-        Picked::Text(found) if *found != expected_kind => {
+    match walked.picked[0].string(paths[0].len()) {
+        Ok(Some(found)) if found != expected_kind => {
             return SourceSchema::Unreadable(Unreadable::WrongKind {
                 found: found.to_string(),
                 expected: expected_kind,
             });
         }
-        Picked::Mistyped { depth, found } => {
-            return SourceSchema::Unreadable(mistyped(paths[0], *depth, found));
+        Err((depth, found)) => {
+            return SourceSchema::Unreadable(mistyped(paths[0], depth, &found));
         }
-        _ => {}
+        Ok(_) => {}
     }
-    match &walked.picked[1] {
-        Picked::Text(schema) => SourceSchema::Recorded(schema.to_string()),
-        Picked::Absent => SourceSchema::NotRecorded,
-        Picked::Mistyped { depth, found } => {
-            SourceSchema::Unreadable(mistyped(paths[1], *depth, found))
-        }
+    match walked.picked[1].string(paths[1].len()) {
+        Ok(Some(schema)) => SourceSchema::Recorded(schema.to_string()),
+        Ok(None) => SourceSchema::NotRecorded,
+        Err((depth, found)) => SourceSchema::Unreadable(mistyped(paths[1], depth, &found)),
     }
 }

@@ -435,7 +435,8 @@ mod tests {
 
     fn read(json: &str) -> Result<DocumentDb<'static>, Vec<String>> {
         let json: &'static str = Box::leak(json.to_owned().into_boxed_str());
-        let doc: &'static ObjectDoc = Box::leak(Box::new(serde_json::from_str(json).unwrap()));
+        let doc: &'static ObjectDoc =
+            Box::leak(Box::new(ObjectDoc::from_json(json.as_bytes()).unwrap()));
         DocumentDb::read(doc, "").map_err(|errors| errors.iter().map(ToString::to_string).collect())
     }
 

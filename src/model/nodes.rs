@@ -4,7 +4,7 @@
 //! Nodes is the cluster layer's (`cluster::nodes`), judging the cluster the
 //! rule's (`rules::image_volume`).
 
-use crate::walk::{Path, Picked, Root, Walked};
+use crate::json::{Path, Root, Walked};
 
 pub const NODE_API_VERSION: &str = "v1";
 pub const NODE_KIND: &str = "Node";
@@ -186,12 +186,12 @@ pub fn classify(survey: &mut NodeSurvey, node: &Walked) {
     }
     let name = node.picked[NAME].text();
     // What is wrong with a field, when it is not a string.
-    let problem = |field: usize| match &node.picked[field] {
-        Picked::Text(_) => None,
-        Picked::Absent => Some(NodeFact::Missing(NODE_PATHS[field])),
-        Picked::Mistyped { depth, found } => Some(NodeFact::Mistyped {
+    let problem = |field: usize| match node.picked[field].string(NODE_PATHS[field].len()) {
+        Ok(Some(_)) => None,
+        Ok(None) => Some(NodeFact::Missing(NODE_PATHS[field])),
+        Err((depth, found)) => Some(NodeFact::Mistyped {
             path: NODE_PATHS[field],
-            depth: *depth,
+            depth,
             found: found.type_name(),
         }),
     };

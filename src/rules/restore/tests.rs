@@ -20,7 +20,8 @@ const NAMESPACE: &str = "default";
 /// `defaultDocumentDBVersion` setting.
 fn binary(spec: Value, default: Option<&str>) -> ResolvedBinary<'static> {
     let json: &'static str = Box::leak(json!({ "spec": spec }).to_string().into_boxed_str());
-    let doc: &'static ObjectDoc = Box::leak(Box::new(serde_json::from_str(json).unwrap()));
+    let doc: &'static ObjectDoc =
+        Box::leak(Box::new(ObjectDoc::from_json(json.as_bytes()).unwrap()));
     let db: &'static DocumentDb = Box::leak(Box::new(DocumentDb::read(doc, "").unwrap()));
     let settings: &'static Settings = Box::leak(Box::new(Settings {
         default_documentdb_version: default.map(str::to_owned),
