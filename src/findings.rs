@@ -10,7 +10,7 @@
 use std::fmt;
 
 use crate::cluster::{Unreadable, bounded_text};
-use crate::document::{Bootstrap, ImageField};
+use crate::document::{BinaryOrigin, Bootstrap, ImageField};
 use crate::field_error::FieldError;
 use crate::image::UnversionedImage;
 use crate::image_volume::{MAX_SHOWN_CHARS, NodeClass, NodeFact, NodeNote, NodeSurvey};
@@ -24,6 +24,7 @@ use crate::walk::shown_path;
 
 pub const SCHEMA_VERSION: &str = "spec.schemaVersion";
 const SPEC: &str = "spec";
+const DOCUMENTDB_VERSION: &str = "spec.documentDBVersion";
 
 /// A reason to deny the request, in the order the rules ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +79,13 @@ pub enum Violation<'a> {
     PvcSizeInvalid { size: &'a str, error: QuantityError },
     /// The new `pvcSize` is smaller than the stored one.
     StorageShrink { before: &'a str, after: &'a str },
+    /// Audit: a stored object whose binary is below its own installed schema
+    /// (rolled back before the policy guarded it, or through `dbs/status`).
+    BinaryBelowOwnSchema {
+        binary: ExtensionVersion,
+        origin: BinaryOrigin,
+        installed: ExtensionVersion,
+    },
     // --- context-aware checks ---
     /// Restore (CREATE): the binary is older than the schema the restore
     /// source recorded.
@@ -369,6 +377,34 @@ impl Violation<'_> {
                     quantity::shown(after)
                 ),
             ),
+            Violation::BinaryBelowOwnSchema {
+                binary,
+                origin,
+                installed,
+            } => {
+                let (field, fix) = match origin {
+                    BinaryOrigin::ImageTag(image) => {
+                        (image.path(), format!("{} to an image of", image.path()))
+                    }
+                    BinaryOrigin::DocumentDbVersion => {
+                        (DOCUMENTDB_VERSION, format!("{DOCUMENTDB_VERSION} to"))
+                    }
+                    BinaryOrigin::DefaultSetting => (
+                        SPEC,
+                        format!("{DOCUMENTDB_VERSION} (the operator's default is older) to"),
+                    ),
+                };
+                FieldError::forbidden(
+                    field,
+                    format!(
+                        "binary below the installed schema: the binary {binary} (from {}) is older than the \
+                         schema version {installed} installed in this cluster's database (status.schemaVersion). \
+                         ALTER EXTENSION has no downgrade path — running an older binary with a newer schema may \
+                         cause data corruption. Set {fix} {installed} or later; the schema cannot go down.",
+                        origin.describe()
+                    ),
+                )
+            }
             // --- context-aware checks ---
             Violation::RestoreBlocked {
                 source,

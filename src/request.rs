@@ -76,6 +76,10 @@ pub struct ObjectDoc<'a> {
 pub struct MetadataDoc<'a> {
     #[serde(borrow, default)]
     pub name: Field<Cow<'a, str>>,
+    /// Set only on objects the API server has stored: the background audit
+    /// replays them as CREATEs, a real creation never carries one.
+    #[serde(borrow, default, rename = "resourceVersion")]
+    pub resource_version: Field<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
