@@ -232,10 +232,19 @@ pub fn evaluate_request<'a, R>(
         cluster,
         namespace: request.namespace.text().ok().flatten(),
     };
+    // The background audit replays each stored object as a CREATE (Kubewarden's
+    // audit scanner: the object as listed, no oldObject, `resource` = the Kind);
+    // only a stored object carries a resourceVersion, a real creation never does.
+    let replay = operation == Operation::Create && new.resource_version.is_some();
+    let findings = if replay {
+        rules::audit(&review)
+    } else {
+        rules::evaluate(&review)
+    };
     let evaluation = Evaluation {
         name,
         review,
-        findings: rules::evaluate(&review),
+        findings,
     };
     (evaluation.verdict(), Some(inspect(&evaluation)))
 }

@@ -11,7 +11,7 @@ use std::fmt;
 
 use crate::cluster::Unreadable;
 use crate::field_error::FieldError;
-use crate::model::document::{Bootstrap, ImageField};
+use crate::model::document::{BinaryOrigin, Bootstrap, ImageField};
 use crate::model::image::UnversionedImage;
 use crate::model::nodes::{MAX_SHOWN_CHARS, NodeClass, NodeFact, NodeNote, NodeSurvey};
 use crate::model::quantity::{self, QuantityError};
@@ -25,6 +25,7 @@ pub const SCHEMA_VERSION: &str = "spec.schemaVersion";
 const SPEC: &str = "spec";
 /// The field the status guard protects.
 pub const STATUS_SCHEMA_VERSION: &str = "status.schemaVersion";
+const DOCUMENTDB_VERSION: &str = "spec.documentDBVersion";
 
 /// A reason to deny the request, in the order the rules ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +80,13 @@ pub enum Violation<'a> {
     PvcSizeInvalid { size: &'a str, error: QuantityError },
     /// The new `pvcSize` is smaller than the stored one.
     StorageShrink { before: &'a str, after: &'a str },
+    /// Audit: a stored object whose binary is below its own installed schema
+    /// (rolled back before the policy guarded it, or through `dbs/status`).
+    BinaryBelowOwnSchema {
+        binary: ExtensionVersion,
+        origin: BinaryOrigin,
+        installed: ExtensionVersion,
+    },
     // --- context-aware checks ---
     /// Restore (CREATE): the binary is older than the schema the restore
     /// source recorded.
@@ -388,6 +396,34 @@ impl Violation<'_> {
                     quantity::shown(after)
                 ),
             ),
+            Violation::BinaryBelowOwnSchema {
+                binary,
+                origin,
+                installed,
+            } => {
+                let (field, fix) = match origin {
+                    BinaryOrigin::ImageTag(image) => {
+                        (image.path(), format!("{} to an image of", image.path()))
+                    }
+                    BinaryOrigin::DocumentDbVersion => {
+                        (DOCUMENTDB_VERSION, format!("{DOCUMENTDB_VERSION} to"))
+                    }
+                    BinaryOrigin::DefaultSetting => (
+                        SPEC,
+                        format!("{DOCUMENTDB_VERSION} (the operator's default is older) to"),
+                    ),
+                };
+                FieldError::forbidden(
+                    field,
+                    format!(
+                        "binary below the installed schema: the binary {binary} (from {}) is older than the \
+                         schema version {installed} installed in this cluster's database (status.schemaVersion). \
+                         ALTER EXTENSION has no downgrade path — running an older binary with a newer schema may \
+                         cause data corruption. Set {fix} {installed} or later; the schema cannot go down.",
+                        origin.describe()
+                    ),
+                )
+            }
             // --- context-aware checks ---
             Violation::RestoreBlocked {
                 source,

@@ -55,6 +55,9 @@ pub struct ObjectDoc<'a> {
 #[derive(Debug, Default)]
 pub struct MetadataDoc<'a> {
     pub name: Field<Cow<'a, str>>,
+    /// Set only on objects the API server has stored: the background audit
+    /// replays them as CREATEs, a real creation never carries one.
+    pub resource_version: Field<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default)]
@@ -105,6 +108,7 @@ pub struct NodeDoc<'a> {
 macro_rules! object_paths {
     ($($prefix:literal),*) => {[
         &[$($prefix,)* "metadata", "name"],
+        &[$($prefix,)* "metadata", "resourceVersion"],
         &[$($prefix,)* "spec", "schemaVersion"],
         &[$($prefix,)* "spec", "documentDBVersion"],
         &[$($prefix,)* "spec", "image", "documentDB"],
@@ -127,23 +131,24 @@ macro_rules! object_paths {
 }
 
 /// Paths per object, in [`object_paths`]' order.
-const OBJECT_PATH_COUNT: usize = 19;
+const OBJECT_PATH_COUNT: usize = 20;
 const NAME: usize = 0;
-const SCHEMA_VERSION: usize = 1;
-const DOCUMENTDB_VERSION: usize = 2;
-const IMAGE: usize = 3;
-const FLAT_IMAGE: usize = 4;
-const CLUSTER_REPLICATION: usize = 5;
-const MEMORY: usize = 6;
-const CPU: usize = 7;
-const GATEWAY: usize = 8;
-const DATABASE: usize = 10;
-const OTEL: usize = 12;
-const PVC_SIZE: usize = 14;
-const MONITORING: usize = 15;
-const BACKUP: usize = 16;
-const PERSISTENT_VOLUME: usize = 17;
-const STATUS: usize = 18;
+const RESOURCE_VERSION: usize = 1;
+const SCHEMA_VERSION: usize = 2;
+const DOCUMENTDB_VERSION: usize = 3;
+const IMAGE: usize = 4;
+const FLAT_IMAGE: usize = 5;
+const CLUSTER_REPLICATION: usize = 6;
+const MEMORY: usize = 7;
+const CPU: usize = 8;
+const GATEWAY: usize = 9;
+const DATABASE: usize = 11;
+const OTEL: usize = 13;
+const PVC_SIZE: usize = 15;
+const MONITORING: usize = 16;
+const BACKUP: usize = 17;
+const PERSISTENT_VOLUME: usize = 18;
+const STATUS: usize = 19;
 
 /// An object read on its own (tests and tools).
 const OBJECT_PATHS: [Path; OBJECT_PATH_COUNT] = object_paths!();
@@ -324,6 +329,7 @@ fn object_doc<'a>(p: &[Picked<'a>], depth: usize) -> ObjectDoc<'a> {
     ObjectDoc {
         metadata: object(&p[NAME], d + 1, len(NAME), || MetadataDoc {
             name: p[NAME].string_field(),
+            resource_version: p[RESOURCE_VERSION].string_field(),
         }),
         spec: object(&p[SCHEMA_VERSION], d + 1, len(SCHEMA_VERSION), || SpecDoc {
             schema_version: p[SCHEMA_VERSION].string_field(),

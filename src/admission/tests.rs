@@ -1431,3 +1431,130 @@ fn mistyped_bootstrap_is_denied_by_name(#[case] bootstrap: Value, #[case] error:
     assert_eq!(verdict, denied(error));
     assert_eq!(*host.calls.borrow(), 0);
 }
+
+// --- Background audit: stored objects replayed as CREATEs ---------------------
+
+/// As the audit scanner sends a stored object: its resourceVersion, uid,
+/// generation and status, the Kind as resource, empty userInfo, no oldObject.
+fn audit(object: Value, settings: Value, cluster: &dyn Cluster) -> Verdict {
+    evaluate_with(test_support::audit_request(object), settings, cluster)
+}
+
+fn old_nodes() -> Exchange {
+    let list = json!({"kind": "NodeList", "items": [{"metadata": {"name": "w1"},
+        "status": {"nodeInfo": {"kubeletVersion": "v1.30.4", "containerRuntimeVersion": "containerd://1.7.20"}}}]});
+    Exchange::list(
+        serde_json::to_value(crate::cluster::nodes::LIST_NODES).unwrap(),
+        Ok(list.to_string().into_bytes()),
+    )
+}
+
+const DRIFT_WHY: &str = "ALTER EXTENSION has no downgrade path — running an older binary with a newer schema may \
+     cause data corruption.";
+
+#[rstest]
+#[case::image_volume_warn(json!({}))]
+#[case::image_volume_deny(json!({"imageVolumeCheck": "deny"}))]
+fn an_audit_replay_asks_the_cluster_nothing(#[case] settings: Value) {
+    // A cluster restored long ago from a Backup that a newer one of the same
+    // name has since replaced: no creation check runs, nothing is read.
+    let host = Scripted::new([]);
+    let object = restore_from(installed(db("0.112.0", "", ""), "0.112.0"), "nightly");
+    assert_eq!(audit(object, settings, &host), accepted());
+    assert_eq!(
+        *host.calls.borrow(),
+        0,
+        "an audit replay asks the cluster nothing"
+    );
+}
+
+#[rstest]
+#[case::schema_above_binary(
+    installed(db("0.110.0", "0.112.0", ""), "0.110.0"), json!({}),
+    "spec.schemaVersion: Invalid value: \"0.112.0\": schemaVersion 0.112.0 exceeds the binary version 0.110.0; \
+     schema version must be <= binary version"
+)]
+#[case::auto_forbidden(
+    installed(db("0.112.0", "auto", ""), "0.112.0"), json!({"allowAutoSchemaVersion": false}),
+    "spec.schemaVersion: Forbidden: this policy forbids automatic schema upgrades (schemaVersion \"auto\", \
+     setting allowAutoSchemaVersion: false); set an explicit schemaVersion X.Y.Z, at most the binary version, to \
+     upgrade the schema"
+)]
+fn an_audit_reports_the_spec_rules(
+    #[case] object: Value,
+    #[case] settings: Value,
+    #[case] error: &str,
+) {
+    let host = Scripted::new([]);
+    assert_eq!(audit(object, settings, &host), denied(error));
+    assert_eq!(*host.calls.borrow(), 0);
+}
+
+#[rstest]
+#[case::version_field(
+    installed(db("0.110.0", "", ""), "0.112.0"), json!({}),
+    "spec.documentDBVersion: Forbidden: binary below the installed schema: the binary 0.110.0 (from \
+     spec.documentDBVersion) is older than the schema version 0.112.0 installed in this cluster's database \
+     (status.schemaVersion). {WHY} Set spec.documentDBVersion to 0.112.0 or later; the schema cannot go down."
+)]
+#[case::image_tag(
+    installed(db("", "", &test_support::documentdb_image("0.110.0")), "0.112.0"), json!({}),
+    "spec.image.documentDB: Forbidden: binary below the installed schema: the binary 0.110.0 (from the tag of \
+     spec.image.documentDB) is older than the schema version 0.112.0 installed in this cluster's database \
+     (status.schemaVersion). {WHY} Set spec.image.documentDB to an image of 0.112.0 or later; the schema cannot \
+     go down."
+)]
+#[case::default_setting(
+    installed(db("", "", ""), "0.112.0"), json!({"defaultDocumentDBVersion": "0.110.0"}),
+    "spec: Forbidden: binary below the installed schema: the binary 0.110.0 (from the defaultDocumentDBVersion \
+     setting) is older than the schema version 0.112.0 installed in this cluster's database \
+     (status.schemaVersion). {WHY} Set spec.documentDBVersion (the operator's default is older) to 0.112.0 or \
+     later; the schema cannot go down."
+)]
+fn an_audit_reports_a_binary_below_its_own_schema(
+    #[case] object: Value,
+    #[case] settings: Value,
+    #[case] error: &str,
+) {
+    let host = Scripted::new([]);
+    let expected = denied(&error.replace("{WHY}", DRIFT_WHY));
+    assert_eq!(audit(object, settings, &host), expected);
+    assert_eq!(*host.calls.borrow(), 0);
+}
+
+#[rstest]
+#[case::binary_at_the_schema(installed(db("0.112.0", "", ""), "0.112.0"))]
+#[case::binary_ahead_of_the_schema(installed(db("0.113.0", "", ""), "0.112.0"))]
+#[case::no_installed_schema(db("0.110.0", "", ""))]
+#[case::unparseable_installed_schema(installed(db("0.110.0", "", ""), "latest"))]
+#[case::unknown_binary(installed(db("", "", "registry.example/documentdb:latest"), "0.112.0"))]
+#[case::no_binary_and_no_default(installed(db("", "", ""), "0.112.0"))]
+fn an_audit_finds_no_drift_where_none_is_known(#[case] object: Value) {
+    let host = Scripted::new([]);
+    assert_eq!(audit(object, json!({}), &host), accepted());
+    assert_eq!(*host.calls.borrow(), 0);
+}
+
+#[test]
+fn a_real_create_is_still_checked_against_the_nodes() {
+    let host = Scripted::new([old_nodes()]);
+    let verdict = evaluate_with(
+        request("CREATE", Some(db("0.112.0", "", "")), None),
+        json!({"imageVolumeCheck": "deny"}),
+        &host,
+    );
+    host.assert_done();
+    assert_denied_containing(&verdict, "spec: Forbidden: ");
+}
+
+#[test]
+fn a_mistyped_resource_version_is_denied_by_name() {
+    let mut object = db("0.112.0", "", "");
+    object["metadata"]["resourceVersion"] = json!(48213);
+    assert_eq!(
+        audit(object, json!({}), &Scripted::new([])),
+        denied(
+            "metadata.resourceVersion: Invalid value: \"number\": must be a string, not a number"
+        )
+    );
+}

@@ -48,6 +48,9 @@ pub struct ExtensionImage<'a> {
 pub struct DocumentDb<'a> {
     /// `metadata.name`.
     pub name: Option<&'a str>,
+    /// `metadata.resourceVersion`: `Some` only on an object the API server has
+    /// stored (an UPDATE's `oldObject`, an audit replay), never on a real CREATE.
+    pub resource_version: Option<&'a str>,
     pub schema_version: DesiredSchema<'a>,
     /// `spec.documentDBVersion`, as written.
     pub documentdb_version: Option<&'a str>,
@@ -123,18 +126,25 @@ impl<'a> DocumentDb<'a> {
         };
         let string = "a string";
 
-        let mut name = None;
+        let (mut name, mut resource_version) = (None, None);
         match &doc.metadata {
-            Field::Present(metadata) => match metadata.name.text() {
-                Ok(value) => name = value,
-                Err(found) => report("metadata.name", found, string),
-            },
+            Field::Present(metadata) => {
+                match metadata.name.text() {
+                    Ok(value) => name = value,
+                    Err(found) => report("metadata.name", found, string),
+                }
+                match metadata.resource_version.text() {
+                    Ok(value) => resource_version = value,
+                    Err(found) => report("metadata.resourceVersion", found, string),
+                }
+            }
             Field::Mistyped(found) => report("metadata", found, "an object"),
             Field::Absent => {}
         }
 
         let mut document = DocumentDb {
             name,
+            resource_version,
             schema_version: DesiredSchema::TwoPhase,
             documentdb_version: None,
             image: None,

@@ -58,6 +58,12 @@ pub const CHANGE_RULES: &[Rule] = &[
 /// calls the API server.
 pub const CREATE_RULES: &[Rule] = &[image_volume_ready, restore_schema_compatible];
 
+/// Rules on a stored object the background audit replays (a CREATE carrying
+/// `metadata.resourceVersion`): what admission can never see. The creation
+/// checks do not run on a replay: a cluster created long ago is not judged
+/// against today's Nodes or whatever Backup now carries its source's name.
+pub const AUDIT_RULES: &[Rule] = &[binary_not_below_own_schema];
+
 /// Runs every rule; violations come in list order (Rule A before Rule B), as
 /// the upstream webhook aggregates its errors.
 pub fn evaluate<'a>(review: &Review<'a>) -> Findings<'a> {
@@ -70,6 +76,17 @@ pub fn evaluate<'a>(review: &Review<'a>) -> Findings<'a> {
         None => CREATE_RULES,
     };
     for rule in later_rules {
+        rule(review, &mut findings);
+    }
+    findings
+}
+
+/// The background audit's verdict on a stored object: the spec rules, whose
+/// failures are what the audit reports, then [`AUDIT_RULES`]. Asks the
+/// cluster nothing.
+pub fn audit<'a>(review: &Review<'a>) -> Findings<'a> {
+    let mut findings = Findings::default();
+    for rule in SPEC_RULES.iter().chain(AUDIT_RULES) {
         rule(review, &mut findings);
     }
     findings
@@ -322,6 +339,33 @@ pub fn storage_only_grows<'a>(review: &Review<'a>, findings: &mut Findings<'a>) 
         findings
             .violations
             .push(Violation::StorageShrink { before, after });
+    }
+}
+
+/// Audit: a stored object whose binary is below its own installed schema
+/// (`status.schemaVersion`) — the state Rule B exists to prevent, reached
+/// before the policy was installed or through `dbs/status`. An unknown binary
+/// or an installed schema that does not parse is no finding: nothing is known
+/// to be wrong.
+pub fn binary_not_below_own_schema<'a>(review: &Review<'a>, findings: &mut Findings<'a>) {
+    let ResolvedBinary::Known(binary) = review.binary() else {
+        return;
+    };
+    let Some(installed) = review.new.installed_schema else {
+        return;
+    };
+    let (Ok(version), Ok(installed)) = (
+        Operand::from(binary).parse(),
+        ExtensionVersion::parse(installed),
+    ) else {
+        return;
+    };
+    if version < installed {
+        findings.violations.push(Violation::BinaryBelowOwnSchema {
+            binary: version,
+            origin: binary.origin,
+            installed,
+        });
     }
 }
 

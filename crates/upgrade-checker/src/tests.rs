@@ -38,6 +38,8 @@ fn next_step(report: &Report) -> &str {
 #[rstest]
 #[case::new_cluster("", &db("0.112.0", None, None), Outcome::Allowed, Stage::NewCluster,
     "to upgrade later, raise the binary first (phase 1), then spec.schemaVersion (phase 2)")]
+#[case::stored_object_below_its_own_schema("", &db("0.110.0", None, Some("0.112.0")), Outcome::Denied, Stage::Blocked,
+    "raise the binary to 0.112.0 or later now: the schema cannot be downgraded")]
 #[case::phase_1_binary(&db("0.110.0", None, Some("0.110.0")), &db("0.112.0", None, None),
     Outcome::Allowed, Stage::BinaryUpgrade,
     "once the pods run 0.112.0 and are healthy, set spec.schemaVersion: \"0.112.0\" (phase 2); until then the binary can still go back as far as 0.110.0")]

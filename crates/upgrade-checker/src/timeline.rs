@@ -230,6 +230,16 @@ fn blocked(position: &UpgradePosition, findings: &Findings) -> (Stage, String, S
                      {binary} again needs a backup taken before the schema update"
                 ));
             }
+            Violation::BinaryBelowOwnSchema {
+                binary, installed, ..
+            } => {
+                problems.push(format!(
+                    "the stored binary {binary} is already below its installed schema {installed}"
+                ));
+                steps.push(format!(
+                    "raise the binary to {installed} or later now: the schema cannot be downgraded"
+                ));
+            }
             Violation::SchemaAboveBinary { schema, binary } => {
                 problems.push(format!("schema {schema} is ahead of binary {binary}"));
                 // A schema the database already has needs no new binary, only the old one back.
