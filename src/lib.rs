@@ -37,13 +37,13 @@ pub use entry_points::{validate, validate_settings};
 #[cfg(feature = "kubewarden")]
 mod entry_points {
     use kubewarden_policy_sdk::protocol_version_guest;
-    use kubewarden_policy_sdk::response::ValidationResponse;
     use kubewarden_policy_sdk::settings::SettingsValidationResponse;
     use kubewarden_policy_sdk::wapc_guest as guest;
 
     use guest::prelude::*;
 
     use crate::admission::{self, Verdict};
+    use crate::response::ValidationResponse;
     use crate::settings::Settings;
 
     #[unsafe(no_mangle)]
