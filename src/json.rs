@@ -121,6 +121,17 @@ impl Field<Scalar<'_>> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NonEmpty(pub bool);
 
+impl<T> Field<T> {
+    /// The present value mapped, the rest kept.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Field<U> {
+        match self {
+            Field::Absent => Field::Absent,
+            Field::Present(value) => Field::Present(f(value)),
+            Field::Mistyped(found) => Field::Mistyped(found),
+        }
+    }
+}
+
 impl<'a> Field<Cow<'a, str>> {
     /// The string, with absent, `null` and `""` all meaning "not set".
     pub fn text(&self) -> Result<Option<&str>, &Found> {
@@ -298,7 +309,8 @@ pub struct Walk<'h, 'de> {
     /// its object (bit i: path i); a repeated one is a `duplicate field`
     /// error, as for a struct field. Other keys: the last occurrence counts.
     pub unique: &'static [u64],
-    /// Objects read as one shape at every level (the wire's `NodeDoc`): per
+    /// Objects read with the same keys at every level (the wire's
+    /// `spec.resource`, `spec.monitoring`, `spec.bootstrap`): per
     /// depth, the paths whose value one key down is such an object. In one,
     /// the keys of [`Nested`] are read (parsed, not only skipped) even where
     /// no path leads, as a struct's known fields are: `objects` as such

@@ -69,9 +69,9 @@ pub struct SpecDoc<'a> {
     /// Older flat shape: `spec.documentDBImage`.
     pub documentdb_image: Field<Cow<'a, str>>,
     pub cluster_replication: Field<NonEmpty>,
-    pub resource: Field<Box<NodeDoc<'a>>>,
-    pub monitoring: Field<Box<NodeDoc<'a>>>,
-    pub bootstrap: Field<Box<NodeDoc<'a>>>,
+    pub resource: Field<ResourceDoc<'a>>,
+    pub monitoring: Field<MonitoringDoc<'a>>,
+    pub bootstrap: Field<BootstrapDoc<'a>>,
 }
 
 #[derive(Debug, Default)]
@@ -84,24 +84,53 @@ pub struct StatusDoc<'a> {
     pub schema_version: Field<Cow<'a, str>>,
 }
 
-/// Any object under `spec.resource`, `spec.monitoring` and `spec.bootstrap`
-/// (the resource envelope, storage, containers, monitoring, recovery and its
-/// references), as one type with every key the rules read in any of them.
-/// Which keys are meaningful where is `DocumentDb::read`'s business.
+/// `spec.resource`: the pod envelope, the containers, the storage.
 #[derive(Debug, Default)]
-pub struct NodeDoc<'a> {
+pub struct ResourceDoc<'a> {
     pub memory: Field<Cow<'a, str>>,
     pub cpu: Field<Cow<'a, str>>,
+    pub gateway: Field<ContainerDoc<'a>>,
+    pub database: Field<ContainerDoc<'a>>,
+    pub otel: Field<ContainerDoc<'a>>,
+    pub storage: Field<StorageDoc<'a>>,
+}
+
+/// `spec.resource.{gateway,database,otel}`.
+#[derive(Debug, Default)]
+pub struct ContainerDoc<'a> {
+    pub memory: Field<Cow<'a, str>>,
+    pub cpu: Field<Cow<'a, str>>,
+}
+
+/// `spec.resource.storage`.
+#[derive(Debug, Default)]
+pub struct StorageDoc<'a> {
     pub pvc_size: Field<Cow<'a, str>>,
-    pub name: Field<Cow<'a, str>>,
+}
+
+/// `spec.monitoring`.
+#[derive(Debug, Default)]
+pub struct MonitoringDoc<'a> {
     pub enabled: Field<Scalar<'a>>,
-    pub storage: Field<Box<NodeDoc<'a>>>,
-    pub gateway: Field<Box<NodeDoc<'a>>>,
-    pub database: Field<Box<NodeDoc<'a>>>,
-    pub otel: Field<Box<NodeDoc<'a>>>,
-    pub recovery: Field<Box<NodeDoc<'a>>>,
-    pub backup: Field<Box<NodeDoc<'a>>>,
-    pub persistent_volume: Field<Box<NodeDoc<'a>>>,
+}
+
+/// `spec.bootstrap`.
+#[derive(Debug, Default)]
+pub struct BootstrapDoc<'a> {
+    pub recovery: Field<RecoveryDoc<'a>>,
+}
+
+/// `spec.bootstrap.recovery`.
+#[derive(Debug, Default)]
+pub struct RecoveryDoc<'a> {
+    pub backup: Field<ReferenceDoc<'a>>,
+    pub persistent_volume: Field<ReferenceDoc<'a>>,
+}
+
+/// `spec.bootstrap.recovery.{backup,persistentVolume}`.
+#[derive(Debug, Default)]
+pub struct ReferenceDoc<'a> {
+    pub name: Field<Cow<'a, str>>,
 }
 
 /// The paths of one object, relative to it, `$($prefix)*` first.
@@ -201,9 +230,11 @@ const PAYLOAD_NODE_DOCS: [u64; 8] = node_docs(&PAYLOAD_PATHS);
 /// The keys of `userInfo` and of the objects under `spec.resource`,
 /// `spec.monitoring` and `spec.bootstrap` may repeat (the last one counts,
 /// as in Go's decoder).
-/// The keys every [`NodeDoc`] reads, at every level: a value under one of
-/// them is parsed (a number beyond f64, nesting beyond serde_json's limit of
-/// 128 are errors), not only skipped.
+/// The keys read at every level of the objects under `spec.resource`,
+/// `spec.monitoring` and `spec.bootstrap`, where a path leads or not: a value
+/// under one of them is parsed, not only skipped (a number beyond f64, or
+/// nesting beyond serde_json's limit of 128, is an error there), as this
+/// policy has always read them.
 const NODE_KEYS: Nested = Nested {
     objects: &[
         "storage",
@@ -217,7 +248,7 @@ const NODE_KEYS: Nested = Nested {
     values: &["memory", "cpu", "pvcSize", "name", "enabled"],
 };
 
-/// Per depth, the paths whose value one key down is a [`NodeDoc`]: the
+/// Per depth, the paths whose value one key down is such an object: the
 /// objects under `spec.resource`, `spec.monitoring`, `spec.bootstrap` and
 /// their [`NODE_KEYS`] objects.
 const fn node_docs(paths: &[Path]) -> [u64; 8] {
@@ -290,81 +321,55 @@ const fn is(a: &str, b: &str) -> bool {
     true
 }
 
-/// The object `depth` keys down on `picked`'s path, built by `build` when
-/// present.
-fn object<'a, T>(
-    picked: &Picked<'a>,
-    depth: usize,
-    len: usize,
-    build: impl FnOnce() -> T,
-) -> Field<T> {
-    match picked.object_at(depth, len) {
-        Field::Present(()) => Field::Present(build()),
-        Field::Absent => Field::Absent,
-        Field::Mistyped(found) => Field::Mistyped(found),
-    }
-}
-
-/// One object from its [`object_paths`] picks; `depth`: the keys above it.
-fn object_doc<'a>(p: &[Picked<'a>], depth: usize) -> ObjectDoc<'a> {
-    let d = depth;
-    // The length of the paths from the object to the value, per path.
-    let len = |rel: usize| d + OBJECT_PATHS[rel].len();
-    let node = |rel: usize, at: usize, build: &dyn Fn() -> NodeDoc<'a>| {
-        object(&p[rel], d + at, len(rel), || Box::new(build()))
-    };
-    let container = |rel: usize, at: usize| {
-        node(rel, at, &|| NodeDoc {
-            memory: p[rel].string_field(),
-            cpu: p[rel + 1].string_field(),
-            ..NodeDoc::default()
+/// One object from its [`object_paths`] picks; `d`: the keys above it.
+fn object_doc<'a>(p: &[Picked<'a>], d: usize) -> ObjectDoc<'a> {
+    // The object `depth` keys below this one on the path of pick `i`.
+    let at = |i: usize, depth: usize| p[i].object_at(d + depth, d + OBJECT_PATHS[i].len());
+    let container = |i: usize| {
+        at(i, 3).map(|()| ContainerDoc {
+            memory: p[i].string_field(),
+            cpu: p[i + 1].string_field(),
         })
     };
-    let reference = |rel: usize| {
-        node(rel, 4, &|| NodeDoc {
-            name: p[rel].string_field(),
-            ..NodeDoc::default()
+    let reference = |i: usize| {
+        at(i, 4).map(|()| ReferenceDoc {
+            name: p[i].string_field(),
         })
     };
     ObjectDoc {
-        metadata: object(&p[NAME], d + 1, len(NAME), || MetadataDoc {
+        metadata: at(NAME, 1).map(|()| MetadataDoc {
             name: p[NAME].string_field(),
             resource_version: p[RESOURCE_VERSION].string_field(),
         }),
-        spec: object(&p[SCHEMA_VERSION], d + 1, len(SCHEMA_VERSION), || SpecDoc {
+        spec: at(SCHEMA_VERSION, 1).map(|()| SpecDoc {
             schema_version: p[SCHEMA_VERSION].string_field(),
             documentdb_version: p[DOCUMENTDB_VERSION].string_field(),
-            image: object(&p[IMAGE], d + 2, len(IMAGE), || ImageDoc {
+            image: at(IMAGE, 2).map(|()| ImageDoc {
                 documentdb: p[IMAGE].string_field(),
             }),
             documentdb_image: p[FLAT_IMAGE].string_field(),
             cluster_replication: p[CLUSTER_REPLICATION].non_empty_field(),
-            resource: node(MEMORY, 2, &|| NodeDoc {
+            resource: at(MEMORY, 2).map(|()| ResourceDoc {
                 memory: p[MEMORY].string_field(),
                 cpu: p[CPU].string_field(),
-                gateway: container(GATEWAY, 3),
-                database: container(DATABASE, 3),
-                otel: container(OTEL, 3),
-                storage: node(PVC_SIZE, 3, &|| NodeDoc {
+                gateway: container(GATEWAY),
+                database: container(DATABASE),
+                otel: container(OTEL),
+                storage: at(PVC_SIZE, 3).map(|()| StorageDoc {
                     pvc_size: p[PVC_SIZE].string_field(),
-                    ..NodeDoc::default()
                 }),
-                ..NodeDoc::default()
             }),
-            monitoring: node(MONITORING, 2, &|| NodeDoc {
+            monitoring: at(MONITORING, 2).map(|()| MonitoringDoc {
                 enabled: p[MONITORING].scalar_field(),
-                ..NodeDoc::default()
             }),
-            bootstrap: node(BACKUP, 2, &|| NodeDoc {
-                recovery: node(BACKUP, 3, &|| NodeDoc {
+            bootstrap: at(BACKUP, 2).map(|()| BootstrapDoc {
+                recovery: at(BACKUP, 3).map(|()| RecoveryDoc {
                     backup: reference(BACKUP),
                     persistent_volume: reference(PERSISTENT_VOLUME),
-                    ..NodeDoc::default()
                 }),
-                ..NodeDoc::default()
             }),
         }),
-        status: object(&p[STATUS], d + 1, len(STATUS), || StatusDoc {
+        status: at(STATUS, 1).map(|()| StatusDoc {
             schema_version: p[STATUS].string_field(),
         }),
     }
@@ -397,21 +402,17 @@ impl<'a> ValidationPayload<'a> {
             Root::Other(found) => return Ok(Field::Mistyped(found)),
             Root::Object => {}
         }
-        let len = |i: usize| PAYLOAD_PATHS[i].len();
-        let request = object(&p[KIND_GROUP], 1, len(KIND_GROUP), || AdmissionRequest {
-            kind: object(&p[KIND_GROUP], 2, len(KIND_GROUP), || GroupVersionKind {
+        let at = |i: usize, depth: usize| p[i].object_at(depth, PAYLOAD_PATHS[i].len());
+        let request = at(KIND_GROUP, 1).map(|()| AdmissionRequest {
+            kind: at(KIND_GROUP, 2).map(|()| GroupVersionKind {
                 group: p[KIND_GROUP].string_field(),
                 kind: p[KIND_KIND].string_field(),
             }),
             sub_resource: p[SUB_RESOURCE].string_field(),
             operation: p[OPERATION].string_field(),
             name: p[REQUEST_NAME].string_field(),
-            object: object(&p[OBJECT + NAME], 2, len(OBJECT + NAME), || {
-                object_doc(&p[OBJECT..OLD_OBJECT], 2)
-            }),
-            old_object: object(&p[OLD_OBJECT + NAME], 2, len(OLD_OBJECT + NAME), || {
-                object_doc(&p[OLD_OBJECT..], 2)
-            }),
+            object: at(OBJECT + NAME, 2).map(|()| object_doc(&p[OBJECT..OLD_OBJECT], 2)),
+            old_object: at(OLD_OBJECT + NAME, 2).map(|()| object_doc(&p[OLD_OBJECT..], 2)),
             namespace: p[NAMESPACE].string_field(),
             username: p[USERNAME].string_field(),
         });

@@ -7,7 +7,7 @@ use crate::model::image::{ImageReference, UnversionedImage};
 use crate::model::resources::{ContainerResources, PodResources};
 use crate::model::restore::RestoreSource;
 use crate::model::version::Operand;
-use crate::wire::{NodeDoc, ObjectDoc};
+use crate::wire::{BootstrapDoc, ContainerDoc, ObjectDoc, ReferenceDoc, ResourceDoc};
 
 /// `spec.schemaVersion`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,7 +324,7 @@ fn text_or_empty<'a>(
 
 /// `spec.resource`.
 fn read_resource<'a>(
-    resource: &'a NodeDoc<'a>,
+    resource: &'a ResourceDoc<'a>,
     report: &mut impl FnMut(&str, &Found, &str),
 ) -> (PodResources<'a>, &'a str) {
     let envelope = ContainerResources {
@@ -336,7 +336,7 @@ fn read_resource<'a>(
         ),
         cpu: text_or_empty(&resource.cpu, "spec.resource.cpu", CPU_QUANTITY, report),
     };
-    let mut container = |field: &'a Field<Box<NodeDoc<'a>>>, name: &str| match field {
+    let mut container = |field: &'a Field<ContainerDoc<'a>>, name: &str| match field {
         Field::Present(doc) => ContainerResources {
             memory: text_or_empty(
                 &doc.memory,
@@ -382,7 +382,7 @@ fn read_resource<'a>(
 
 /// `spec.bootstrap`.
 fn read_bootstrap<'a>(
-    bootstrap: &'a NodeDoc<'a>,
+    bootstrap: &'a BootstrapDoc<'a>,
     report: &mut impl FnMut(&str, &Found, &str),
 ) -> Bootstrap<'a> {
     let recovery = match &bootstrap.recovery {
@@ -393,7 +393,7 @@ fn read_bootstrap<'a>(
         }
         Field::Absent => return Bootstrap::default(),
     };
-    let mut name = |field: &'a Field<Box<NodeDoc<'a>>>, path: &str| match field {
+    let mut name = |field: &'a Field<ReferenceDoc<'a>>, path: &str| match field {
         Field::Present(reference) => Some(text_or_empty(
             &reference.name,
             &format!("{path}.name"),
