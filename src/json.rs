@@ -652,6 +652,7 @@ impl<'de> Tree<'de> {
     }
 
     /// The value as a string, boolean or number field.
+    #[inline(never)]
     pub fn scalar_field(&self) -> Field<Scalar<'de>> {
         match self {
             Tree::Null | Tree::Unread => Field::Absent,

@@ -336,6 +336,7 @@ impl Problems {
 }
 
 /// `""` and `null` mean unset.
+#[inline(never)]
 fn read_bool(key: &str, value: Field<Scalar>) -> Result<Option<bool>, String> {
     let wrong = |found: Found| {
         format!(
@@ -353,6 +354,7 @@ fn read_bool(key: &str, value: Field<Scalar>) -> Result<Option<bool>, String> {
     }
 }
 
+#[inline(never)]
 fn read_version(key: &str, value: Field<Scalar>) -> Result<Option<String>, String> {
     let expected = "a version X.Y.Z such as \"0.112.0\"";
     match value {
@@ -467,6 +469,7 @@ fn sidecar_problem(key: &str, value: Option<&str>, detail: &str) -> String {
 }
 
 /// What a value of the wrong type was, for "must be …, not <found>".
+#[inline(never)]
 fn found(value: Field<Scalar>) -> Found {
     match value {
         Field::Present(Scalar::Str(s)) => Found::String(quote(&s)),
@@ -477,6 +480,7 @@ fn found(value: Field<Scalar>) -> Found {
 }
 
 /// `""` and `null` mean the chart's default.
+#[inline(never)]
 fn read_fraction(value: Field<Scalar>) -> Result<Option<f64>, String> {
     let key = GATEWAY_MEMORY_FRACTION;
     let out_of_range = format!("is out of range: it must be {FRACTION_EXPECTED}");
@@ -595,6 +599,7 @@ fn read_quantity(key: &str, example: &str, value: Field<Scalar>) -> Result<Optio
 // --- context-aware checks ---
 
 /// `imageVolumeCheck`: `""` and `null` mean the default (`warn`).
+#[inline(never)]
 fn read_image_volume_check(value: Field<Scalar>) -> Result<Option<ImageVolumeCheck>, String> {
     let expected = format!("{IMAGE_VOLUME_CHECK} must be one of \"warn\", \"deny\" or \"off\"");
     match value {
