@@ -21,6 +21,8 @@ use crate::model::version::{ComparisonError, ExtensionVersion, shown};
 use crate::model::{GROUP, KIND};
 use crate::text::{bounded, quote, shown_path};
 
+pub mod catalogue;
+
 pub const SCHEMA_VERSION: &str = "spec.schemaVersion";
 const SPEC: &str = "spec";
 /// The field the status guard protects.
