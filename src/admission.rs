@@ -13,7 +13,7 @@ use crate::rules::status_guard::{self, StatusUpdate};
 use crate::rules::{self, Review};
 use crate::settings::{ParsedSettings, SETTINGS_SHAPE, Settings};
 use crate::text::quote;
-use crate::wire::{AdmissionRequest, ObjectDoc, StatusDoc, ValidationPayload};
+use crate::wire::{AdmissionRequest, ObjectDoc, ValidationPayload};
 
 /// What this module validates (the model's names, here for the callers of
 /// this layer).
@@ -206,10 +206,7 @@ pub fn evaluate_request<'a, R>(
     let old = old_doc.map(|doc| DocumentDb::read(doc, "oldObject."));
     // The name heads every message, even when the object has other problems.
     let name = new_doc
-        .and_then(|doc| match &doc.metadata {
-            Field::Present(metadata) => metadata.name.text().ok().flatten(),
-            _ => None,
-        })
+        .and_then(|doc| doc.text(ObjectDoc::NAME).ok().flatten())
         .or_else(|| request.name.text().ok().flatten());
     let (new, old) = match (new, old) {
         (Some(Ok(new)), Some(Ok(old))) => (new, Some(old)),
@@ -301,8 +298,8 @@ fn applicable_operation(request: &AdmissionRequest) -> Result<Option<Operation>,
 fn guard_status(request: &AdmissionRequest, settings: &Settings) -> Verdict {
     let mut errors = Vec::new();
     let mut schema = |field: &'static str, doc: &Field<ObjectDoc<'_>>| -> Option<String> {
-        let status = match doc {
-            Field::Present(doc) => &doc.status,
+        let doc = match doc {
+            Field::Present(doc) => doc,
             Field::Absent => {
                 let detail = format!("the admission request carries no {field}");
                 errors.push(FieldError::required(field, detail));
@@ -320,20 +317,20 @@ fn guard_status(request: &AdmissionRequest, settings: &Settings) -> Verdict {
                 format!("{field}.{tail}")
             }
         };
-        match status {
-            Field::Present(StatusDoc { schema_version, .. }) => match schema_version.text() {
+        match doc.object(ObjectDoc::STATUS, 1) {
+            Field::Present(()) => match doc.text(ObjectDoc::STATUS) {
                 Ok(schema) => schema.map(str::to_owned),
                 Err(found) => {
                     errors.push(FieldError::mistyped(
                         path("status.schemaVersion"),
-                        found,
+                        &found,
                         "a string",
                     ));
                     None
                 }
             },
             Field::Mistyped(found) => {
-                errors.push(FieldError::mistyped(path("status"), found, "an object"));
+                errors.push(FieldError::mistyped(path("status"), &found, "an object"));
                 None
             }
             Field::Absent => None,
@@ -342,10 +339,7 @@ fn guard_status(request: &AdmissionRequest, settings: &Settings) -> Verdict {
     let requested = schema("object", &request.object);
     let stored = schema("oldObject", &request.old_object);
     let name = match &request.object {
-        Field::Present(doc) => match &doc.metadata {
-            Field::Present(metadata) => metadata.name.text().ok().flatten(),
-            _ => None,
-        },
+        Field::Present(doc) => doc.text(ObjectDoc::NAME).ok().flatten(),
         _ => None,
     }
     .or_else(|| request.name.text().ok().flatten());

@@ -7,7 +7,8 @@
 use std::borrow::Cow;
 
 use crate::json::{
-    Field, Nested, NonEmpty, Path, Picked, Root, Scalar, Tree, TreeShape, Walk, Walked, walk_json,
+    Field, Found, Nested, NonEmpty, Path, Picked, Root, Scalar, Tree, TreeShape, Walk, Walked,
+    walk_json,
 };
 
 /// `{"request": <AdmissionRequest>, "settings": <settings object>}`. The
@@ -44,93 +45,61 @@ pub struct GroupVersionKind<'a> {
     pub kind: Field<Cow<'a, str>>,
 }
 
-/// A DocumentDB object (`object` or `oldObject`), as far as the rules read it.
+/// A DocumentDB object (`object` or `oldObject`), as far as the rules read
+/// it: what the walk found at each of [`OBJECT_PATHS`], read through the
+/// accessors (the model's `DocumentDb::read` knows which path is which).
 #[derive(Debug, Default)]
 pub struct ObjectDoc<'a> {
-    pub metadata: Field<MetadataDoc<'a>>,
-    pub spec: Field<SpecDoc<'a>>,
-    pub status: Field<StatusDoc<'a>>,
+    picked: Vec<Picked<'a>>,
+    /// The keys above the object in the walked document.
+    depth: usize,
 }
 
-#[derive(Debug, Default)]
-pub struct MetadataDoc<'a> {
-    pub name: Field<Cow<'a, str>>,
-    /// Set only on objects the API server has stored: the background audit
-    /// replays them as CREATEs, a real creation never carries one.
-    pub resource_version: Field<Cow<'a, str>>,
-}
+impl<'a> ObjectDoc<'a> {
+    pub const NAME: usize = NAME;
+    pub const RESOURCE_VERSION: usize = RESOURCE_VERSION;
+    pub const SCHEMA_VERSION: usize = SCHEMA_VERSION;
+    pub const DOCUMENTDB_VERSION: usize = DOCUMENTDB_VERSION;
+    pub const IMAGE: usize = IMAGE;
+    pub const FLAT_IMAGE: usize = FLAT_IMAGE;
+    pub const CLUSTER_REPLICATION: usize = CLUSTER_REPLICATION;
+    pub const MEMORY: usize = MEMORY;
+    pub const CPU: usize = CPU;
+    /// `…memory`; `…cpu` is the next path.
+    pub const GATEWAY: usize = GATEWAY;
+    pub const DATABASE: usize = DATABASE;
+    pub const OTEL: usize = OTEL;
+    pub const PVC_SIZE: usize = PVC_SIZE;
+    pub const MONITORING: usize = MONITORING;
+    pub const BACKUP: usize = BACKUP;
+    pub const PERSISTENT_VOLUME: usize = PERSISTENT_VOLUME;
+    pub const STATUS: usize = STATUS;
 
-#[derive(Debug, Default)]
-pub struct SpecDoc<'a> {
-    pub schema_version: Field<Cow<'a, str>>,
-    pub documentdb_version: Field<Cow<'a, str>>,
-    /// Released (nested) shape: `spec.image.documentDB`.
-    pub image: Field<ImageDoc<'a>>,
-    /// Older flat shape: `spec.documentDBImage`.
-    pub documentdb_image: Field<Cow<'a, str>>,
-    pub cluster_replication: Field<NonEmpty>,
-    pub resource: Field<ResourceDoc<'a>>,
-    pub monitoring: Field<MonitoringDoc<'a>>,
-    pub bootstrap: Field<BootstrapDoc<'a>>,
-}
+    /// The string at path `i`: `Ok(None)` when absent, `null` or `""` (or
+    /// below a value that is not an object: that one is the field to report).
+    pub fn text(&self, i: usize) -> Result<Option<&str>, Found> {
+        match &self.picked[i] {
+            Picked::Absent { .. } | Picked::Mistyped { .. } => Ok(None),
+            Picked::Str(text) => Ok(Some(text.as_ref()).filter(|t| !t.is_empty())),
+            other => Err(other.found()),
+        }
+    }
 
-#[derive(Debug, Default)]
-pub struct ImageDoc<'a> {
-    pub documentdb: Field<Cow<'a, str>>,
-}
+    /// The object `depth` keys down on path `i` (1: `metadata`, `spec`, …).
+    pub fn object(&self, i: usize, depth: usize) -> Field<()> {
+        let above = self.depth;
+        self.picked[i].object_at(above + depth, above + OBJECT_PATHS[i].len())
+    }
 
-#[derive(Debug, Default)]
-pub struct StatusDoc<'a> {
-    pub schema_version: Field<Cow<'a, str>>,
-}
+    /// The string, boolean or number at path `i`.
+    pub fn scalar(&self, i: usize) -> Field<Scalar<'_>> {
+        self.picked[i].scalar_field()
+    }
 
-/// `spec.resource`: the pod envelope, the containers, the storage.
-#[derive(Debug, Default)]
-pub struct ResourceDoc<'a> {
-    pub memory: Field<Cow<'a, str>>,
-    pub cpu: Field<Cow<'a, str>>,
-    pub gateway: Field<ContainerDoc<'a>>,
-    pub database: Field<ContainerDoc<'a>>,
-    pub otel: Field<ContainerDoc<'a>>,
-    pub storage: Field<StorageDoc<'a>>,
-}
-
-/// `spec.resource.{gateway,database,otel}`.
-#[derive(Debug, Default)]
-pub struct ContainerDoc<'a> {
-    pub memory: Field<Cow<'a, str>>,
-    pub cpu: Field<Cow<'a, str>>,
-}
-
-/// `spec.resource.storage`.
-#[derive(Debug, Default)]
-pub struct StorageDoc<'a> {
-    pub pvc_size: Field<Cow<'a, str>>,
-}
-
-/// `spec.monitoring`.
-#[derive(Debug, Default)]
-pub struct MonitoringDoc<'a> {
-    pub enabled: Field<Scalar<'a>>,
-}
-
-/// `spec.bootstrap`.
-#[derive(Debug, Default)]
-pub struct BootstrapDoc<'a> {
-    pub recovery: Field<RecoveryDoc<'a>>,
-}
-
-/// `spec.bootstrap.recovery`.
-#[derive(Debug, Default)]
-pub struct RecoveryDoc<'a> {
-    pub backup: Field<ReferenceDoc<'a>>,
-    pub persistent_volume: Field<ReferenceDoc<'a>>,
-}
-
-/// `spec.bootstrap.recovery.{backup,persistentVolume}`.
-#[derive(Debug, Default)]
-pub struct ReferenceDoc<'a> {
-    pub name: Field<Cow<'a, str>>,
+    /// The object at path `i`, of which only "has keys" matters.
+    pub fn non_empty(&self, i: usize) -> Field<NonEmpty> {
+        self.picked[i].non_empty_field()
+    }
 }
 
 /// The paths of one object, relative to it, `$($prefix)*` first.
@@ -321,60 +290,6 @@ const fn is(a: &str, b: &str) -> bool {
     true
 }
 
-/// One object from its [`object_paths`] picks; `d`: the keys above it.
-fn object_doc<'a>(p: &[Picked<'a>], d: usize) -> ObjectDoc<'a> {
-    // The object `depth` keys below this one on the path of pick `i`.
-    let at = |i: usize, depth: usize| p[i].object_at(d + depth, d + OBJECT_PATHS[i].len());
-    let container = |i: usize| {
-        at(i, 3).map(|()| ContainerDoc {
-            memory: p[i].string_field(),
-            cpu: p[i + 1].string_field(),
-        })
-    };
-    let reference = |i: usize| {
-        at(i, 4).map(|()| ReferenceDoc {
-            name: p[i].string_field(),
-        })
-    };
-    ObjectDoc {
-        metadata: at(NAME, 1).map(|()| MetadataDoc {
-            name: p[NAME].string_field(),
-            resource_version: p[RESOURCE_VERSION].string_field(),
-        }),
-        spec: at(SCHEMA_VERSION, 1).map(|()| SpecDoc {
-            schema_version: p[SCHEMA_VERSION].string_field(),
-            documentdb_version: p[DOCUMENTDB_VERSION].string_field(),
-            image: at(IMAGE, 2).map(|()| ImageDoc {
-                documentdb: p[IMAGE].string_field(),
-            }),
-            documentdb_image: p[FLAT_IMAGE].string_field(),
-            cluster_replication: p[CLUSTER_REPLICATION].non_empty_field(),
-            resource: at(MEMORY, 2).map(|()| ResourceDoc {
-                memory: p[MEMORY].string_field(),
-                cpu: p[CPU].string_field(),
-                gateway: container(GATEWAY),
-                database: container(DATABASE),
-                otel: container(OTEL),
-                storage: at(PVC_SIZE, 3).map(|()| StorageDoc {
-                    pvc_size: p[PVC_SIZE].string_field(),
-                }),
-            }),
-            monitoring: at(MONITORING, 2).map(|()| MonitoringDoc {
-                enabled: p[MONITORING].scalar_field(),
-            }),
-            bootstrap: at(BACKUP, 2).map(|()| BootstrapDoc {
-                recovery: at(BACKUP, 3).map(|()| RecoveryDoc {
-                    backup: reference(BACKUP),
-                    persistent_volume: reference(PERSISTENT_VOLUME),
-                }),
-            }),
-        }),
-        status: at(STATUS, 1).map(|()| StatusDoc {
-            schema_version: p[STATUS].string_field(),
-        }),
-    }
-}
-
 impl<'a> ValidationPayload<'a> {
     /// Reads the payload in one pass: `Absent` for `null`, `Mistyped` for
     /// another JSON type than an object; an error only for what is not JSON
@@ -393,7 +308,7 @@ impl<'a> ValidationPayload<'a> {
         };
         let Walked {
             root,
-            picked: p,
+            picked: mut p,
             captured,
             ..
         } = walk_json(json, &PAYLOAD_PATHS, walk)?;
@@ -402,17 +317,28 @@ impl<'a> ValidationPayload<'a> {
             Root::Other(found) => return Ok(Field::Mistyped(found)),
             Root::Object => {}
         }
-        let at = |i: usize, depth: usize| p[i].object_at(depth, PAYLOAD_PATHS[i].len());
-        let request = at(KIND_GROUP, 1).map(|()| AdmissionRequest {
-            kind: at(KIND_GROUP, 2).map(|()| GroupVersionKind {
+        let at =
+            |p: &[Picked], i: usize, depth: usize| p[i].object_at(depth, PAYLOAD_PATHS[i].len());
+        let (request, kind) = (at(&p, KIND_GROUP, 1), at(&p, KIND_GROUP, 2));
+        let (object, old_object) = (at(&p, OBJECT + NAME, 2), at(&p, OLD_OBJECT + NAME, 2));
+        let old = ObjectDoc {
+            picked: p.split_off(OLD_OBJECT),
+            depth: 2,
+        };
+        let new = ObjectDoc {
+            picked: p.split_off(OBJECT),
+            depth: 2,
+        };
+        let request = request.map(|()| AdmissionRequest {
+            kind: kind.map(|()| GroupVersionKind {
                 group: p[KIND_GROUP].string_field(),
                 kind: p[KIND_KIND].string_field(),
             }),
             sub_resource: p[SUB_RESOURCE].string_field(),
             operation: p[OPERATION].string_field(),
             name: p[REQUEST_NAME].string_field(),
-            object: at(OBJECT + NAME, 2).map(|()| object_doc(&p[OBJECT..OLD_OBJECT], 2)),
-            old_object: at(OLD_OBJECT + NAME, 2).map(|()| object_doc(&p[OLD_OBJECT..], 2)),
+            object: object.map(|()| new),
+            old_object: old_object.map(|()| old),
             namespace: p[NAMESPACE].string_field(),
             username: p[USERNAME].string_field(),
         });
@@ -434,7 +360,10 @@ impl<'a> ObjectDoc<'a> {
             ..Walk::default()
         };
         let walked = walk_json(json, &OBJECT_PATHS, walk)?;
-        Ok(object_doc(&walked.picked, 0))
+        Ok(ObjectDoc {
+            picked: walked.picked,
+            depth: 0,
+        })
     }
 }
 
@@ -487,15 +416,7 @@ mod tests {
     fn a_repeated_key_counts_once_its_last_value() {
         let json = br#"{"spec":{"resource":{"gateway":"x","gateway":{"memory":"1Gi"}}}}"#;
         let doc = ObjectDoc::from_json(json).unwrap();
-        let Field::Present(spec) = doc.spec else {
-            panic!()
-        };
-        let Field::Present(resource) = spec.resource else {
-            panic!()
-        };
-        let Field::Present(gateway) = resource.gateway else {
-            panic!()
-        };
-        assert_eq!(gateway.memory, Field::Present(Cow::Borrowed("1Gi")));
+        assert_eq!(doc.object(ObjectDoc::GATEWAY, 3), Field::Present(()));
+        assert_eq!(doc.text(ObjectDoc::GATEWAY), Ok(Some("1Gi")));
     }
 }

@@ -7,7 +7,7 @@ use crate::model::image::{ImageReference, UnversionedImage};
 use crate::model::resources::{ContainerResources, PodResources};
 use crate::model::restore::RestoreSource;
 use crate::model::version::Operand;
-use crate::wire::{BootstrapDoc, ContainerDoc, ObjectDoc, ReferenceDoc, ResourceDoc};
+use crate::wire::ObjectDoc;
 
 /// `spec.schemaVersion`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,18 +127,18 @@ impl<'a> DocumentDb<'a> {
         let string = "a string";
 
         let (mut name, mut resource_version) = (None, None);
-        match &doc.metadata {
-            Field::Present(metadata) => {
-                match metadata.name.text() {
+        match doc.object(ObjectDoc::NAME, 1) {
+            Field::Present(()) => {
+                match doc.text(ObjectDoc::NAME) {
                     Ok(value) => name = value,
-                    Err(found) => report("metadata.name", found, string),
+                    Err(found) => report("metadata.name", &found, string),
                 }
-                match metadata.resource_version.text() {
+                match doc.text(ObjectDoc::RESOURCE_VERSION) {
                     Ok(value) => resource_version = value,
-                    Err(found) => report("metadata.resourceVersion", found, string),
+                    Err(found) => report("metadata.resourceVersion", &found, string),
                 }
             }
-            Field::Mistyped(found) => report("metadata", found, "an object"),
+            Field::Mistyped(found) => report("metadata", &found, "an object"),
             Field::Absent => {}
         }
 
@@ -156,9 +156,9 @@ impl<'a> DocumentDb<'a> {
             restore_source: None,
         };
 
-        match &doc.spec {
-            Field::Present(spec) => {
-                match spec.schema_version.text() {
+        match doc.object(ObjectDoc::SCHEMA_VERSION, 1) {
+            Field::Present(()) => {
+                match doc.text(ObjectDoc::SCHEMA_VERSION) {
                     Ok(None) => {}
                     Ok(Some("auto")) => document.schema_version = DesiredSchema::Auto,
                     Ok(Some(explicit)) => {
@@ -166,32 +166,32 @@ impl<'a> DocumentDb<'a> {
                     }
                     Err(found) => report(
                         "spec.schemaVersion",
-                        found,
+                        &found,
                         "a string (\"\", \"auto\" or X.Y.Z)",
                     ),
                 }
-                match spec.documentdb_version.text() {
+                match doc.text(ObjectDoc::DOCUMENTDB_VERSION) {
                     Ok(version) => document.documentdb_version = version,
-                    Err(found) => report("spec.documentDBVersion", found, string),
+                    Err(found) => report("spec.documentDBVersion", &found, string),
                 }
-                let nested = match &spec.image {
-                    Field::Present(image) => match image.documentdb.text() {
+                let nested = match doc.object(ObjectDoc::IMAGE, 2) {
+                    Field::Present(()) => match doc.text(ObjectDoc::IMAGE) {
                         Ok(reference) => reference,
                         Err(found) => {
-                            report("spec.image.documentDB", found, string);
+                            report("spec.image.documentDB", &found, string);
                             None
                         }
                     },
                     Field::Mistyped(found) => {
-                        report("spec.image", found, "an object");
+                        report("spec.image", &found, "an object");
                         None
                     }
                     Field::Absent => None,
                 };
-                let flat = match spec.documentdb_image.text() {
+                let flat = match doc.text(ObjectDoc::FLAT_IMAGE) {
                     Ok(reference) => reference,
                     Err(found) => {
-                        report("spec.documentDBImage", found, string);
+                        report("spec.documentDBImage", &found, string);
                         None
                     }
                 };
@@ -206,32 +206,33 @@ impl<'a> DocumentDb<'a> {
                     }),
                     (None, None) => None,
                 };
-                match &spec.cluster_replication {
+                match doc.non_empty(ObjectDoc::CLUSTER_REPLICATION) {
                     Field::Present(non_empty) => document.cluster_replication = non_empty.0,
-                    Field::Mistyped(found) => report("spec.clusterReplication", found, "an object"),
-                    Field::Absent => {}
-                }
-                match &spec.resource {
-                    Field::Present(resource) => {
-                        (document.resources, document.pvc_size) =
-                            read_resource(resource, &mut report)
+                    Field::Mistyped(found) => {
+                        report("spec.clusterReplication", &found, "an object")
                     }
-                    Field::Mistyped(found) => report("spec.resource", found, "an object"),
                     Field::Absent => {}
                 }
-                match &spec.monitoring {
-                    Field::Present(monitoring) => match monitoring.enabled.boolean() {
+                match doc.object(ObjectDoc::MEMORY, 2) {
+                    Field::Present(()) => {
+                        (document.resources, document.pvc_size) = read_resource(doc, &mut report)
+                    }
+                    Field::Mistyped(found) => report("spec.resource", &found, "an object"),
+                    Field::Absent => {}
+                }
+                match doc.object(ObjectDoc::MONITORING, 2) {
+                    Field::Present(()) => match doc.scalar(ObjectDoc::MONITORING).boolean() {
                         Ok(enabled) => document.resources.monitoring = enabled.unwrap_or(false),
                         Err(found) => report("spec.monitoring.enabled", &found, "a boolean"),
                     },
-                    Field::Mistyped(found) => report("spec.monitoring", found, "an object"),
+                    Field::Mistyped(found) => report("spec.monitoring", &found, "an object"),
                     Field::Absent => {}
                 }
-                match &spec.bootstrap {
-                    Field::Present(bootstrap) => {
-                        document.bootstrap = Some(read_bootstrap(bootstrap, &mut report))
+                match doc.object(ObjectDoc::BACKUP, 2) {
+                    Field::Present(()) => {
+                        document.bootstrap = Some(read_bootstrap(doc, &mut report))
                     }
-                    Field::Mistyped(found) => report("spec.bootstrap", found, "an object"),
+                    Field::Mistyped(found) => report("spec.bootstrap", &found, "an object"),
                     Field::Absent => {}
                 }
                 // --- context-aware checks ---
@@ -243,17 +244,17 @@ impl<'a> DocumentDb<'a> {
                 });
                 // --- end context-aware checks ---
             }
-            Field::Mistyped(found) => report("spec", found, "an object"),
+            Field::Mistyped(found) => report("spec", &found, "an object"),
             // An absent or null spec is an empty spec.
             Field::Absent => {}
         }
 
-        match &doc.status {
-            Field::Present(status) => match status.schema_version.text() {
+        match doc.object(ObjectDoc::STATUS, 1) {
+            Field::Present(()) => match doc.text(ObjectDoc::STATUS) {
                 Ok(installed) => document.installed_schema = installed,
-                Err(found) => report("status.schemaVersion", found, string),
+                Err(found) => report("status.schemaVersion", &found, string),
             },
-            Field::Mistyped(found) => report("status", found, "an object"),
+            Field::Mistyped(found) => report("status", &found, "an object"),
             Field::Absent => {}
         }
 
@@ -308,15 +309,16 @@ const CPU_QUANTITY: &str = "a quantity string such as \"500m\"";
 
 /// A string field as written, `""` when absent, null or mistyped (reported).
 fn text_or_empty<'a>(
-    field: &'a Field<std::borrow::Cow<'a, str>>,
+    doc: &'a ObjectDoc<'a>,
+    i: usize,
     path: &str,
     expected: &str,
     report: &mut impl FnMut(&str, &Found, &str),
 ) -> &'a str {
-    match field.text() {
+    match doc.text(i) {
         Ok(text) => text.unwrap_or(""),
         Err(found) => {
-            report(path, found, expected);
+            report(path, &found, expected);
             ""
         }
     }
@@ -324,55 +326,66 @@ fn text_or_empty<'a>(
 
 /// `spec.resource`.
 fn read_resource<'a>(
-    resource: &'a ResourceDoc<'a>,
+    doc: &'a ObjectDoc<'a>,
     report: &mut impl FnMut(&str, &Found, &str),
 ) -> (PodResources<'a>, &'a str) {
     let envelope = ContainerResources {
         memory: text_or_empty(
-            &resource.memory,
+            doc,
+            ObjectDoc::MEMORY,
             "spec.resource.memory",
             MEMORY_QUANTITY,
             report,
         ),
-        cpu: text_or_empty(&resource.cpu, "spec.resource.cpu", CPU_QUANTITY, report),
+        cpu: text_or_empty(
+            doc,
+            ObjectDoc::CPU,
+            "spec.resource.cpu",
+            CPU_QUANTITY,
+            report,
+        ),
     };
-    let mut container = |field: &'a Field<ContainerDoc<'a>>, name: &str| match field {
-        Field::Present(doc) => ContainerResources {
+    // `i`: the container's `memory` path; its `cpu` is the next one.
+    let mut container = |i: usize, name: &str| match doc.object(i, 3) {
+        Field::Present(()) => ContainerResources {
             memory: text_or_empty(
-                &doc.memory,
+                doc,
+                i,
                 &format!("spec.resource.{name}.memory"),
                 MEMORY_QUANTITY,
                 report,
             ),
             cpu: text_or_empty(
-                &doc.cpu,
+                doc,
+                i + 1,
                 &format!("spec.resource.{name}.cpu"),
                 CPU_QUANTITY,
                 report,
             ),
         },
         Field::Mistyped(found) => {
-            report(&format!("spec.resource.{name}"), found, "an object");
+            report(&format!("spec.resource.{name}"), &found, "an object");
             ContainerResources::default()
         }
         Field::Absent => ContainerResources::default(),
     };
     let pod = PodResources {
         envelope,
-        gateway: container(&resource.gateway, "gateway"),
-        database: container(&resource.database, "database"),
-        otel: container(&resource.otel, "otel"),
+        gateway: container(ObjectDoc::GATEWAY, "gateway"),
+        database: container(ObjectDoc::DATABASE, "database"),
+        otel: container(ObjectDoc::OTEL, "otel"),
         monitoring: false,
     };
-    let pvc_size = match &resource.storage {
-        Field::Present(storage) => text_or_empty(
-            &storage.pvc_size,
+    let pvc_size = match doc.object(ObjectDoc::PVC_SIZE, 3) {
+        Field::Present(()) => text_or_empty(
+            doc,
+            ObjectDoc::PVC_SIZE,
             "spec.resource.storage.pvcSize",
             "a quantity string such as \"10Gi\"",
             report,
         ),
         Field::Mistyped(found) => {
-            report("spec.resource.storage", found, "an object");
+            report("spec.resource.storage", &found, "an object");
             ""
         }
         Field::Absent => "",
@@ -382,35 +395,36 @@ fn read_resource<'a>(
 
 /// `spec.bootstrap`.
 fn read_bootstrap<'a>(
-    bootstrap: &'a BootstrapDoc<'a>,
+    doc: &'a ObjectDoc<'a>,
     report: &mut impl FnMut(&str, &Found, &str),
 ) -> Bootstrap<'a> {
-    let recovery = match &bootstrap.recovery {
-        Field::Present(recovery) => recovery,
+    match doc.object(ObjectDoc::BACKUP, 3) {
+        Field::Present(()) => {}
         Field::Mistyped(found) => {
-            report("spec.bootstrap.recovery", found, "an object");
+            report("spec.bootstrap.recovery", &found, "an object");
             return Bootstrap::default();
         }
         Field::Absent => return Bootstrap::default(),
-    };
-    let mut name = |field: &'a Field<ReferenceDoc<'a>>, path: &str| match field {
-        Field::Present(reference) => Some(text_or_empty(
-            &reference.name,
+    }
+    let mut name = |i: usize, path: &str| match doc.object(i, 4) {
+        Field::Present(()) => Some(text_or_empty(
+            doc,
+            i,
             &format!("{path}.name"),
             "a string",
             report,
         )),
         Field::Mistyped(found) => {
-            report(path, found, "an object");
+            report(path, &found, "an object");
             None
         }
         Field::Absent => None,
     };
     Bootstrap {
         recovery: Some(Recovery {
-            backup: name(&recovery.backup, "spec.bootstrap.recovery.backup").unwrap_or(""),
+            backup: name(ObjectDoc::BACKUP, "spec.bootstrap.recovery.backup").unwrap_or(""),
             persistent_volume: name(
-                &recovery.persistent_volume,
+                ObjectDoc::PERSISTENT_VOLUME,
                 "spec.bootstrap.recovery.persistentVolume",
             ),
         }),
