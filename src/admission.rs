@@ -116,7 +116,7 @@ pub fn evaluate_payload<R>(
         }
     };
     match &payload.request {
-        Field::Present(request) => evaluate_request(request, &settings, cluster, inspect),
+        Field::Present(()) => evaluate_request(&payload.fields, &settings, cluster, inspect),
         Field::Absent => (
             Verdict::invalid_request_field(FieldError::required("request", "missing".to_owned())),
             None,
@@ -181,21 +181,20 @@ pub fn evaluate_request<'a, R>(
     };
 
     let mut errors = Vec::new();
-    let mut present =
-        |field: &'static str, doc: &'a Field<ObjectDoc<'a>>| -> Option<&'a ObjectDoc<'a>> {
-            match doc {
-                Field::Present(doc) => Some(doc),
-                Field::Absent => {
-                    let detail = format!("the admission request carries no {field}");
-                    errors.push(FieldError::required(field, detail));
-                    None
-                }
-                Field::Mistyped(found) => {
-                    errors.push(FieldError::mistyped(field, found, "an object"));
-                    None
-                }
+    let mut present = |field: &'static str, doc: &'a ObjectDoc<'a>| -> Option<&'a ObjectDoc<'a>> {
+        match &doc.shape {
+            Field::Present(()) => Some(doc),
+            Field::Absent => {
+                let detail = format!("the admission request carries no {field}");
+                errors.push(FieldError::required(field, detail));
+                None
             }
-        };
+            Field::Mistyped(found) => {
+                errors.push(FieldError::mistyped(field, found, "an object"));
+                None
+            }
+        }
+    };
     let new_doc = present("object", &request.object);
     let old_doc = match operation {
         Operation::Update => present("oldObject", &request.old_object),
@@ -248,8 +247,8 @@ pub fn evaluate_request<'a, R>(
 
 /// `Ok(None)`: not a request this policy validates.
 fn applicable_operation(request: &AdmissionRequest) -> Result<Option<Operation>, FieldError> {
-    let kind = match &request.kind {
-        Field::Present(kind) => kind,
+    let kind = match &request.kind.shape {
+        Field::Present(()) => &request.kind,
         Field::Absent => return Err(FieldError::required("request.kind", "missing".to_owned())),
         Field::Mistyped(found) => {
             return Err(FieldError::mistyped("request.kind", found, "an object"));
@@ -297,9 +296,9 @@ fn applicable_operation(request: &AdmissionRequest) -> Result<Option<Operation>,
 /// status write never fails on a spec the other rules would question.
 fn guard_status(request: &AdmissionRequest, settings: &Settings) -> Verdict {
     let mut errors = Vec::new();
-    let mut schema = |field: &'static str, doc: &Field<ObjectDoc<'_>>| -> Option<String> {
-        let doc = match doc {
-            Field::Present(doc) => doc,
+    let mut schema = |field: &'static str, doc: &ObjectDoc<'_>| -> Option<String> {
+        match &doc.shape {
+            Field::Present(()) => {}
             Field::Absent => {
                 let detail = format!("the admission request carries no {field}");
                 errors.push(FieldError::required(field, detail));
@@ -338,11 +337,8 @@ fn guard_status(request: &AdmissionRequest, settings: &Settings) -> Verdict {
     };
     let requested = schema("object", &request.object);
     let stored = schema("oldObject", &request.old_object);
-    let name = match &request.object {
-        Field::Present(doc) => doc.text(ObjectDoc::NAME).ok().flatten(),
-        _ => None,
-    }
-    .or_else(|| request.name.text().ok().flatten());
+    let name = (request.object.text(ObjectDoc::NAME).ok().flatten())
+        .or_else(|| request.name.text().ok().flatten());
     if !errors.is_empty() {
         return Verdict::rejected(invalid_object_message(name, &errors), CODE_INVALID);
     }
@@ -364,8 +360,9 @@ fn describe(request: &AdmissionRequest) -> String {
     let text = |field: &Field<std::borrow::Cow<str>>| {
         quote(field.text().ok().flatten().unwrap_or_default())
     };
-    let (group, kind) = match &request.kind {
-        Field::Present(kind) => (text(&kind.group), text(&kind.kind)),
+    let kind = &request.kind;
+    let (group, kind) = match &kind.shape {
+        Field::Present(()) => (text(&kind.group), text(&kind.kind)),
         _ => (String::new(), String::new()),
     };
     format!(

@@ -392,31 +392,25 @@ impl<'de> Node<'_, '_, 'de> {
     /// depth (`end`) and blocks the others.
     fn found(self, end: Picked<'de>) {
         let state = self.state;
-        let paths = state.paths;
-        let mut blocked = None;
-        if self.depth == 0
-            || self.items
-            || each_path(self.mask).any(|i| paths[i].len() > self.depth)
-        {
-            blocked = Some(end.found());
+        let (paths, depth) = (state.paths, self.depth);
+        // What blocks the paths that wanted an object here.
+        let mut blocked: Option<Found> = None;
+        for i in each_path(self.mask) {
+            state.walked.picked[i] = if paths[i].len() == depth {
+                end.clone()
+            } else {
+                let found = blocked.get_or_insert_with(|| end.found()).clone();
+                Picked::Mistyped { depth, found }
+            };
         }
-        if let Some(found) = &blocked {
-            if self.depth == 0 {
-                state.walked.root = Root::Other(found.clone());
-            }
+        if depth == 0 || self.items {
+            let found = blocked.unwrap_or_else(|| end.found());
             if self.items {
                 state.walked.items = Items::Other(found.clone());
             }
-        }
-        for i in each_path(self.mask) {
-            state.walked.picked[i] = if paths[i].len() == self.depth {
-                end.clone()
-            } else {
-                Picked::Mistyped {
-                    depth: self.depth,
-                    found: blocked.clone().unwrap_or(Found::Number),
-                }
-            };
+            if depth == 0 {
+                state.walked.root = Root::Other(found);
+            }
         }
     }
 }

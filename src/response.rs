@@ -42,14 +42,12 @@ impl From<Verdict> for ValidationResponse {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use kubewarden_policy_sdk::response::ValidationResponse as Sdk;
-
-    fn sdk(verdict: Verdict) -> Sdk {
+/// The SDK's type, for callers that compare with it (crates/fuzz-checks):
+/// the same fields as [`ValidationResponse`].
+impl From<Verdict> for kubewarden_policy_sdk::response::ValidationResponse {
+    fn from(verdict: Verdict) -> Self {
         let ours = ValidationResponse::from(verdict);
-        Sdk {
+        kubewarden_policy_sdk::response::ValidationResponse {
             accepted: ours.accepted,
             message: ours.message,
             code: ours.code,
@@ -58,6 +56,12 @@ mod tests {
             warnings: ours.warnings,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kubewarden_policy_sdk::response::ValidationResponse as Sdk;
 
     #[test]
     fn serialises_as_the_sdk_response() {
@@ -78,7 +82,7 @@ mod tests {
         ];
         for verdict in verdicts {
             let ours = serde_json::to_vec(&ValidationResponse::from(verdict.clone())).unwrap();
-            let theirs = serde_json::to_vec(&sdk(verdict)).unwrap();
+            let theirs = serde_json::to_vec(&Sdk::from(verdict)).unwrap();
             assert_eq!(
                 String::from_utf8(ours).unwrap(),
                 String::from_utf8(theirs).unwrap()

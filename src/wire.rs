@@ -15,7 +15,10 @@ use crate::json::{
 /// settings are read whole and left to the settings layer.
 #[derive(Debug)]
 pub struct ValidationPayload<'a> {
-    pub request: Field<AdmissionRequest<'a>>,
+    /// What `request` is: absent, an object or of another type.
+    pub request: Field<()>,
+    /// Its fields (all absent unless `request` is an object).
+    pub fields: AdmissionRequest<'a>,
     /// `None` when absent.
     pub settings: Option<Tree<'a>>,
 }
@@ -23,12 +26,12 @@ pub struct ValidationPayload<'a> {
 /// The AdmissionRequest as the engine re-serialises it (camelCase).
 #[derive(Debug, Default)]
 pub struct AdmissionRequest<'a> {
-    pub kind: Field<GroupVersionKind<'a>>,
+    pub kind: GroupVersionKind<'a>,
     pub sub_resource: Field<Cow<'a, str>>,
     pub operation: Field<Cow<'a, str>>,
     pub name: Field<Cow<'a, str>>,
-    pub object: Field<ObjectDoc<'a>>,
-    pub old_object: Field<ObjectDoc<'a>>,
+    pub object: ObjectDoc<'a>,
+    pub old_object: ObjectDoc<'a>,
     // --- context-aware checks ---
     /// Where the restore check looks a Backup up.
     pub namespace: Field<Cow<'a, str>>,
@@ -41,6 +44,8 @@ pub struct AdmissionRequest<'a> {
 /// metadata's rules select `preview`).
 #[derive(Debug, Default)]
 pub struct GroupVersionKind<'a> {
+    /// What `kind` is: absent, an object or of another type.
+    pub shape: Field<()>,
     pub group: Field<Cow<'a, str>>,
     pub kind: Field<Cow<'a, str>>,
 }
@@ -50,6 +55,8 @@ pub struct GroupVersionKind<'a> {
 /// accessors (the model's `DocumentDb::read` knows which path is which).
 #[derive(Debug, Default)]
 pub struct ObjectDoc<'a> {
+    /// What the object is: absent, an object or of another type.
+    pub shape: Field<()>,
     picked: Vec<Picked<'a>>,
     /// The keys above the object in the walked document.
     depth: usize,
@@ -322,28 +329,32 @@ impl<'a> ValidationPayload<'a> {
         let (request, kind) = (at(&p, KIND_GROUP, 1), at(&p, KIND_GROUP, 2));
         let (object, old_object) = (at(&p, OBJECT + NAME, 2), at(&p, OLD_OBJECT + NAME, 2));
         let old = ObjectDoc {
+            shape: old_object,
             picked: p.split_off(OLD_OBJECT),
             depth: 2,
         };
         let new = ObjectDoc {
+            shape: object,
             picked: p.split_off(OBJECT),
             depth: 2,
         };
-        let request = request.map(|()| AdmissionRequest {
-            kind: kind.map(|()| GroupVersionKind {
+        let fields = AdmissionRequest {
+            kind: GroupVersionKind {
+                shape: kind,
                 group: p[KIND_GROUP].string_field(),
                 kind: p[KIND_KIND].string_field(),
-            }),
+            },
             sub_resource: p[SUB_RESOURCE].string_field(),
             operation: p[OPERATION].string_field(),
             name: p[REQUEST_NAME].string_field(),
-            object: object.map(|()| new),
-            old_object: old_object.map(|()| old),
+            object: new,
+            old_object: old,
             namespace: p[NAMESPACE].string_field(),
             username: p[USERNAME].string_field(),
-        });
+        };
         Ok(Field::Present(ValidationPayload {
             request,
+            fields,
             settings: captured,
         }))
     }
@@ -360,7 +371,13 @@ impl<'a> ObjectDoc<'a> {
             ..Walk::default()
         };
         let walked = walk_json(json, &OBJECT_PATHS, walk)?;
+        let shape = match walked.root {
+            Root::Null => Field::Absent,
+            Root::Object => Field::Present(()),
+            Root::Other(found) => Field::Mistyped(found),
+        };
         Ok(ObjectDoc {
+            shape,
             picked: walked.picked,
             depth: 0,
         })
