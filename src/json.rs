@@ -29,7 +29,7 @@ pub enum Found {
     /// Not rendered: formatting floats would add ~20 KB to the module for a
     /// case the API server's schema validation already prevents.
     Number,
-    /// Already cut by [`quote`](crate::text::quote).
+    /// Already cut by [`crate::text::quote`].
     String(String),
     Array,
     Object,

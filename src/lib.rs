@@ -2,9 +2,38 @@
 //!
 //! This file (the entry layer) only registers the waPC entry points and
 //! dispatches; the rules live in [`rules`], the request handling in
-//! [`admission`]. The entry points
-//! and the SDK come with the default `kubewarden` feature; without it the
-//! crate is the bare rule engine that `crates/upgrade-checker/` compiles with wasm-bindgen.
+//! [`admission`]. The entry points and the SDK come with the default
+//! `kubewarden` feature; without it the crate is the bare rule engine that
+//! `crates/upgrade-checker/` compiles with wasm-bindgen.
+//!
+//! # Public face
+//!
+//! What the other crates of the workspace use, and nothing they do not:
+//!
+//! - [`admission`]: [`admission::validate_payload`] / [`admission::evaluate_payload`]
+//!   (payload bytes → [`admission::Verdict`], and the [`admission::Evaluation`]
+//!   the upgrade checker shows), the codes, and what the policy selects
+//!   ([`model::GROUP`], [`model::KIND`], [`model::RESOURCE`], [`model::OPERATIONS`]);
+//! - [`findings`]: [`findings::Violation`], [`findings::Advice`], what each
+//!   means ([`findings::Violation::meaning`]) and the message catalogue;
+//! - [`rules`]: the rule lists, [`rules::evaluate`] on a [`rules::Review`], and
+//!   [`rules::upgrade`], where a change sits in the two-phase upgrade;
+//! - [`model`]: the parsed values the findings carry (versions, image
+//!   references, quantities, resource envelopes, restore sources, Node facts)
+//!   and the object as the rules see it ([`model::document::DocumentDb`]);
+//! - [`settings`]: [`settings::Settings`] and its keys;
+//! - [`cluster`]: the [`cluster::Cluster`] trait a host implements (requests,
+//!   [`cluster::HostError`]) and [`cluster::NoCluster`];
+//! - [`wire`]: [`wire::ObjectDoc::from_json`], one object read as the policy
+//!   reads it (property tests);
+//! - [`text`]: [`text::quote`], the bound every quoted value keeps;
+//! - [`json::type_name`], for a `serde_json::Value` (the checker's input);
+//! - [`validate`], [`validate_settings`]: the waPC functions, natively.
+//!
+//! The readers' internals ([`json`]'s walk, the wire's paths) are public only
+//! as far as the layers above need them. Former module paths
+//! (`validation`, `document`, `image`, `quantity`, `resources`, `version`,
+//! `upgrade`, `message`) are re-exported below for the crates that use them.
 
 // The layers, lowest first: each file imports only from the layers above it
 // in this list (tests/layers.rs checks it; CONTRIBUTING.md, "Layers").

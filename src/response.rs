@@ -43,7 +43,7 @@ impl From<Verdict> for ValidationResponse {
 }
 
 /// The SDK's type, for callers that compare with it (crates/fuzz-checks):
-/// the same fields as [`ValidationResponse`].
+/// the same fields as this module's response.
 impl From<Verdict> for kubewarden_policy_sdk::response::ValidationResponse {
     fn from(verdict: Verdict) -> Self {
         let ours = ValidationResponse::from(verdict);

@@ -51,7 +51,7 @@ pub struct GroupVersionKind<'a> {
 }
 
 /// A DocumentDB object (`object` or `oldObject`), as far as the rules read
-/// it: what the walk found at each of [`OBJECT_PATHS`], read through the
+/// it: what the walk found at each of its paths, read through the
 /// accessors (the model's `DocumentDb::read` knows which path is which).
 #[derive(Debug, Default)]
 pub struct ObjectDoc<'a> {
