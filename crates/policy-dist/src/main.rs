@@ -132,6 +132,11 @@ struct VerifyArgs {
     /// An annotation the signatures must carry (with -k; repeatable).
     #[arg(short = 'a', long = "verification-annotation", value_name = "KEY=VALUE", value_parser = key_value)]
     verification_annotation: Vec<(String, String)>,
+    /// A Sigstore ClientTrustConfig (JSON), as kwctl's flag: kwctl needs one
+    /// offline; key-based verification here needs no trust root, so the file is
+    /// only checked the way kwctl reads it.
+    #[arg(long = "sigstore-trust-config", value_name = "PATH")]
+    sigstore_trust_config: Option<String>,
     /// The module, by tag or digest.
     uri: String,
 }
@@ -519,6 +524,9 @@ fn cmd_sign(args: &SignArgs) -> Result<()> {
 }
 
 fn cmd_verify(args: &VerifyArgs) -> Result<()> {
+    if let Some(path) = &args.sigstore_trust_config {
+        signing::check_trust_config(path, &read(path)?)?;
+    }
     let config = match &args.verification_config_path {
         Some(path) => VerificationConfig::from_yaml(
             &std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?,
