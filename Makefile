@@ -77,7 +77,8 @@ require = command -v $(1) >/dev/null || { echo "$(1) not found: install $(2) (ma
 #
 #   make annotated-policy.wasm
 #   make push [REGISTRY=host/repo] [TAG=v…] [SOURCES=sources.yml]
-#   make artifacthub
+#   make artifacthub  artifacthub/artifacthub-pkg.yml for the release (not kept on main: the release
+#                     workflow publishes it on the artifacthub branch, docs/releasing.md)
 
 KWCTL ?= kwctl
 KWCTL_BIN := $(shell command -v $(KWCTL) 2>/dev/null)

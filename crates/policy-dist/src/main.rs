@@ -77,13 +77,10 @@ struct CheckVersionArgs {
         default_value = "policy-metadata/metadata.yml"
     )]
     metadata_path: String,
-    /// The Artifact Hub package.
-    #[arg(
-        long = "artifacthub-path",
-        value_name = "PATH",
-        default_value = "artifacthub/artifacthub-pkg.yml"
-    )]
-    artifacthub_path: String,
+    /// The Artifact Hub package, once `make artifacthub` has generated it for
+    /// the tag (it is not kept on main).
+    #[arg(long = "artifacthub-path", value_name = "PATH")]
+    artifacthub_path: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -603,9 +600,15 @@ fn cmd_check_version(args: &CheckVersionArgs) -> Result<()> {
         .ok_or_else(|| anyhow!("{} has no [package] version", args.manifest_path))?
         .to_owned();
     let metadata = Metadata::from_path(Path::new(&args.metadata_path))?;
-    let pkg: ArtifactHubPkg = serde_yaml::from_slice(&read(&args.artifacthub_path)?)
-        .with_context(|| format!("cannot parse {}", args.artifacthub_path))?;
-    let mut problems = policy_dist::consistency::version_disagreements(&version, &metadata, &pkg);
+    let mut problems =
+        policy_dist::consistency::metadata_version_disagreements(&version, &metadata);
+    if let Some(path) = &args.artifacthub_path {
+        let pkg: ArtifactHubPkg =
+            serde_yaml::from_slice(&read(path)?).with_context(|| format!("cannot parse {path}"))?;
+        problems.extend(policy_dist::consistency::package_version_disagreements(
+            &version, &pkg,
+        ));
+    }
     if let Some(tag) = &args.tag
         && *tag != format!("v{version}")
     {
@@ -617,15 +620,16 @@ fn cmd_check_version(args: &CheckVersionArgs) -> Result<()> {
     if !problems.is_empty() {
         bail!("the version disagrees:\n  {}", problems.join("\n  "));
     }
+    let mut places = vec![args.manifest_path.as_str(), args.metadata_path.as_str()];
+    places.extend(args.artifacthub_path.as_deref());
+    let last = places.pop().unwrap_or_default();
     println!(
-        "v{version}: {}{}, {} and {} agree",
+        "v{version}: {}{} and {last} agree",
         args.tag
             .as_ref()
             .map(|t| format!("tag {t}, "))
             .unwrap_or_default(),
-        args.manifest_path,
-        args.metadata_path,
-        args.artifacthub_path
+        places.join(", "),
     );
     Ok(())
 }
