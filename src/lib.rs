@@ -33,7 +33,8 @@
 //! The readers' internals ([`json`]'s walk, the wire's paths) are public only
 //! as far as the layers above need them. Former module paths
 //! (`validation`, `document`, `image`, `quantity`, `resources`, `version`,
-//! `upgrade`, `message`) are re-exported below for the crates that use them.
+//! `upgrade`, `message`, and the resource names of `restore` and
+//! `image_volume`) are re-exported below for the crates that use them.
 
 // The layers, lowest first: each file imports only from the layers above it
 // in this list (tests/layers.rs checks it; CONTRIBUTING.md, "Layers").
@@ -52,7 +53,8 @@ pub mod wire;
 
 // Former paths of public items, kept for the crates that use them.
 pub use admission as validation;
-pub use model::{document, image, quantity, resources, version};
+pub use model::nodes as image_volume;
+pub use model::{document, image, quantity, resources, restore, version};
 pub use rules::upgrade;
 pub use text as message;
 
