@@ -4,7 +4,7 @@
 //
 //   node crates/upgrade-checker/check.mjs [--settings FILE] [--json] [CURRENT] DESIRED
 //
-// CURRENT is the object in the cluster (`kubectl get db NAME -o yaml`, '-' for
+// CURRENT is the object in the cluster (`kubectl get documentdb NAME -o yaml`, '-' for
 // stdin); leave it out for a new cluster. DESIRED is the manifest to apply.
 // Exit status: 0 allowed, 1 denied, 2 nothing checked (unusable input or
 // settings, or no DocumentDB in DESIRED).
@@ -18,7 +18,7 @@ const USAGE = `usage: node crates/upgrade-checker/check.mjs [--settings FILE] [-
 Checks applying DESIRED over CURRENT with the rules of the documentdb-upgrade-safety
 Kubewarden policy, before the change reaches the cluster.
 
-  CURRENT          the object in the cluster: kubectl get db NAME -n NS -o yaml > current.yaml
+  CURRENT          the object in the cluster: kubectl get documentdb NAME -n NS -o yaml > current.yaml
                    ('-' reads it from stdin); leave it out for a new cluster
   DESIRED          the manifest you are about to apply (YAML or JSON; several documents are fine)
   --settings FILE  the policy settings, as in the ClusterAdmissionPolicy's spec.settings

@@ -286,7 +286,7 @@ fn describe_change(evaluation: &Evaluation) -> Described {
         if old.installed_schema.is_none() {
             note = Some(
                 "the current object has no status.schemaVersion, so the rollback rule had nothing to check against: \
-                 paste the output of `kubectl get db NAME -o yaml`, not the manifest file"
+                 paste the output of `kubectl get documentdb NAME -o yaml`, not the manifest file"
                     .to_owned(),
             );
         }
