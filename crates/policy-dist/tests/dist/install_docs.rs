@@ -7,10 +7,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use policy_dist::metadata::Metadata;
-use serde::Deserialize;
 use serde_yaml::Value;
 
-use crate::common::{read_text, repo_root};
+use crate::common::{read_text, repo_root, yaml_blocks};
 
 /// Text files users read or copy commands from (docs, the checker's page and
 /// messages, scripts, workflows, code comments).
@@ -109,31 +108,6 @@ fn the_resource_name_check_finds_what_kubectl_would_not_resolve() {
             "{good}"
         );
     }
-}
-
-/// The YAML code blocks of a Markdown text.
-fn yaml_blocks(text: &str) -> Vec<Value> {
-    let mut blocks = Vec::new();
-    let mut current: Option<String> = None;
-    for line in text.lines() {
-        match &mut current {
-            None if line.trim_start().starts_with("```yaml") => current = Some(String::new()),
-            Some(block) if line.trim_start().starts_with("```") => {
-                for document in serde_yaml::Deserializer::from_str(block) {
-                    if let Ok(value) = serde_yaml::Value::deserialize(document) {
-                        blocks.push(value);
-                    }
-                }
-                current = None;
-            }
-            Some(block) => {
-                block.push_str(line);
-                block.push('\n');
-            }
-            None => {}
-        }
-    }
-    blocks
 }
 
 /// The plural of each kind the metadata lets the policy read.

@@ -18,7 +18,7 @@ use policy_dist::metadata::{self, ExecutionMode, Metadata, Operation};
 use serde_json::Value as Json;
 use serde_yaml::Value;
 
-use crate::common::{read_text, repo_file};
+use crate::common::{read_text, repo_file, yaml_blocks};
 
 const METADATA: &str = "policy-metadata/metadata.yml";
 const QUESTIONS: &str = "policy-metadata/questions-ui.yml";
@@ -413,11 +413,8 @@ fn questions_ui_asks_for_exactly_the_policy_settings() {
 
 /// Every ```yaml block of a Markdown text that holds a ClusterAdmissionPolicy.
 fn policy_blocks(markdown: &str) -> Vec<Value> {
-    markdown
-        .split("```yaml\n")
-        .skip(1)
-        .filter_map(|rest| rest.split_once("```").map(|(block, _)| block))
-        .filter_map(|block| serde_yaml::from_str::<Value>(block).ok())
+    yaml_blocks(markdown)
+        .into_iter()
         .filter(|v| v["kind"].as_str() == Some("ClusterAdmissionPolicy"))
         .collect()
 }
