@@ -149,3 +149,12 @@ SCRIPT
     [ "$status" -ne 0 ]
     [[ $output == *"TRUST_CONFIG=/nonexistent/trust.json: no such file"* ]]
 }
+
+@test "E2E_ENGINE=kwctl without kwctl on PATH fails at once instead of falling back" {
+    # (printf: bats reads every line that starts with @test in this file as a test.)
+    printf 'E2E_DIR="%s/e2e"\nload "%s/e2e/helpers.bash"\n%s "a case" { true; }\n' \
+        "$PWD" "$PWD" "@test" >"$BATS_TEST_TMPDIR/one.bats"
+    run env E2E_ENGINE=kwctl PATH=/usr/bin:/bin bats "$BATS_TEST_TMPDIR/one.bats"
+    [ "$status" -ne 0 ]
+    [[ $output == *"E2E_ENGINE=kwctl but kwctl is not on PATH (Kubewarden's kwctl-installer action installs it)"* ]]
+}
