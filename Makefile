@@ -77,7 +77,8 @@ require = command -v $(1) >/dev/null || { echo "$(1) not found: install $(2) (ma
 #
 #   make annotated-policy.wasm
 #   make push [REGISTRY=host/repo] [TAG=v…] [SOURCES=sources.yml]
-#   make artifacthub
+#   make artifacthub  artifacthub/artifacthub-pkg.yml for the release (not kept on main: the release
+#                     workflow publishes it on the artifacthub branch, docs/releasing.md)
 
 KWCTL ?= kwctl
 KWCTL_BIN := $(shell command -v $(KWCTL) 2>/dev/null)
@@ -137,12 +138,17 @@ endif
 #   make generate-key-pair           cosign.key, cosign.pub (as cosign generate-key-pair)
 #   make sign REF=<ref> KEY=cosign.key [SOURCES=sources.yml]
 #   make verify REF=<ref> (VERIFICATION_CONFIG=<file> | KEY=cosign.pub) [SOURCES=sources.yml]
+#               [TRUST_CONFIG=<ClientTrustConfig JSON>]  (kwctl needs one offline: docs/verify.md)
 #   make sbom                        policy-sbom.spdx.json (SPDX, from Cargo.lock)
 #   make sign-sbom KEY=cosign.key    policy-sbom.spdx.json.sig (as cosign sign-blob --key)
 
 REF ?=
 KEY ?=
 VERIFICATION_CONFIG ?=
+TRUST_CONFIG ?=
+# kwctl builds a Sigstore trust root for every verification, from Sigstore's
+# TUF repository over the internet unless a trust config is given.
+VERIFY_OFFLINE_HINT := kwctl verify failed. If this machine has no internet access, kwctl could not fetch Sigstore's trust root: pass TRUST_CONFIG=<ClientTrustConfig JSON> (docs/verify.md, section Offline).
 REF_URI = $(if $(findstring ://,$(REF)),$(REF),registry://$(REF))
 SBOM := policy-sbom.spdx.json
 # creationInfo.created: the last commit touching the lock file (reproducible).
@@ -161,12 +167,14 @@ sign:
 verify:
 	@test -n "$(REF)" || { echo "REF is empty: make verify REF=<reference> (VERIFICATION_CONFIG=<file> | KEY=<cosign.pub>)"; exit 1; }
 	@test -n "$(VERIFICATION_CONFIG)$(KEY)" || { echo "make verify needs VERIFICATION_CONFIG=<file> or KEY=<cosign.pub>"; exit 1; }
+	@test -z "$(TRUST_CONFIG)" -o -r "$(TRUST_CONFIG)" || { echo "TRUST_CONFIG=$(TRUST_CONFIG): no such file"; exit 1; }
 ifneq ($(KWCTL_BIN),)
-	$(KWCTL) verify $(if $(SOURCES),--sources-path $(SOURCES)) \
-		$(if $(VERIFICATION_CONFIG),--verification-config-path $(VERIFICATION_CONFIG),-k $(KEY)) $(REF_URI)
+	$(KWCTL) verify $(if $(SOURCES),--sources-path $(SOURCES)) $(if $(TRUST_CONFIG),--sigstore-trust-config $(TRUST_CONFIG)) \
+		$(if $(VERIFICATION_CONFIG),--verification-config-path $(VERIFICATION_CONFIG),-k $(KEY)) $(REF_URI) \
+		$(if $(TRUST_CONFIG),,|| { echo "$(VERIFY_OFFLINE_HINT)" >&2; exit 1; })
 else
 	@echo "kwctl not found: using policy-dist verify (cargo run -p policy-dist)"
-	$(POLICY_DIST) verify $(if $(SOURCES),--sources-path $(SOURCES)) \
+	$(POLICY_DIST) verify $(if $(SOURCES),--sources-path $(SOURCES)) $(if $(TRUST_CONFIG),--sigstore-trust-config $(TRUST_CONFIG)) \
 		$(if $(VERIFICATION_CONFIG),--verification-config-path $(VERIFICATION_CONFIG),-k $(KEY)) $(REF_URI)
 endif
 
@@ -269,6 +277,7 @@ fmt:
 lint:
 	$(CARGO) clippy $(CARGO_GLOBAL_OPTIONS) --workspace --all-targets -- -D warnings
 	$(CARGO) clippy $(CARGO_GLOBAL_OPTIONS) -p $(POLICY_CRATE) --no-default-features --all-targets -- -D warnings
+	$(CARGO) test $(CARGO_GLOBAL_OPTIONS) -q -p $(POLICY_CRATE) --test layers
 
 bench: policy.wasm annotated-policy.wasm target/noop-policy.wasm
 	scripts/bench.sh

@@ -29,11 +29,11 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
+use documentdb_upgrade_safety::admission::{Verdict, validate_payload};
 use documentdb_upgrade_safety::cluster::{
     Cluster, GetResource, HostError, ListAllResources, NoCluster,
 };
 use documentdb_upgrade_safety::settings::Settings;
-use documentdb_upgrade_safety::validation::{Verdict, validate_payload};
 use documentdb_upgrade_safety::{validate, validate_settings};
 use serde_json::{Value, json};
 

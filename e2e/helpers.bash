@@ -16,6 +16,10 @@ setup_file() {
         if command -v kwctl >/dev/null; then E2E_ENGINE=kwctl; else E2E_ENGINE=policy-runner; fi
     fi
     export E2E_ENGINE
+    if [ "$E2E_ENGINE" = kwctl ] && ! command -v kwctl >/dev/null; then
+        echo "E2E_ENGINE=kwctl but kwctl is not on PATH (Kubewarden's kwctl-installer action installs it)" >&2
+        return 1
+    fi
     export POLICY="${POLICY:-annotated-policy.wasm}"
     export RUNNER="${RUNNER:-target/debug/policy-runner}"
     [ -f "$POLICY" ] || { echo "missing $POLICY: run make annotated-policy.wasm" >&2; return 1; }

@@ -117,3 +117,44 @@ release() {
     [ "$status" -ne 0 ]
     [[ $output == *"make verify needs VERIFICATION_CONFIG=<file> or KEY=<cosign.pub>"* ]]
 }
+
+# A kwctl stand-in on PATH: prints its arguments, fails like kwctl offline
+# unless it is given a trust config.
+fake_kwctl() {
+    cat >"$BATS_TEST_TMPDIR/kwctl" <<'SCRIPT'
+#!/usr/bin/env bash
+echo "kwctl $*"
+[[ " $* " == *" --sigstore-trust-config "* ]] && exit 0
+echo "Error: Failed to fetch Sigstore's TUF repository" >&2
+exit 1
+SCRIPT
+    chmod +x "$BATS_TEST_TMPDIR/kwctl"
+}
+
+@test "make verify with kwctl offline says to pass TRUST_CONFIG" {
+    fake_kwctl
+    run make --no-print-directory verify REF="$REF" KEY="$RELEASE_DIR/cosign.pub" KWCTL="$BATS_TEST_TMPDIR/kwctl"
+    [ "$status" -ne 0 ]
+    [[ $output == *"kwctl verify failed. If this machine has no internet access, kwctl could not fetch Sigstore's trust root: pass TRUST_CONFIG=<ClientTrustConfig JSON> (docs/verify.md, section Offline)."* ]]
+}
+
+@test "make verify passes TRUST_CONFIG to kwctl as --sigstore-trust-config" {
+    fake_kwctl
+    echo '{}' >"$BATS_TEST_TMPDIR/trust.json"
+    run make --no-print-directory verify REF="$REF" KEY="$RELEASE_DIR/cosign.pub" \
+        TRUST_CONFIG="$BATS_TEST_TMPDIR/trust.json" KWCTL="$BATS_TEST_TMPDIR/kwctl"
+    [ "$status" -eq 0 ]
+    [[ $output == *"kwctl verify  --sigstore-trust-config $BATS_TEST_TMPDIR/trust.json"*"-k $RELEASE_DIR/cosign.pub registry://$REF"* ]]
+    run make --no-print-directory verify REF="$REF" KEY="$RELEASE_DIR/cosign.pub" TRUST_CONFIG=/nonexistent/trust.json
+    [ "$status" -ne 0 ]
+    [[ $output == *"TRUST_CONFIG=/nonexistent/trust.json: no such file"* ]]
+}
+
+@test "E2E_ENGINE=kwctl without kwctl on PATH fails at once instead of falling back" {
+    # (printf: bats reads every line that starts with @test in this file as a test.)
+    printf 'E2E_DIR="%s/e2e"\nload "%s/e2e/helpers.bash"\n%s "a case" { true; }\n' \
+        "$PWD" "$PWD" "@test" >"$BATS_TEST_TMPDIR/one.bats"
+    run env E2E_ENGINE=kwctl PATH=/usr/bin:/bin bats "$BATS_TEST_TMPDIR/one.bats"
+    [ "$status" -ne 0 ]
+    [[ $output == *"E2E_ENGINE=kwctl but kwctl is not on PATH (Kubewarden's kwctl-installer action installs it)"* ]]
+}

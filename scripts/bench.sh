@@ -6,6 +6,7 @@
 #
 #   BENCH_ITERATIONS   wasm evaluations per mode, typical request (default 3000)
 #   BENCH_LARGE_ITERATIONS  the same for the ~1 MiB object (default 300)
+#   BENCH_AUDIT_OBJECTS     stored objects audited per cluster size (default 1000)
 #   BENCH_REPORT_ONLY=1     print the table of the last run (target/bench/) again
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,13 +44,25 @@ for nodes in 3 5000; do
         --allow-context-aware --replay-host-capabilities-interactions "$session" \
         --baseline target/noop-policy.wasm --json annotated-policy.wasm >"$out/wasm-create-$nodes-nodes.json"
 done
+
+# The background audit: 1,000 stored objects replayed as the audit scanner
+# sends them, on a cluster of 5,000 Nodes and on one with none. A replay reads
+# nothing from the cluster, so both must cost the same.
+cargo run -q --locked -p test-support --bin generate-fixtures -- --nodes-session 0 "$out/nodes-0.yml"
+for nodes in 0 5000; do
+    "$runner" bench --iterations "${BENCH_AUDIT_OBJECTS:-1000}" --request-path e2e/fixtures/audit/healthy-0.112.0.json \
+        --allow-context-aware --replay-host-capabilities-interactions "$out/nodes-$nodes.yml" \
+        --baseline target/noop-policy.wasm --json annotated-policy.wasm >"$out/wasm-audit-$nodes-nodes.json"
+done
 fi
 
 jq -rn --slurpfile native "$out/native.json" \
     --slurpfile typical "$out/wasm-typical-update.json" \
     --slurpfile large "$out/wasm-large-object.json" \
     --slurpfile nodes3 "$out/wasm-create-3-nodes.json" \
-    --slurpfile nodes5000 "$out/wasm-create-5000-nodes.json" '
+    --slurpfile nodes5000 "$out/wasm-create-5000-nodes.json" \
+    --slurpfile audit0 "$out/wasm-audit-0-nodes.json" \
+    --slurpfile audit5000 "$out/wasm-audit-5000-nodes.json" '
   def r: . * 100 | round / 100;
   def row($name; $w):
     ($native[0].requests[$name].validate.mean_us) as $n
@@ -74,6 +87,11 @@ jq -rn --slurpfile native "$out/native.json" \
   "| context-aware CREATE in wasm (session replayed) | warm µs | fresh µs (p99) | do-nothing fresh µs | fresh / do-nothing |",
   "|---|---|---|---|---|",
   ([["3 Nodes", $nodes3[0]], ["5,000 Nodes", $nodes5000[0]]][] | . as [$name, $w] | "| \($name) | \($w.policy.warm.mean_us | r) | \($w.policy.fresh.mean_us | r) (\($w.policy.fresh.p99_us | r)) | \($w.baseline.fresh.mean_us | r) | \($w.ratios.fresh_mean | r)× |"),
+  "",
+  "| background audit, one stored object per evaluation | objects | warm µs | fresh µs (p99) | all objects, fresh ms |",
+  "|---|---|---|---|---|",
+  ([["no Nodes", $audit0[0]], ["5,000 Nodes", $audit5000[0]]][] | . as [$name, $w] | "| \($name) | \($w.iterations) | \($w.policy.warm.mean_us | r) | \($w.policy.fresh.mean_us | r) (\($w.policy.fresh.p99_us | r)) | \($w.policy.fresh.mean_us * $w.iterations / 1000 | r) |"),
+  "| 5,000 Nodes / no Nodes | | \($audit5000[0].policy.warm.mean_us / $audit0[0].policy.warm.mean_us | r)× | \($audit5000[0].policy.fresh.mean_us / $audit0[0].policy.fresh.mean_us | r)× | |",
   "",
   "Targets: size ≤ 1.25×; warm/native ≤ 2× (typical); fresh/do-nothing ≤ 1.3× (typical), ≤ 1.5× (large)."
 '

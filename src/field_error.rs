@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::json::Found;
-use crate::message::quote;
+use crate::text::quote;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {

@@ -9,21 +9,25 @@
 
 use std::fmt;
 
-use crate::cluster::{Unreadable, bounded_text};
-use crate::document::{Bootstrap, ImageField};
+use crate::cluster::Unreadable;
 use crate::field_error::FieldError;
-use crate::image::UnversionedImage;
-use crate::image_volume::{MAX_SHOWN_CHARS, NodeClass, NodeFact, NodeNote, NodeSurvey};
-use crate::message::quote;
-use crate::quantity::{self, QuantityError};
-use crate::resources::{Dimension, EnvelopeProblem};
-use crate::restore::RestoreSource;
-use crate::status_guard;
-use crate::version::{ComparisonError, ExtensionVersion, shown};
-use crate::walk::shown_path;
+use crate::model::document::{BinaryOrigin, Bootstrap, ImageField};
+use crate::model::image::UnversionedImage;
+use crate::model::nodes::{MAX_SHOWN_CHARS, NodeClass, NodeFact, NodeNote, NodeSurvey};
+use crate::model::quantity::{self, QuantityError};
+use crate::model::resources::{Dimension, EnvelopeProblem};
+use crate::model::restore::RestoreSource;
+use crate::model::version::{ComparisonError, ExtensionVersion, shown};
+use crate::model::{GROUP, KIND};
+use crate::text::{bounded, quote, shown_path};
+
+pub mod catalogue;
 
 pub const SCHEMA_VERSION: &str = "spec.schemaVersion";
 const SPEC: &str = "spec";
+/// The field the status guard protects.
+pub const STATUS_SCHEMA_VERSION: &str = "status.schemaVersion";
+const DOCUMENTDB_VERSION: &str = "spec.documentDBVersion";
 
 /// A reason to deny the request, in the order the rules ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +82,13 @@ pub enum Violation<'a> {
     PvcSizeInvalid { size: &'a str, error: QuantityError },
     /// The new `pvcSize` is smaller than the stored one.
     StorageShrink { before: &'a str, after: &'a str },
+    /// Audit: a stored object whose binary is below its own installed schema
+    /// (rolled back before the policy guarded it, or through `dbs/status`).
+    BinaryBelowOwnSchema {
+        binary: ExtensionVersion,
+        origin: BinaryOrigin,
+        installed: ExtensionVersion,
+    },
     // --- context-aware checks ---
     /// Restore (CREATE): the binary is older than the schema the restore
     /// source recorded.
@@ -190,6 +201,24 @@ impl Findings<'_> {
     /// The advice as admission warnings, in rule order.
     pub fn warnings(&self) -> Vec<String> {
         self.advice.iter().map(ToString::to_string).collect()
+    }
+}
+
+/// The message of apimachinery's `NewInvalid`, as the upstream webhook returns it:
+/// `DocumentDB.documentdb.io "<name>" is invalid: <error>` or `…: [<e1>, <e2>]`,
+/// identical errors once (apimachinery's `ToAggregate`).
+pub fn invalid_object_message(name: Option<&str>, errors: &[FieldError]) -> String {
+    let mut rendered: Vec<String> = Vec::with_capacity(errors.len());
+    for error in errors {
+        let text = error.to_string();
+        if !rendered.contains(&text) {
+            rendered.push(text);
+        }
+    }
+    let name = quote(name.unwrap_or_default());
+    match rendered.as_slice() {
+        [single] => format!("{KIND}.{GROUP} {name} is invalid: {single}"),
+        several => format!("{KIND}.{GROUP} {name} is invalid: [{}]", several.join(", ")),
     }
 }
 
@@ -369,6 +398,34 @@ impl Violation<'_> {
                     quantity::shown(after)
                 ),
             ),
+            Violation::BinaryBelowOwnSchema {
+                binary,
+                origin,
+                installed,
+            } => {
+                let (field, fix) = match origin {
+                    BinaryOrigin::ImageTag(image) => {
+                        (image.path(), format!("{} to an image of", image.path()))
+                    }
+                    BinaryOrigin::DocumentDbVersion => {
+                        (DOCUMENTDB_VERSION, format!("{DOCUMENTDB_VERSION} to"))
+                    }
+                    BinaryOrigin::DefaultSetting => (
+                        SPEC,
+                        format!("{DOCUMENTDB_VERSION} (the operator's default is older) to"),
+                    ),
+                };
+                FieldError::forbidden(
+                    field,
+                    format!(
+                        "binary below the installed schema: the binary {binary} (from {}) is older than the \
+                         schema version {installed} installed in this cluster's database (status.schemaVersion). \
+                         ALTER EXTENSION has no downgrade path — running an older binary with a newer schema may \
+                         cause data corruption. Set {fix} {installed} or later; the schema cannot go down.",
+                        origin.describe()
+                    ),
+                )
+            }
             // --- context-aware checks ---
             Violation::RestoreBlocked {
                 source,
@@ -392,14 +449,14 @@ impl Violation<'_> {
                 ),
             ),
             Violation::InstalledSchemaLowered { user, from, to } => FieldError::forbidden(
-                status_guard::FIELD_PATH,
+                STATUS_SCHEMA_VERSION,
                 format!(
                     "user {} may not lower the installed schema version from {from} to {to}: {STATUS_GUARD_WHY}",
                     quote(user)
                 ),
             ),
             Violation::InstalledSchemaCleared { user, from } => FieldError::forbidden(
-                status_guard::FIELD_PATH,
+                STATUS_SCHEMA_VERSION,
                 format!(
                     "user {} may not clear the installed schema version {}: {STATUS_GUARD_WHY}",
                     quote(user),
@@ -407,7 +464,7 @@ impl Violation<'_> {
                 ),
             ),
             Violation::InstalledSchemaUnverifiable { user, from, to } => FieldError::forbidden(
-                status_guard::FIELD_PATH,
+                STATUS_SCHEMA_VERSION,
                 format!(
                     "user {} may not change the installed schema version {} to {}: not both are versions X.Y.Z, \
                      so the change may lower it; {STATUS_GUARD_WHY}",
@@ -530,7 +587,7 @@ const STATUS_GUARD_WHY: &str = "the image rollback rule trusts status.schemaVers
 
 /// A value from the cluster, escaped and cut like a quoted one, unquoted.
 fn reported(text: &str) -> String {
-    bounded_text(text, MAX_SHOWN_CHARS)
+    bounded(text, MAX_SHOWN_CHARS)
 }
 
 /// The groups of the selected classes, for a message:
@@ -672,4 +729,23 @@ pub(crate) fn rendered(findings: &Findings) -> Option<String> {
     all.extend(findings.warnings());
     assert!(all.len() <= 1, "{all:?}");
     all.into_iter().next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_errors_are_listed_once() {
+        let error = || FieldError::forbidden("spec", "no".to_owned());
+        let other = FieldError::required("spec.x", "missing".to_owned());
+        assert_eq!(
+            invalid_object_message(Some("db"), &[error(), other, error()]),
+            "DocumentDB.documentdb.io \"db\" is invalid: [spec: Forbidden: no, spec.x: Required value: missing]"
+        );
+        assert_eq!(
+            invalid_object_message(None, &[error(), error()]),
+            "DocumentDB.documentdb.io \"\" is invalid: spec: Forbidden: no"
+        );
+    }
 }

@@ -1,31 +1,62 @@
 //! Kubewarden policy: safe DocumentDB extension upgrades.
 //!
-//! This file only registers the waPC entry points and dispatches; the rules
-//! live in [`rules`], the request handling in [`validation`]. The entry points
-//! and the SDK come with the default `kubewarden` feature; without it the
-//! crate is the bare rule engine that `crates/upgrade-checker/` compiles with wasm-bindgen.
+//! This file (the entry layer) only registers the waPC entry points and
+//! dispatches; the rules live in [`rules`], the request handling in
+//! [`admission`]. The entry points and the SDK come with the default
+//! `kubewarden` feature; without it the crate is the bare rule engine that
+//! `crates/upgrade-checker/` compiles with wasm-bindgen.
+//!
+//! # Public face
+//!
+//! What the other crates of the workspace use, and nothing they do not:
+//!
+//! - [`admission`]: [`admission::validate_payload`] / [`admission::evaluate_payload`]
+//!   (payload bytes → [`admission::Verdict`], and the [`admission::Evaluation`]
+//!   the upgrade checker shows), the codes, and what the policy selects
+//!   ([`model::GROUP`], [`model::KIND`], [`model::RESOURCE`], [`model::OPERATIONS`]);
+//! - [`findings`]: [`findings::Violation`], [`findings::Advice`], what each
+//!   means ([`findings::Violation::meaning`]) and the message catalogue;
+//! - [`rules`]: the rule lists, [`rules::evaluate`] on a [`rules::Review`], and
+//!   [`rules::upgrade`], where a change sits in the two-phase upgrade;
+//! - [`model`]: the parsed values the findings carry (versions, image
+//!   references, quantities, resource envelopes, restore sources, Node facts)
+//!   and the object as the rules see it ([`model::document::DocumentDb`]);
+//! - [`settings`]: [`settings::Settings`] and its keys;
+//! - [`cluster`]: the [`cluster::Cluster`] trait a host implements (requests,
+//!   [`cluster::HostError`]) and [`cluster::NoCluster`];
+//! - [`wire`]: [`wire::ObjectDoc::from_json`], one object read as the policy
+//!   reads it (property tests);
+//! - [`text`]: [`text::quote`], the bound every quoted value keeps;
+//! - [`json::type_name`], for a `serde_json::Value` (the checker's input);
+//! - [`validate`], [`validate_settings`]: the waPC functions, natively.
+//!
+//! The readers' internals ([`json`]'s walk, the wire's paths) are public only
+//! as far as the layers above need them. Former module paths
+//! (`validation`, `document`, `image`, `quantity`, `resources`, `version`,
+//! `upgrade`, `message`, and the resource names of `restore` and
+//! `image_volume`) are re-exported below for the crates that use them.
 
+// The layers, lowest first: each file imports only from the layers above it
+// in this list (tests/layers.rs checks it; CONTRIBUTING.md, "Layers").
+pub mod admission;
 pub mod cluster;
-pub mod document;
 pub mod field_error;
 pub mod findings;
-pub mod image;
-pub mod image_volume;
 pub mod json;
-pub mod message;
-pub mod quantity;
-pub mod request;
-pub mod resources;
+pub mod model;
 #[cfg(feature = "kubewarden")]
-pub mod response;
-pub mod restore;
+mod response;
 pub mod rules;
 pub mod settings;
-pub mod status_guard;
-pub mod upgrade;
-pub mod validation;
-pub mod version;
-pub mod walk;
+pub mod text;
+pub mod wire;
+
+// Former paths of public items, kept for the crates that use them.
+pub use admission as validation;
+pub use model::nodes as image_volume;
+pub use model::{document, image, quantity, resources, restore, version};
+pub use rules::upgrade;
+pub use text as message;
 
 /// The policy's version (Cargo.toml, the single source): shown by builds of
 /// the rules outside the module, such as `crates/upgrade-checker/`.
@@ -37,14 +68,14 @@ pub use entry_points::{validate, validate_settings};
 #[cfg(feature = "kubewarden")]
 mod entry_points {
     use kubewarden_policy_sdk::protocol_version_guest;
-    use kubewarden_policy_sdk::response::ValidationResponse;
     use kubewarden_policy_sdk::settings::SettingsValidationResponse;
     use kubewarden_policy_sdk::wapc_guest as guest;
 
     use guest::prelude::*;
 
+    use crate::admission::{self, Verdict};
+    use crate::response::ValidationResponse;
     use crate::settings::Settings;
-    use crate::validation::{self, Verdict};
 
     #[unsafe(no_mangle)]
     pub extern "C" fn wapc_init() {
@@ -57,7 +88,7 @@ mod entry_points {
     /// HTTP 500 "internal server error" that, under `failurePolicy: Fail`, blocks
     /// the write with a message nobody can act on.
     pub fn validate(payload: &[u8]) -> CallResult {
-        let verdict = validation::validate_payload(payload, &crate::cluster::WapcHost);
+        let verdict = admission::validate_payload(payload, &crate::cluster::WapcHost);
         if let Verdict::NotApplicable(reason) = &verdict {
             log_debug(reason);
         }

@@ -1,4 +1,5 @@
-//! The policy's settings and their validation.
+//! The settings layer: the policy's settings, read, then validated, every
+//! problem reported at once.
 //!
 //! Settings are read by hand rather than with `#[serde(deny_unknown_fields)]`
 //! because serde stops at the first problem and, through the SDK's generic
@@ -9,15 +10,44 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use crate::json::{Field, Found, Scalar, Tree, TreeShape};
+use crate::model::quantity::Quantity;
+use crate::model::resources::{SidecarReservations, cpu_millis, memory_bytes};
+use crate::model::version::{ExtensionVersion, VersionError};
+use crate::text::quote;
 
-use crate::image_volume::ImageVolumeCheck;
-use crate::json::{Field, Found, Scalar, Shape};
-use crate::message::quote;
-use crate::quantity::Quantity;
-use crate::resources::{SidecarReservations, cpu_millis, memory_bytes};
-use crate::status_guard::DEFAULT_STATUS_WRITER;
-use crate::version::{ExtensionVersion, VersionError};
+/// The operator chart's service account (`operator/documentdb-helm-chart`:
+/// `serviceAccount.name: documentdb-operator` in `namespace: documentdb-operator`):
+/// the default `statusWriters`.
+pub const DEFAULT_STATUS_WRITER: &str =
+    "system:serviceaccount:documentdb-operator:documentdb-operator";
+
+/// The `imageVolumeCheck` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImageVolumeCheck {
+    /// A warning naming the nodes and versions that decided it.
+    #[default]
+    Warn,
+    /// A cluster judged not ready is denied (unknown stays a warning).
+    Deny,
+    /// No host call at all.
+    Off,
+}
+
+impl ImageVolumeCheck {
+    pub const VALUES: [(&'static str, ImageVolumeCheck); 3] = [
+        ("warn", ImageVolumeCheck::Warn),
+        ("deny", ImageVolumeCheck::Deny),
+        ("off", ImageVolumeCheck::Off),
+    ];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::VALUES
+            .iter()
+            .find(|(name, _)| *name == text)
+            .map(|(_, value)| *value)
+    }
+}
 
 pub const REJECT_UNKNOWN_BINARY_VERSION: &str = "rejectUnknownBinaryVersion";
 pub const ALLOW_AUTO_SCHEMA_VERSION: &str = "allowAutoSchemaVersion";
@@ -154,10 +184,39 @@ impl fmt::Display for SettingsErrors {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedSettings(pub Result<Settings, SettingsErrors>);
 
+/// Absent settings are the defaults.
+impl Default for ParsedSettings {
+    fn default() -> Self {
+        ParsedSettings(Ok(Settings::default()))
+    }
+}
+
+/// What the settings reader reads: the known keys in their shapes. Other
+/// keys are kept (and reported as unknown), their values skipped unparsed.
+pub const SETTINGS_SHAPE: TreeShape = TreeShape::Object(&[
+    (REJECT_UNKNOWN_BINARY_VERSION, TreeShape::Scalar),
+    (ALLOW_AUTO_SCHEMA_VERSION, TreeShape::Scalar),
+    (DEFAULT_DOCUMENTDB_VERSION, TreeShape::Scalar),
+    (
+        SIDECAR_RESOURCES,
+        TreeShape::Object(&[
+            (GATEWAY_MEMORY_FRACTION, TreeShape::Scalar),
+            (GATEWAY_MEMORY_CAP, TreeShape::Scalar),
+            (GATEWAY_CPU_LIMIT, TreeShape::Scalar),
+            (OTEL_MEMORY_REQUEST, TreeShape::Scalar),
+            (OTEL_MEMORY_LIMIT, TreeShape::Scalar),
+            (OTEL_CPU_REQUEST, TreeShape::Scalar),
+            (OTEL_CPU_LIMIT, TreeShape::Scalar),
+        ]),
+    ),
+    (IMAGE_VOLUME_CHECK, TreeShape::Scalar),
+    (STATUS_WRITERS, TreeShape::List(&TreeShape::Scalar)),
+]);
+
 impl Settings {
     pub fn from_json(json: &[u8]) -> Result<Settings, SettingsErrors> {
-        match serde_json::from_slice::<ParsedSettings>(json) {
-            Ok(ParsedSettings(result)) => result,
+        match Tree::from_json(json, &SETTINGS_SHAPE) {
+            Ok(tree) => ParsedSettings::read(Some(&tree)).0,
             Err(e) => Err(SettingsErrors(vec![format!(
                 "the settings are not valid JSON: {e}"
             )])),
@@ -165,63 +224,32 @@ impl Settings {
     }
 }
 
-impl<'de> Deserialize<'de> for ParsedSettings {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(SettingsVisitor)
-    }
-}
-
-struct SettingsVisitor;
-
-impl SettingsVisitor {
-    fn not_an_object<E: de::Error>(found: &str) -> Result<ParsedSettings, E> {
-        Ok(ParsedSettings(Err(SettingsErrors(vec![format!(
-            "the settings must be a JSON object, not {found}"
-        )]))))
-    }
-}
-
-impl<'de> Visitor<'de> for SettingsVisitor {
-    type Value = ParsedSettings;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a settings object")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(ParsedSettings(Ok(Settings::default())))
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        self.visit_unit()
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Self::not_an_object("a boolean")
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Self::not_an_object("a number")
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Self::not_an_object("a number")
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Self::not_an_object("a number")
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Self::not_an_object("a string")
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Self::not_an_object("an array")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+impl ParsedSettings {
+    /// The settings read in [`SETTINGS_SHAPE`]; `None` (absent) and `null`
+    /// are the defaults.
+    pub fn read(tree: Option<&Tree>) -> ParsedSettings {
+        let not_an_object = |found: &str| {
+            ParsedSettings(Err(SettingsErrors(vec![format!(
+                "the settings must be a JSON object, not {found}"
+            )])))
+        };
+        let entries = match tree {
+            None | Some(Tree::Null | Tree::Unread) => {
+                return ParsedSettings(Ok(Settings::default()));
+            }
+            Some(Tree::Object(entries)) => entries,
+            Some(Tree::Bool(_)) => return not_an_object("a boolean"),
+            Some(Tree::Number(_)) => return not_an_object("a number"),
+            Some(Tree::Str(_)) => return not_an_object("a string"),
+            Some(Tree::Array(_)) => return not_an_object("an array"),
+            Some(Tree::Skipped(found)) => return not_an_object(found.type_name()),
+        };
         let mut settings = Settings::default();
         let mut errors = Problems::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        for (key, value) in entries {
             match key.as_ref() {
                 REJECT_UNKNOWN_BINARY_VERSION => {
-                    let value = map.next_value::<Field<Scalar>>()?;
-                    match read_bool(REJECT_UNKNOWN_BINARY_VERSION, value) {
+                    match read_bool(REJECT_UNKNOWN_BINARY_VERSION, value.scalar_field()) {
                         Ok(value) => {
                             settings.reject_unknown_binary_version = value.unwrap_or(false)
                         }
@@ -229,53 +257,46 @@ impl<'de> Visitor<'de> for SettingsVisitor {
                     }
                 }
                 ALLOW_AUTO_SCHEMA_VERSION => {
-                    let value = map.next_value::<Field<Scalar>>()?;
-                    match read_bool(ALLOW_AUTO_SCHEMA_VERSION, value) {
+                    match read_bool(ALLOW_AUTO_SCHEMA_VERSION, value.scalar_field()) {
                         Ok(value) => settings.allow_auto_schema_version = value.unwrap_or(true),
                         Err(e) => errors.push(e),
                     }
                 }
                 DEFAULT_DOCUMENTDB_VERSION => {
-                    let value = map.next_value::<Field<Scalar>>()?;
-                    match read_version(DEFAULT_DOCUMENTDB_VERSION, value) {
+                    match read_version(DEFAULT_DOCUMENTDB_VERSION, value.scalar_field()) {
                         Ok(value) => settings.default_documentdb_version = value,
                         Err(e) => errors.push(e),
                     }
                 }
-                SIDECAR_RESOURCES => match map.next_value::<Field<SidecarBlock>>()? {
-                    Field::Absent => {}
-                    Field::Present(block) => {
+                SIDECAR_RESOURCES => match value {
+                    Tree::Null => {}
+                    Tree::Object(entries) => {
+                        let block = SidecarBlock::read(entries);
                         settings.sidecar_resources = block.resources;
                         for problem in block.problems {
                             errors.push(problem);
                         }
                     }
-                    Field::Mistyped(found) => errors.push(format!(
+                    other => errors.push(format!(
                         "{SIDECAR_RESOURCES} must be an object (the operator chart's sidecarResources values), not {}",
-                        found.describe()
+                        found(other.scalar_field()).describe()
                     )),
                 },
                 // --- context-aware checks ---
-                IMAGE_VOLUME_CHECK => {
-                    let value = map.next_value::<Field<Scalar>>()?;
-                    match read_image_volume_check(value) {
-                        Ok(value) => settings.image_volume_check = value.unwrap_or_default(),
-                        Err(e) => errors.push(e),
-                    }
-                }
-                STATUS_WRITERS => match map.next_value::<UserList>()?.0 {
+                IMAGE_VOLUME_CHECK => match read_image_volume_check(value.scalar_field()) {
+                    Ok(value) => settings.image_volume_check = value.unwrap_or_default(),
+                    Err(e) => errors.push(e),
+                },
+                STATUS_WRITERS => match UserList::read(value).0 {
                     Ok(Some(users)) => settings.status_writers = users,
                     Ok(None) => {}
                     Err(problems) => problems.into_iter().for_each(|e| errors.push(e)),
                 },
                 // --- end context-aware checks ---
-                unknown => {
-                    map.next_value::<IgnoredAny>()?;
-                    errors.push(unknown_key("", unknown, &KNOWN_KEYS));
-                }
+                unknown => errors.push(unknown_key("", unknown, &KNOWN_KEYS)),
             }
         }
-        Ok(ParsedSettings(errors.into_result(settings)))
+        ParsedSettings(errors.into_result(settings))
     }
 }
 
@@ -315,6 +336,7 @@ impl Problems {
 }
 
 /// `""` and `null` mean unset.
+#[inline(never)]
 fn read_bool(key: &str, value: Field<Scalar>) -> Result<Option<bool>, String> {
     let wrong = |found: Found| {
         format!(
@@ -332,6 +354,7 @@ fn read_bool(key: &str, value: Field<Scalar>) -> Result<Option<bool>, String> {
     }
 }
 
+#[inline(never)]
 fn read_version(key: &str, value: Field<Scalar>) -> Result<Option<String>, String> {
     let expected = "a version X.Y.Z such as \"0.112.0\"";
     match value {
@@ -378,7 +401,6 @@ fn unknown_key(prefix: &str, key: &str, known: &[&str]) -> String {
         None => format!("unknown setting {quoted} (known {block}settings: {list})"),
     }
 }
-
 /// The `sidecarResources` object, with its problems; read by hand like the
 /// settings object so every problem is named.
 struct SidecarBlock {
@@ -386,15 +408,14 @@ struct SidecarBlock {
     problems: Vec<String>,
 }
 
-impl<'de> Shape<'de> for SidecarBlock {
-    fn from_map<A: MapAccess<'de>>(map: &mut A) -> Result<Option<Self>, A::Error> {
+impl SidecarBlock {
+    fn read(entries: &[(Cow<'_, str>, Tree<'_>)]) -> SidecarBlock {
         let mut resources = SidecarResources::default();
         let mut problems = Vec::new();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        for (key, value) in entries {
             let slot = match key.as_ref() {
                 GATEWAY_MEMORY_FRACTION => {
-                    let value = map.next_value::<Field<Scalar>>()?;
-                    match read_fraction(value) {
+                    match read_fraction(value.scalar_field()) {
                         Ok(Some(fraction)) => resources.gateway_memory_fraction = fraction,
                         Ok(None) => {}
                         Err(problem) => problems.push(problem),
@@ -403,8 +424,7 @@ impl<'de> Shape<'de> for SidecarBlock {
                 }
                 GATEWAY_MEMORY_CAP => &mut resources.gateway_memory_cap,
                 GATEWAY_CPU_LIMIT => {
-                    let value = map.next_value::<Field<Scalar>>()?;
-                    match read_quantity(GATEWAY_CPU_LIMIT, "2", value) {
+                    match read_quantity(GATEWAY_CPU_LIMIT, "2", value.scalar_field()) {
                         Ok(Some(limit)) => resources.gateway_cpu_limit = Some(Cow::Owned(limit)),
                         Ok(None) => {}
                         Err(problem) => problems.push(problem),
@@ -416,24 +436,22 @@ impl<'de> Shape<'de> for SidecarBlock {
                 OTEL_CPU_REQUEST => &mut resources.otel_cpu_request,
                 OTEL_CPU_LIMIT => &mut resources.otel_cpu_limit,
                 unknown => {
-                    map.next_value::<IgnoredAny>()?;
                     problems.push(unknown_key("sidecarResources.", unknown, &SIDECAR_KEYS));
                     continue;
                 }
             };
             // The key's default is its example.
             let example = slot.clone();
-            let value = map.next_value::<Field<Scalar>>()?;
-            match read_quantity(key.as_ref(), &example, value) {
+            match read_quantity(key.as_ref(), &example, value.scalar_field()) {
                 Ok(Some(quantity)) => *slot = Cow::Owned(quantity),
                 Ok(None) => {}
                 Err(problem) => problems.push(problem),
             }
         }
-        Ok(Some(SidecarBlock {
+        SidecarBlock {
             resources,
             problems,
-        }))
+        }
     }
 }
 
@@ -451,6 +469,7 @@ fn sidecar_problem(key: &str, value: Option<&str>, detail: &str) -> String {
 }
 
 /// What a value of the wrong type was, for "must be …, not <found>".
+#[inline(never)]
 fn found(value: Field<Scalar>) -> Found {
     match value {
         Field::Present(Scalar::Str(s)) => Found::String(quote(&s)),
@@ -461,6 +480,7 @@ fn found(value: Field<Scalar>) -> Found {
 }
 
 /// `""` and `null` mean the chart's default.
+#[inline(never)]
 fn read_fraction(value: Field<Scalar>) -> Result<Option<f64>, String> {
     let key = GATEWAY_MEMORY_FRACTION;
     let out_of_range = format!("is out of range: it must be {FRACTION_EXPECTED}");
@@ -538,10 +558,10 @@ fn parse_decimal(text: &str) -> Option<f64> {
         json.push('e');
         json.push_str(exponent);
     }
-    // Through `Scalar`, not `f64`: serde's f64 visitor formats floats in its
-    // errors, which costs the module ~18 KB.
-    match serde_json::from_str::<Field<Scalar>>(&json) {
-        Ok(Field::Present(Scalar::Number(number))) => Some(number),
+    // Through the JSON reader's `Tree`, not `f64`: serde's f64 visitor formats
+    // floats in its errors, which costs the module ~18 KB.
+    match Tree::from_json(json.as_bytes(), &TreeShape::Scalar) {
+        Ok(Tree::Number(number)) => Some(number),
         _ => None,
     }
 }
@@ -579,6 +599,7 @@ fn read_quantity(key: &str, example: &str, value: Field<Scalar>) -> Result<Optio
 // --- context-aware checks ---
 
 /// `imageVolumeCheck`: `""` and `null` mean the default (`warn`).
+#[inline(never)]
 fn read_image_volume_check(value: Field<Scalar>) -> Result<Option<ImageVolumeCheck>, String> {
     let expected = format!("{IMAGE_VOLUME_CHECK} must be one of \"warn\", \"deny\" or \"off\"");
     match value {
@@ -604,62 +625,25 @@ const MAX_USERS: usize = 1_000;
 /// `[]` nobody. `Err` holds every problem, each naming its index.
 struct UserList(Result<Option<Vec<String>>, Vec<String>>);
 
-impl<'de> Deserialize<'de> for UserList {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(UserListVisitor)
-    }
-}
-
-struct UserListVisitor;
-
-impl UserListVisitor {
-    fn not_a_list<E>(found: Found) -> Result<UserList, E> {
-        Ok(UserList(Err(vec![format!(
+impl UserList {
+    fn not_a_list(found: Found) -> UserList {
+        UserList(Err(vec![format!(
             "{STATUS_WRITERS} must be a list of user names such as [{}], not {}",
             quote(DEFAULT_STATUS_WRITER),
             found.describe()
-        )])))
-    }
-}
-
-impl<'de> Visitor<'de> for UserListVisitor {
-    type Value = UserList;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of user names")
+        )]))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(UserList(Ok(None)))
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        self.visit_unit()
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Self::not_a_list(Found::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Self::not_a_list(Found::Number)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Self::not_a_list(Found::Number)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Self::not_a_list(Found::Number)
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Self::not_a_list(Found::String(quote(v)))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Self::not_a_list(Found::Object)
-    }
-
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+    fn read(value: &Tree) -> UserList {
+        let items = match value {
+            Tree::Null | Tree::Unread => return UserList(Ok(None)),
+            Tree::Array(items) => items,
+            other => return Self::not_a_list(found(other.scalar_field())),
+        };
         let mut users = Vec::new();
         let mut problems = Vec::new();
         let mut index = 0usize;
-        while let Some(user) = seq.next_element::<Field<Scalar>>()? {
+        for user in items.iter().map(Tree::scalar_field) {
             let problem = |found: String| {
                 format!("{STATUS_WRITERS}[{index}] must be a non-empty user name, not {found}")
             };
@@ -688,11 +672,11 @@ impl<'de> Visitor<'de> for UserListVisitor {
                 "{STATUS_WRITERS} lists {index} users, more than the {MAX_USERS} this policy accepts"
             ));
         }
-        Ok(UserList(if problems.is_empty() {
+        UserList(if problems.is_empty() {
             Ok(Some(users))
         } else {
             Err(problems)
-        }))
+        })
     }
 }
 

@@ -13,13 +13,13 @@
 //! Each property says which bug it exists to catch. `antecedents_are_not_vacuous`
 //! checks that the generators actually reach the cases the implications are about.
 
+use documentdb_upgrade_safety::admission::{Verdict, validate_payload};
 use documentdb_upgrade_safety::cluster::NoCluster;
-use documentdb_upgrade_safety::document::DocumentDb;
-use documentdb_upgrade_safety::request::ObjectDoc;
+use documentdb_upgrade_safety::model::document::DocumentDb;
+use documentdb_upgrade_safety::model::version::{ExtensionVersion, VersionError};
 use documentdb_upgrade_safety::rules::{Review, evaluate};
 use documentdb_upgrade_safety::settings::Settings;
-use documentdb_upgrade_safety::validation::{Verdict, validate_payload};
-use documentdb_upgrade_safety::version::{ExtensionVersion, VersionError};
+use documentdb_upgrade_safety::wire::ObjectDoc;
 use documentdb_upgrade_safety::{validate, validate_settings};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -312,10 +312,10 @@ fn payload(request: &Value, settings: &SettingsModel) -> Vec<u8> {
 fn rule_errors(new: &Value, old: Option<&Value>, settings: &Settings) -> Vec<String> {
     let new_text = new.to_string();
     let old_text = old.map(Value::to_string);
-    let new_doc: ObjectDoc = serde_json::from_str(&new_text).unwrap();
+    let new_doc = ObjectDoc::from_json(new_text.as_bytes()).unwrap();
     let old_doc: Option<ObjectDoc> = old_text
         .as_deref()
-        .map(|text| serde_json::from_str(text).unwrap());
+        .map(|text| ObjectDoc::from_json(text.as_bytes()).unwrap());
     let new = DocumentDb::read(&new_doc, "").expect("the model writes well-typed objects");
     let old = old_doc
         .as_ref()
@@ -891,11 +891,12 @@ fn the_model_resolves_binaries_like_the_policy() {
         assert_eq!(spec.binary(&settings), expected, "{spec:?}");
         let object = spec.json(None);
         let text = object.to_string();
-        let doc: ObjectDoc = serde_json::from_str(&text).unwrap();
+        let doc = ObjectDoc::from_json(text.as_bytes()).unwrap();
         let db = DocumentDb::read(&doc, "").unwrap();
         let rust_settings = settings.settings();
-        let resolved = db.resolve_binary_version(&rust_settings);
-        use documentdb_upgrade_safety::document::ResolvedBinary;
+        let resolved =
+            db.resolve_binary_version(rust_settings.default_documentdb_version.as_deref());
+        use documentdb_upgrade_safety::model::document::ResolvedBinary;
         let actual = match resolved {
             ResolvedBinary::Known(b) => match ExtensionVersion::parse(b.text) {
                 Ok(v) => Binary::Parsed((v.major, v.minor, v.patch)),

@@ -3,16 +3,16 @@
 //! crash reproducers (`tests/seeds.rs`). A violated invariant panics: libFuzzer
 //! records the input as a crash.
 
-use documentdb_upgrade_safety::cluster::NoCluster;
-use documentdb_upgrade_safety::image::ImageReference;
-use documentdb_upgrade_safety::message::{MAX_QUOTED_CHARS, quote};
-use documentdb_upgrade_safety::settings::Settings;
-use documentdb_upgrade_safety::validation::{
+use documentdb_upgrade_safety::admission::{
     CODE_BAD_REQUEST, CODE_INVALID, CODE_MISCONFIGURED, Verdict, validate_payload,
 };
-use documentdb_upgrade_safety::version::{
+use documentdb_upgrade_safety::cluster::NoCluster;
+use documentdb_upgrade_safety::model::image::ImageReference;
+use documentdb_upgrade_safety::model::version::{
     ExtensionVersion, VersionError, has_canonical_syntax, leading_version,
 };
+use documentdb_upgrade_safety::settings::Settings;
+use documentdb_upgrade_safety::text::{MAX_QUOTED_CHARS, quote};
 use documentdb_upgrade_safety::{validate, validate_settings};
 use kubewarden_policy_sdk::response::ValidationResponse;
 use serde_json::Value;

@@ -7,9 +7,9 @@
 //! with `cargo test -p fuzz-checks --test regressions -- --include-ignored`);
 //! the fix drops the `ignore`.
 
+use documentdb_upgrade_safety::admission::{Verdict, validate_payload};
 use documentdb_upgrade_safety::cluster::NoCluster;
 use documentdb_upgrade_safety::settings::Settings;
-use documentdb_upgrade_safety::validation::{Verdict, validate_payload};
 use fuzz_checks::checks;
 use serde_json::json;
 use test_support::{admission_request, validation_payload};

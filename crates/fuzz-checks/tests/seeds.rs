@@ -116,8 +116,8 @@ fn open_crashes() {
 /// into "invalid JSON" after a format change, which would still "pass").
 #[test]
 fn payload_seeds_are_meaningful() {
+    use documentdb_upgrade_safety::admission::{Verdict, validate_payload};
     use documentdb_upgrade_safety::cluster::NoCluster;
-    use documentdb_upgrade_safety::validation::{Verdict, validate_payload};
     let verdict = |name: &str| {
         let path = fuzz_dir().join("seeds/payload").join(name);
         validate_payload(&std::fs::read(&path).expect("seed exists"), &NoCluster)

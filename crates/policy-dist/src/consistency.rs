@@ -13,15 +13,27 @@ pub fn version_disagreements(
     metadata: &Metadata,
     pkg: &ArtifactHubPkg,
 ) -> Vec<String> {
+    let mut out = metadata_version_disagreements(cargo_version, metadata);
+    out.extend(package_version_disagreements(cargo_version, pkg));
+    out
+}
+
+/// The metadata's version annotation against Cargo.toml's version.
+pub fn metadata_version_disagreements(cargo_version: &str, metadata: &Metadata) -> Vec<String> {
+    match metadata.annotation(VERSION) {
+        Some(v) if v == cargo_version => Vec::new(),
+        Some(v) => vec![format!(
+            "metadata.yml {VERSION} is {v}, Cargo.toml says {cargo_version}"
+        )],
+        None => vec![format!("metadata.yml has no {VERSION}")],
+    }
+}
+
+/// A generated Artifact Hub package against Cargo.toml's version: its
+/// version, image tag, install instructions and release link.
+pub fn package_version_disagreements(cargo_version: &str, pkg: &ArtifactHubPkg) -> Vec<String> {
     let mut out = Vec::new();
     let tag = format!(":v{cargo_version}");
-    match metadata.annotation(VERSION) {
-        Some(v) if v == cargo_version => {}
-        Some(v) => out.push(format!(
-            "metadata.yml {VERSION} is {v}, Cargo.toml says {cargo_version}"
-        )),
-        None => out.push(format!("metadata.yml has no {VERSION}")),
-    }
     if pkg.version != cargo_version {
         out.push(format!(
             "artifacthub-pkg.yml version is {}, Cargo.toml says {cargo_version}",

@@ -77,13 +77,10 @@ struct CheckVersionArgs {
         default_value = "policy-metadata/metadata.yml"
     )]
     metadata_path: String,
-    /// The Artifact Hub package.
-    #[arg(
-        long = "artifacthub-path",
-        value_name = "PATH",
-        default_value = "artifacthub/artifacthub-pkg.yml"
-    )]
-    artifacthub_path: String,
+    /// The Artifact Hub package, once `make artifacthub` has generated it for
+    /// the tag (it is not kept on main).
+    #[arg(long = "artifacthub-path", value_name = "PATH")]
+    artifacthub_path: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +129,11 @@ struct VerifyArgs {
     /// An annotation the signatures must carry (with -k; repeatable).
     #[arg(short = 'a', long = "verification-annotation", value_name = "KEY=VALUE", value_parser = key_value)]
     verification_annotation: Vec<(String, String)>,
+    /// A Sigstore ClientTrustConfig (JSON), as kwctl's flag: kwctl needs one
+    /// offline; key-based verification here needs no trust root, so the file is
+    /// only checked the way kwctl reads it.
+    #[arg(long = "sigstore-trust-config", value_name = "PATH")]
+    sigstore_trust_config: Option<String>,
     /// The module, by tag or digest.
     uri: String,
 }
@@ -519,6 +521,9 @@ fn cmd_sign(args: &SignArgs) -> Result<()> {
 }
 
 fn cmd_verify(args: &VerifyArgs) -> Result<()> {
+    if let Some(path) = &args.sigstore_trust_config {
+        signing::check_trust_config(path, &read(path)?)?;
+    }
     let config = match &args.verification_config_path {
         Some(path) => VerificationConfig::from_yaml(
             &std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?,
@@ -595,9 +600,15 @@ fn cmd_check_version(args: &CheckVersionArgs) -> Result<()> {
         .ok_or_else(|| anyhow!("{} has no [package] version", args.manifest_path))?
         .to_owned();
     let metadata = Metadata::from_path(Path::new(&args.metadata_path))?;
-    let pkg: ArtifactHubPkg = serde_yaml::from_slice(&read(&args.artifacthub_path)?)
-        .with_context(|| format!("cannot parse {}", args.artifacthub_path))?;
-    let mut problems = policy_dist::consistency::version_disagreements(&version, &metadata, &pkg);
+    let mut problems =
+        policy_dist::consistency::metadata_version_disagreements(&version, &metadata);
+    if let Some(path) = &args.artifacthub_path {
+        let pkg: ArtifactHubPkg =
+            serde_yaml::from_slice(&read(path)?).with_context(|| format!("cannot parse {path}"))?;
+        problems.extend(policy_dist::consistency::package_version_disagreements(
+            &version, &pkg,
+        ));
+    }
     if let Some(tag) = &args.tag
         && *tag != format!("v{version}")
     {
@@ -609,15 +620,16 @@ fn cmd_check_version(args: &CheckVersionArgs) -> Result<()> {
     if !problems.is_empty() {
         bail!("the version disagrees:\n  {}", problems.join("\n  "));
     }
+    let mut places = vec![args.manifest_path.as_str(), args.metadata_path.as_str()];
+    places.extend(args.artifacthub_path.as_deref());
+    let last = places.pop().unwrap_or_default();
     println!(
-        "v{version}: {}{}, {} and {} agree",
+        "v{version}: {}{} and {last} agree",
         args.tag
             .as_ref()
             .map(|t| format!("tag {t}, "))
             .unwrap_or_default(),
-        args.manifest_path,
-        args.metadata_path,
-        args.artifacthub_path
+        places.join(", "),
     );
     Ok(())
 }

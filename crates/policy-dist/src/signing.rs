@@ -757,3 +757,51 @@ mod tests {
         );
     }
 }
+
+/// Checks a Sigstore ClientTrustConfig the way kwctl reads `--sigstore-trust-config`
+/// (`config/verification.rs`): JSON of the protobuf-specs message, with a
+/// `trustedRoot`. Same error texts as kwctl's.
+pub fn check_trust_config(path: &str, json: &[u8]) -> Result<()> {
+    let config: sigstore_protobuf_specs::dev::sigstore::trustroot::v1::ClientTrustConfig =
+        serde_json::from_slice(json)
+            .map_err(|e| anyhow!("could not parse Sigstore trust config file {path}: {e}"))?;
+    if config.trusted_root.is_none() {
+        bail!("Sigstore PKI file {path} missing trusted_root field");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod trust_config_tests {
+    use super::check_trust_config;
+
+    const ROOT: &str = r#"{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+        "tlogs": [], "certificateAuthorities": [], "ctlogs": [], "timestampAuthorities": []}"#;
+
+    #[test]
+    fn a_client_trust_config_with_a_trusted_root_is_accepted() {
+        let config = format!(
+            r#"{{"mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json", "trustedRoot": {ROOT}}}"#
+        );
+        check_trust_config("trust.json", config.as_bytes()).unwrap();
+    }
+
+    #[test]
+    fn kwctls_errors_name_the_file() {
+        let missing =
+            r#"{"mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json"}"#;
+        assert_eq!(
+            check_trust_config("trust.json", missing.as_bytes())
+                .unwrap_err()
+                .to_string(),
+            "Sigstore PKI file trust.json missing trusted_root field"
+        );
+        let error = check_trust_config("trust.json", b"trusted_root: yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("could not parse Sigstore trust config file trust.json: "),
+            "{error}"
+        );
+    }
+}

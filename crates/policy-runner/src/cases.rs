@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -164,7 +165,7 @@ pub fn evaluate(
             policy
                 .set_context_aware(context_aware)
                 .map_err(|e| fail(&e))?;
-            policy.set_replay_session(Some(session));
+            policy.set_replay_session(Some(Arc::new(session)));
         }
         None => {
             policy

@@ -20,8 +20,9 @@
 //! `cluster-context` feature, i.e. k8s-openapi, for four flat structs. They carry the SDK's
 //! names and fields, so a malformed payload gets the same serde error text as under kwctl.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -363,38 +364,43 @@ impl Session {
     }
 }
 
-/// The exchanges not replayed yet.
-#[derive(Debug, Clone, Default)]
+/// Where a replay of a session stands: the session, shared, and the next
+/// exchange. Starting a replay copies nothing, so an evaluation that makes no
+/// call costs the same whatever the session holds (`make bench`'s audit rows).
+#[derive(Debug, Clone)]
 pub(crate) struct Replay {
-    pending: VecDeque<Exchange>,
+    session: Arc<Session>,
+    next: usize,
 }
 
 impl Replay {
-    pub(crate) fn start(session: &Session) -> Self {
+    pub(crate) fn start(session: &Arc<Session>) -> Self {
         Replay {
-            pending: session.exchanges.iter().cloned().collect(),
+            session: Arc::clone(session),
+            next: 0,
         }
     }
 
     pub(crate) fn remaining(&self) -> usize {
-        self.pending.len()
+        self.session.exchanges.len().saturating_sub(self.next)
     }
 
     /// kwctl's `produce_recorded_response`: the next exchange answers, if it recorded this
     /// very request; it is used up either way. Err: the error the callback handler reports.
     pub(crate) fn answer(&mut self, request: &KubernetesRequest) -> Result<Vec<u8>, String> {
-        let Some(exchange) = self.pending.pop_front() else {
+        let Some(exchange) = self.session.exchanges.get(self.next) else {
             return Err("the list of recorded responses is empty".to_owned());
         };
+        self.next += 1;
         if exchange.request != *request {
             return Err(format!(
                 "Replay error: unexpected request. Was expecting {:?}, got {:?} instead",
                 exchange.request, request
             ));
         }
-        match exchange.response {
-            RecordedResponse::Success { payload } => Ok(payload.into_bytes()),
-            RecordedResponse::Error { message } => Err(message),
+        match &exchange.response {
+            RecordedResponse::Success { payload } => Ok(payload.clone().into_bytes()),
+            RecordedResponse::Error { message } => Err(message.clone()),
         }
     }
 }
@@ -468,7 +474,7 @@ mod tests {
     #[test]
     fn the_mismatch_error_quotes_both_requests_like_policy_evaluators_debug() {
         let session = Session::from_yaml(KWCTL_SESSION).unwrap();
-        let mut replay = Replay::start(&session);
+        let mut replay = Replay::start(&Arc::new(session));
         let other = KubernetesRequest::KubernetesGetResource {
             api_version: "documentdb.io/preview".into(),
             kind: "Backup".into(),

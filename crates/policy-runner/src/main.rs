@@ -14,6 +14,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::error::ErrorKind;
@@ -294,7 +295,9 @@ fn options(
     default_cache: CompilationCache,
 ) -> Result<RunnerOptions, RunnerError> {
     let replay_session = match &args.replay_host_capabilities_interactions {
-        Some(path) => Some(Session::from_file(path).map_err(RunnerError::Session)?),
+        Some(path) => Some(Arc::new(
+            Session::from_file(path).map_err(RunnerError::Session)?,
+        )),
         None => None,
     };
     if args.allow_context_aware && replay_session.is_none() {

@@ -56,7 +56,7 @@ pub struct RunnerOptions {
     /// The recorded session that answers the policy's Kubernetes calls
     /// (`--replay-host-capabilities-interactions`). Without one, granted calls fail as they
     /// do for a host without a Kubernetes client.
-    pub replay_session: Option<Session>,
+    pub replay_session: Option<Arc<Session>>,
 }
 
 /// Where compiled modules are cached.
@@ -161,7 +161,7 @@ pub struct Policy {
     /// The `contextAwareResources` of the module's metadata (empty: not annotated), or why
     /// they cannot be read; used by [`ContextAwareAccess::PolicyMetadata`].
     metadata_resources: std::result::Result<BTreeSet<ContextAwareResource>, String>,
-    session: Option<Session>,
+    session: Option<Arc<Session>>,
     /// The last guest call was `validate_settings`, which started the session: the next
     /// evaluation continues it (kwctl validates the settings, then evaluates, on one session).
     session_started_by_settings: bool,
@@ -335,7 +335,7 @@ impl Policy {
     /// Every evaluation replays it from its first exchange, as a `kwctl run` of its own
     /// would: [`Policy::validate_settings`] starts it, and the evaluation that follows
     /// continues it; any other evaluation starts it again.
-    pub fn set_replay_session(&mut self, session: Option<Session>) {
+    pub fn set_replay_session(&mut self, session: Option<Arc<Session>>) {
         self.kubernetes().replay = session.as_ref().map(Replay::start);
         self.session = session;
         self.session_started_by_settings = false;

@@ -60,6 +60,7 @@ pub const FOLDERS: &[&str] = &[
     "restore",
     "status",
     "resources",
+    "audit",
 ];
 
 fn pretty(value: &Value) -> Vec<u8> {
@@ -387,6 +388,7 @@ pub fn scenarios() -> Vec<(&'static str, Value)> {
 
     all.extend(context_aware_scenarios(&at_112));
     all.extend(webhook_rule_scenarios());
+    all.extend(audit_scenarios());
 
     // Malformed: what a broken client or a fuzzer could send.
     let mut create_without_object = request("CREATE", None, Some(&at_110));
@@ -524,14 +526,78 @@ pub const OPERATOR_SERVICE_ACCOUNT: &str =
 /// A new cluster bootstrapped from a Backup or a retained PersistentVolume,
 /// as in the operator's backup-and-restore and restore-deleted-cluster docs.
 fn restoring(object: DocumentDbObject, source: &str, name: &str) -> Value {
+    create(restored(object, source, name))
+}
+
+/// `object` bootstrapped from `source` (`backup` or `persistentVolume`) `name`.
+fn restored(object: DocumentDbObject, source: &str, name: &str) -> DocumentDbObject {
     let namespace = object.clone().build()["metadata"]["namespace"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let object = object
+    object
         .named("documentdb-restored", &namespace)
-        .spec("bootstrap", json!({"recovery": {source: {"name": name}}}));
-    create(object)
+        .spec("bootstrap", json!({"recovery": {source: {"name": name}}}))
+}
+
+/// The request Kubewarden's audit scanner sends for `object` as stored.
+fn audit(object: DocumentDbObject) -> Value {
+    crate::audit_request(object.build())
+}
+
+/// Stored objects as the background audit replays them. The sessions the e2e
+/// table gives them (a newer Backup of the same name, Nodes that cannot mount
+/// image volumes) would change a real CREATE's verdict; a replay reads none.
+fn audit_scenarios() -> Vec<(&'static str, Value)> {
+    let lightrag = DocumentDbObject::lightrag;
+    let versioned = DocumentDbObject::versioned;
+    vec![
+        (
+            "audit/healthy-0.112.0",
+            audit(
+                versioned()
+                    .version("0.112.0")
+                    .stored(2)
+                    .installed("0.112.0"),
+            ),
+        ),
+        (
+            "audit/restored-long-ago",
+            audit(
+                restored(versioned().version("0.110.0"), "backup", NIGHTLY_BACKUP)
+                    .stored(4)
+                    .installed("0.110.0"),
+            ),
+        ),
+        (
+            "audit/schema-above-binary",
+            audit(
+                versioned()
+                    .version("0.110.0")
+                    .schema("0.112.0")
+                    .stored(3)
+                    .installed("0.110.0"),
+            ),
+        ),
+        (
+            "audit/binary-below-schema-version-field",
+            audit(
+                versioned()
+                    .version("0.110.0")
+                    .stored(5)
+                    .installed("0.112.0"),
+            ),
+        ),
+        (
+            "audit/binary-below-schema-image-tag",
+            audit(
+                lightrag()
+                    .image(&img("0.110.0"))
+                    .stored(5)
+                    .installed("0.112.0"),
+            ),
+        ),
+    ]
 }
 
 /// A `dbs/status` UPDATE of `stored` by `user` (the operator's service

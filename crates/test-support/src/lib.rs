@@ -324,13 +324,43 @@ pub fn admission_request(
     if !options.is_null() {
         request["options"] = options;
     }
-    if let Some(object) = object {
+    if let Some(mut object) = object {
+        if operation == "CREATE"
+            && let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut)
+        {
+            // Storage assigns the resourceVersion after admission: a CREATE
+            // that carries one is the background audit's replay (audit_request).
+            metadata.remove("resourceVersion");
+        }
         request["object"] = object;
     }
     if let Some(old_object) = old_object {
         request["oldObject"] = old_object;
     }
     request
+}
+
+/// The request Kubewarden's audit scanner sends for a stored object
+/// (`internal/audit-scanner/scanner/admission_request.go`): always `CREATE`,
+/// `uid` = the object's uid, `resource.resource` = the **Kind** (not the
+/// plural), empty `userInfo`, no `oldObject`, no options, and the object as
+/// listed — resourceVersion, uid, generation and status included.
+pub fn audit_request(object: Value) -> Value {
+    let gvk = json!({"group": "documentdb.io", "version": "preview", "kind": "DocumentDB"});
+    let metadata = &object["metadata"];
+    json!({
+        "uid": metadata["uid"],
+        "kind": gvk,
+        "resource": {"group": "documentdb.io", "version": "preview", "resource": "DocumentDB"},
+        "requestKind": gvk,
+        "name": metadata["name"],
+        "namespace": metadata["namespace"],
+        "operation": "CREATE",
+        "userInfo": {},
+        "object": object,
+        "oldObject": null,
+        "options": null,
+    })
 }
 
 /// The payload of the policy's `validate` call: `{"request": …, "settings": …}`.

@@ -1,4 +1,4 @@
-//! What a user pastes: `kubectl get db NAME -o yaml` output, a manifest file
+//! What a user pastes: `kubectl get documentdb NAME -o yaml` output, a manifest file
 //! with several documents, a `kind: List`, or JSON. Turned into the one
 //! object the admission request would carry, or an error that says what to
 //! paste instead.

@@ -10,7 +10,7 @@ use crate::check::{Outcome, Report, check};
 use crate::input::{Source, documents, select};
 use crate::timeline::Stage;
 
-/// A DocumentDB as `kubectl get db -o yaml` prints it (with `installed`) or
+/// A DocumentDB as `kubectl get documentdb -o yaml` prints it (with `installed`) or
 /// as a manifest (without): the LightRAG playground cluster, binary from the
 /// image tag, optional schemaVersion.
 fn db(binary: &str, schema: Option<&str>, installed: Option<&str>) -> String {
@@ -38,6 +38,8 @@ fn next_step(report: &Report) -> &str {
 #[rstest]
 #[case::new_cluster("", &db("0.112.0", None, None), Outcome::Allowed, Stage::NewCluster,
     "to upgrade later, raise the binary first (phase 1), then spec.schemaVersion (phase 2)")]
+#[case::stored_object_below_its_own_schema("", &db("0.110.0", None, Some("0.112.0")), Outcome::Denied, Stage::Blocked,
+    "raise the binary to 0.112.0 or later now: the schema cannot be downgraded")]
 #[case::phase_1_binary(&db("0.110.0", None, Some("0.110.0")), &db("0.112.0", None, None),
     Outcome::Allowed, Stage::BinaryUpgrade,
     "once the pods run 0.112.0 and are healthy, set spec.schemaVersion: \"0.112.0\" (phase 2); until then the binary can still go back as far as 0.110.0")]
@@ -58,10 +60,10 @@ fn next_step(report: &Report) -> &str {
     "upgrade complete; from now on the binary must stay at 0.111.0 or later")]
 #[case::manifest_as_current_object(&db("0.110.0", None, None), &db("0.112.0", Some("0.112.0"), None),
     Outcome::Allowed, Stage::InstalledSchemaUnknown,
-    "check again with the output of `kubectl get db NAME -o yaml` as the current object: without the installed schema, neither the rollback rule nor the next step can be worked out")]
+    "check again with the output of `kubectl get documentdb NAME -o yaml` as the current object: without the installed schema, neither the rollback rule nor the next step can be worked out")]
 #[case::manifest_as_current_object_rollback(&db("0.112.0", Some("0.112.0"), None), &db("0.110.0", None, None),
     Outcome::Allowed, Stage::InstalledSchemaUnknown,
-    "check again with the output of `kubectl get db NAME -o yaml` as the current object: without the installed schema, neither the rollback rule nor the next step can be worked out")]
+    "check again with the output of `kubectl get documentdb NAME -o yaml` as the current object: without the installed schema, neither the rollback rule nor the next step can be worked out")]
 #[case::from_latest_to_a_version(&db("latest", None, Some("0.110.0")), &db("0.112.0", None, None),
     Outcome::Allowed, Stage::VersionUnknown,
     "the schema (0.110.0) is behind the binary (0.112.0): set spec.schemaVersion: \"0.112.0\" to finish the upgrade")]

@@ -2,14 +2,13 @@
 //! schema), and the next safe step. Presentation only: the verdict, the
 //! violations and the upgrade position all come from the policy's own
 //! evaluation ([`Findings`], [`UpgradePosition`]); this file compares no
-//! versions. It matches every [`Violation`] variant without a wildcard, so a
-//! new rule does not compile until its explanation is written here.
+//! versions and matches no rule: each violation says what it means and the
+//! way out ([`Violation::meaning`], written next to its message in the policy
+//! crate).
 
 use serde::Serialize;
 
 use documentdb_upgrade_safety::findings::{Findings, Violation};
-use documentdb_upgrade_safety::quantity;
-use documentdb_upgrade_safety::resources::EnvelopeProblem;
 use documentdb_upgrade_safety::upgrade::{Pending, Stage as Position, UpgradePosition, Version};
 
 /// One stage of the upgrade and what this change does to it.
@@ -125,7 +124,7 @@ pub fn timeline(position: &UpgradePosition, findings: &Findings) -> Timeline {
                         "{binary}; the installed schema is unknown (the current object has no \
                          status.schemaVersion)"
                     ),
-                    "check again with the output of `kubectl get db NAME -o yaml` as the current object: without \
+                    "check again with the output of `kubectl get documentdb NAME -o yaml` as the current object: without \
                      the installed schema, neither the rollback rule nor the next step can be worked out"
                         .to_owned(),
                 )
@@ -215,94 +214,17 @@ fn pending(pending: Pending, installed: &str, binary: &str) -> String {
 }
 
 /// What is wrong and the way out, one problem and one step per violation that
-/// has a way out of its own.
+/// has a way out of its own: each violation says what it means
+/// ([`Violation::meaning`]); this file matches no rule.
 fn blocked(position: &UpgradePosition, findings: &Findings) -> (Stage, String, String) {
     let mut problems = Vec::new();
     let mut steps = Vec::new();
-    for violation in &findings.violations {
-        match violation {
-            Violation::RollbackBelowInstalledSchema { binary, installed } => {
-                problems.push(format!(
-                    "binary {binary} is below the installed schema {installed}"
-                ));
-                steps.push(format!(
-                    "keep the binary at {installed} or later: the schema cannot be downgraded, and running \
-                     {binary} again needs a backup taken before the schema update"
-                ));
-            }
-            Violation::SchemaAboveBinary { schema, binary } => {
-                problems.push(format!("schema {schema} is ahead of binary {binary}"));
-                // A schema the database already has needs no new binary, only the old one back.
-                if !position.requested_schema_installed {
-                    steps.push(format!(
-                        "upgrade the binary to {schema} or later first and let the pods become healthy (phase 1), \
-                         then set spec.schemaVersion: \"{schema}\" (phase 2)"
-                    ));
-                }
-            }
-            Violation::StorageShrink { before, after } => {
-                let (before, after) = (quantity::shown(before), quantity::shown(after));
-                problems.push(format!("storage would shrink from {before} to {after}"));
-                steps.push(format!(
-                    "keep spec.resource.storage.pvcSize at {before} or more: a volume can grow, never shrink; to \
-                     get a smaller one, restore a backup into a new cluster"
-                ));
-            }
-            Violation::BootstrapChanged { before, .. } => {
-                problems.push(
-                    if before.is_some() {
-                        "spec.bootstrap differs from the stored one"
-                    } else {
-                        "spec.bootstrap is added to a running cluster"
-                    }
-                    .to_owned(),
-                );
-                steps.push(
-                    "leave spec.bootstrap as stored, or remove it: it only takes effect when a cluster is created; \
-                     to restore a backup, create a new cluster with it"
-                        .to_owned(),
-                );
-            }
-            Violation::ResourceEnvelope(problem) => {
-                let (problem, step) = envelope(problem);
-                problems.push(problem);
-                steps.push(step);
-            }
-            Violation::RestoreBlocked {
-                source,
-                binary,
-                schema,
-            } => {
-                problems.push(format!(
-                    "binary {binary} is older than the schema {schema} the {} recorded",
-                    source.kind.noun()
-                ));
-                steps.push(format!(
-                    "set spec.documentDBVersion (or the image tag) to {schema} or later before restoring: the \
-                     restored database keeps its schema"
-                ));
-            }
-            Violation::ImageVolumeUnavailable { .. } => {
-                problems.push("the cluster's nodes cannot mount the extension image".to_owned());
-                steps.push(
-                    "enable the ImageVolume feature (Kubernetes 1.35 or later, or the ImageVolume feature gate on \
-                     1.33/1.34, with containerd 2.1 or CRI-O 1.33 or later) before creating the cluster"
-                        .to_owned(),
-                );
-            }
-            // The message names the field and the fix; the dbs/status guard
-            // is not a change the checker builds.
-            Violation::InstalledSchemaLowered { .. }
-            | Violation::InstalledSchemaCleared { .. }
-            | Violation::InstalledSchemaUnverifiable { .. }
-            | Violation::SchemaFormat { .. }
-            | Violation::SchemaWithoutBinary { .. }
-            | Violation::SchemaNotComparable { .. }
-            | Violation::AutoSchemaForbidden
-            | Violation::UnknownBinaryRejected { .. }
-            | Violation::RollbackNotComparable { .. }
-            | Violation::StoredPvcSizeInvalid { .. }
-            | Violation::PvcSizeInvalid { .. } => {}
+    for meaning in findings.violations.iter().filter_map(Violation::meaning) {
+        problems.push(meaning.problem);
+        // A schema the database already has needs no new binary, only the old one back.
+        let moot = meaning.moot_when_schema_installed && position.requested_schema_installed;
+        if let Some(step) = meaning.next_step.filter(|_| !moot) {
+            steps.push(step);
         }
     }
     if steps.is_empty() {
@@ -314,57 +236,4 @@ fn blocked(position: &UpgradePosition, findings: &Findings) -> (Stage, String, S
         format!("blocked: {}", problems.join(", and "))
     };
     (Stage::Blocked, summary, steps.join("; "))
-}
-
-/// The problem and the way out of an envelope violation.
-fn envelope(problem: &EnvelopeProblem) -> (String, String) {
-    match *problem {
-        EnvelopeProblem::EnvelopeRequired { dimension } => {
-            let noun = dimension.name();
-            (
-                format!(
-                    "no pod {noun} envelope, and {noun} is not set on both the gateway and the database"
-                ),
-                format!(
-                    "set spec.resource.{noun}, or {noun} on both spec.resource.gateway and spec.resource.database"
-                ),
-            )
-        }
-        EnvelopeProblem::NoRoomForPostgres {
-            dimension,
-            envelope,
-            reserved,
-        } => {
-            let noun = dimension.name();
-            let reserved = dimension.format_amount(reserved);
-            (
-                format!(
-                    "the gateway and OTel reserve {reserved} of the {} pod {noun} envelope, leaving nothing for \
-                     PostgreSQL",
-                    quantity::shown(envelope)
-                ),
-                format!(
-                    "raise spec.resource.{noun} above {reserved}, or give the gateway (and OTel) less {noun}"
-                ),
-            )
-        }
-        EnvelopeProblem::ExceedsEnvelope {
-            dimension,
-            envelope,
-            total,
-            ..
-        } => {
-            let noun = dimension.name();
-            let total = dimension.format_amount(total);
-            (
-                format!(
-                    "gateway, OTel and database {noun} add up to {total}, more than the {} pod {noun} envelope",
-                    quantity::shown(envelope)
-                ),
-                format!(
-                    "raise spec.resource.{noun} to {total} or more, or lower spec.resource.database.{noun}"
-                ),
-            )
-        }
-    }
 }

@@ -7,6 +7,7 @@ mod common;
 
 mod annotate;
 mod docs;
+mod install_docs;
 mod metadata;
 mod oci_roundtrip;
 mod sbom;

@@ -6,11 +6,11 @@ const INSTALL_DOCS: &str = "README.md";
 use std::collections::BTreeSet;
 
 use chrono::DateTime;
+use documentdb_upgrade_safety::model::{GROUP, KIND, OPERATIONS, RESOURCE};
 use documentdb_upgrade_safety::settings::{
     ALLOW_AUTO_SCHEMA_VERSION, DEFAULT_DOCUMENTDB_VERSION, IMAGE_VOLUME_CHECK,
     REJECT_UNKNOWN_BINARY_VERSION, SIDECAR_KEYS, SIDECAR_RESOURCES, STATUS_WRITERS, Settings,
 };
-use documentdb_upgrade_safety::validation::{GROUP, KIND, OPERATIONS, RESOURCE};
 use policy_dist::artifacthub::{self, ArtifactHubPkg};
 use policy_dist::consistency::{Selection, rule_disagreements, version_disagreements};
 use policy_dist::manifest::{self, ManifestType};
@@ -18,7 +18,7 @@ use policy_dist::metadata::{self, ExecutionMode, Metadata, Operation};
 use serde_json::Value as Json;
 use serde_yaml::Value;
 
-use crate::common::{read_text, repo_file};
+use crate::common::{read_text, repo_file, yaml_blocks};
 
 const METADATA: &str = "policy-metadata/metadata.yml";
 const QUESTIONS: &str = "policy-metadata/questions-ui.yml";
@@ -28,8 +28,20 @@ fn metadata() -> Metadata {
     Metadata::from_yaml(&read_text(METADATA)).expect("metadata.yml parses as Kubewarden metadata")
 }
 
-fn committed_pkg() -> ArtifactHubPkg {
-    serde_yaml::from_str(&read_text(PKG)).expect("artifacthub-pkg.yml parses")
+/// The package `make artifacthub` writes for a release (`kwctl scaffold
+/// artifacthub`, or policy-dist's stand-in), as file content.
+pub fn generated_pkg_text() -> String {
+    let created_at = DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    ArtifactHubPkg::from_metadata(&metadata(), created_at, Some(&read_text(QUESTIONS)))
+        .expect("the metadata scaffolds")
+        .to_file_content()
+        .expect("the package serialises")
+}
+
+fn generated_pkg() -> ArtifactHubPkg {
+    serde_yaml::from_str(&generated_pkg_text()).expect("the generated package parses")
 }
 
 fn cargo_version() -> String {
@@ -139,7 +151,7 @@ fn metadata_is_complete_for_kwctl_and_artifact_hub() {
 fn one_version_everywhere() {
     let cargo = cargo_version();
     let m = metadata();
-    let pkg = committed_pkg();
+    let pkg = generated_pkg();
     assert_eq!(
         version_disagreements(&cargo, &m, &pkg),
         Vec::<String>::new()
@@ -156,7 +168,7 @@ fn version_check_fails_when_any_place_disagrees() {
     let cargo = cargo_version();
     let bumped = "9.9.9";
     let m = metadata();
-    let pkg = committed_pkg();
+    let pkg = generated_pkg();
 
     assert!(
         !version_disagreements(bumped, &m, &pkg).is_empty(),
@@ -192,38 +204,34 @@ fn version_check_fails_when_any_place_disagrees() {
 
 // ------------------------------------------------------------------ artifact hub
 
-fn without_created_at(yaml: &str) -> (Value, String) {
-    let mut value: Value = serde_yaml::from_str(yaml).expect("YAML");
-    let created_at = value
-        .as_mapping_mut()
-        .and_then(|m| m.remove("createdAt"))
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .expect("createdAt is a string");
-    (value, created_at)
-}
-
+/// The package is generated for each release tag and published on the
+/// `artifacthub` branch (docs/releasing.md), never kept on main, where it
+/// would name a version before it exists.
 #[test]
-fn committed_artifacthub_package_is_the_scaffold_output() {
-    let committed = read_text(PKG);
-    let (committed_value, created_at) = without_created_at(&committed);
-    let created_at = DateTime::parse_from_rfc3339(&created_at)
-        .expect("createdAt is RFC 3339")
-        .to_utc();
-    let fresh = ArtifactHubPkg::from_metadata(&metadata(), created_at, Some(&read_text(QUESTIONS)))
-        .expect("the metadata scaffolds")
-        .to_file_content()
-        .unwrap();
-    let (fresh_value, _) = without_created_at(&fresh);
-    assert_eq!(
-        committed_value, fresh_value,
-        "artifacthub/artifacthub-pkg.yml is stale: run `make artifacthub`"
+fn the_artifacthub_package_is_not_kept_on_main() {
+    assert!(
+        read_text(".gitignore")
+            .lines()
+            .any(|line| line == format!("/{PKG}")),
+        ".gitignore does not ignore {PKG}"
     );
-    assert!(committed.starts_with("# Kubewarden Artifacthub Package config"));
+    let tracked = std::process::Command::new("git")
+        .args(["ls-files", "--", PKG])
+        .current_dir(repo_file("."))
+        .output()
+        .expect("git runs");
+    assert_eq!(
+        String::from_utf8_lossy(&tracked.stdout),
+        "",
+        "{PKG} is committed"
+    );
 }
 
 #[test]
 fn artifacthub_package_has_every_field_artifact_hub_reads() {
-    let value: Value = serde_yaml::from_str(&read_text(PKG)).unwrap();
+    let text = generated_pkg_text();
+    assert!(text.starts_with("# Kubewarden Artifacthub Package config"));
+    let value: Value = serde_yaml::from_str(&text).unwrap();
     for key in [
         "version",
         "name",
@@ -299,8 +307,8 @@ fn artifacthub_repo_file_names_the_owners() {
 #[test]
 fn metadata_declares_what_the_module_reads_from_the_cluster() {
     use documentdb_upgrade_safety::cluster::HOST_CAPABILITIES;
-    use documentdb_upgrade_safety::image_volume::{NODE_API_VERSION, NODE_KIND};
-    use documentdb_upgrade_safety::restore::{
+    use documentdb_upgrade_safety::model::nodes::{NODE_API_VERSION, NODE_KIND};
+    use documentdb_upgrade_safety::model::restore::{
         BACKUP_API_VERSION, BACKUP_KIND, PERSISTENT_VOLUME_API_VERSION, PERSISTENT_VOLUME_KIND,
     };
     let m = metadata();
@@ -405,11 +413,8 @@ fn questions_ui_asks_for_exactly_the_policy_settings() {
 
 /// Every ```yaml block of a Markdown text that holds a ClusterAdmissionPolicy.
 fn policy_blocks(markdown: &str) -> Vec<Value> {
-    markdown
-        .split("```yaml\n")
-        .skip(1)
-        .filter_map(|rest| rest.split_once("```").map(|(block, _)| block))
-        .filter_map(|block| serde_yaml::from_str::<Value>(block).ok())
+    yaml_blocks(markdown)
+        .into_iter()
         .filter(|v| v["kind"].as_str() == Some("ClusterAdmissionPolicy"))
         .collect()
 }
@@ -431,13 +436,15 @@ fn documented_cluster_admission_policy_matches_the_metadata() {
                 None,
             )
             .unwrap();
-            assert_eq!(
-                module,
-                format!(
-                    "registry://{}:v{version}",
-                    m.annotation(metadata::OCI_URL).unwrap()
-                ),
-                "{name}: spec.module"
+            // A release's reference, or a pushed build pinned by digest.
+            let release = format!(
+                "registry://{}:v{version}",
+                m.annotation(metadata::OCI_URL).unwrap()
+            );
+            assert!(
+                module == release
+                    || (module.starts_with("registry://") && module.contains("@sha256:")),
+                "{name}: spec.module {module} is neither {release} nor pinned by digest"
             );
             assert_eq!(
                 documented["metadata"], scaffolded["metadata"],
@@ -478,9 +485,11 @@ fn documented_cluster_admission_policy_matches_the_metadata() {
 fn install_docs_name_the_published_artifact() {
     let oci_url = metadata().annotation(metadata::OCI_URL).unwrap().to_owned();
     let registry = oci_url.split('/').next().unwrap().to_owned();
+    // `:v<version>` is how the docs say what each release publishes.
     let current = [
         format!("{oci_url}:v{}", cargo_version()),
         format!("{oci_url}@sha256:"),
+        format!("{oci_url}:v<version>"),
     ];
     let text = read_text(INSTALL_DOCS);
     let mut seen = 0;
@@ -495,5 +504,5 @@ fn install_docs_name_the_published_artifact() {
         );
         seen += 1;
     }
-    assert!(seen >= 3, "the install docs name the artifact");
+    assert!(seen >= 2, "the install docs name the artifact");
 }

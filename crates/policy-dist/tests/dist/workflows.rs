@@ -1,14 +1,16 @@
 //! The GitHub workflows cannot run here: their structure is checked instead.
-//! The release runs on v* tags, in order: version check against the repo's
-//! own files, tests, a --locked build, annotate, push, keyless cosign
-//! signature, SBOM with its cosign bundle, Artifact Hub package, GitHub
-//! release; CI runs the README's test command; every action is pinned.
+//! The release runs on v* tags: version check and tests, the e2e table through
+//! kwctl, then a --locked build, annotate, SBOM with its cosign bundle, push,
+//! keyless cosign signature, GitHub release with Kubewarden's asset names, and
+//! the tag's Artifact Hub package on the `artifacthub` branch; CI runs the
+//! README's test command, and the kwctl e2e table on pull requests; every
+//! action is pinned.
 
 use std::process::Command;
 
 use serde_yaml::Value;
 
-use crate::common::{read_text, repo_file};
+use crate::common::{TempDir, read_text, repo_file};
 
 fn workflow(name: &str) -> Value {
     serde_yaml::from_str(&read_text(&format!(".github/workflows/{name}")))
@@ -59,6 +61,21 @@ fn release_runs_on_version_tags_and_does_every_step_in_order() {
         release["on"]["push"]["tags"],
         serde_yaml::from_str::<Value>("[\"v*\"]").unwrap()
     );
+    // Nothing is published before the tests, the kwctl e2e table included.
+    let needs = |job: &str| -> Vec<String> {
+        serde_yaml::from_value(release["jobs"][job]["needs"].clone())
+            .unwrap_or_else(|_| panic!("job {job} needs nothing"))
+    };
+    assert_eq!(needs("release"), ["test", "e2e-kwctl"]);
+    assert_eq!(needs("artifacthub"), ["release"]);
+    let test = steps(&release, "test");
+    assert!(position(test, "check-version") < position(test, "make test"));
+    let e2e = steps(&release, "e2e-kwctl");
+    assert!(
+        position(e2e, "kubewarden/github-actions/kwctl-installer@")
+            < position(e2e, "make e2e-tests E2E_ENGINE=kwctl")
+    );
+
     let job = &release["jobs"]["release"];
     assert_eq!(
         job["permissions"]["id-token"], "write",
@@ -74,15 +91,12 @@ fn release_runs_on_version_tags_and_does_every_step_in_order() {
     );
     let steps = steps(&release, "release");
     let order = [
-        "check-version",
-        "make test",
-        "--locked annotated-policy.wasm",
-        "make --no-print-directory -s push",
+        "--locked policy.wasm annotated-policy.wasm",
         "sigstore/cosign-installer@",
-        "cosign sign --yes",
         "make sbom",
-        "cosign sign-blob --yes --bundle policy-sbom.spdx.json.bundle policy-sbom.spdx.json",
-        "make artifacthub",
+        "cosign sign-blob --yes --bundle policy-sbom.spdx.jsonl.bundle.sigstore policy-sbom.spdx.json",
+        "make --no-print-directory -s push",
+        "cosign sign --yes",
         "gh release create",
     ];
     let positions: Vec<usize> = order.iter().map(|n| position(steps, n)).collect();
@@ -90,34 +104,22 @@ fn release_runs_on_version_tags_and_does_every_step_in_order() {
         positions.windows(2).all(|w| w[0] <= w[1]),
         "steps out of order: {order:?} at {positions:?}"
     );
-    let release_step = steps[position(steps, "gh release create")]["run"]
-        .as_str()
-        .unwrap();
-    for asset in [
-        "annotated-policy.wasm",
-        "policy-sbom.spdx.json",
-        "policy-sbom.spdx.json.bundle",
-        "artifacthub/artifacthub-pkg.yml",
-    ] {
-        assert!(
-            release_step.contains(asset),
-            "{asset} is not attached to the release"
-        );
-    }
     // The keyless signature is checked against this workflow's identity.
     let sign = steps[position(steps, "cosign sign --yes")]["run"]
         .as_str()
         .unwrap();
     assert!(sign.contains("--certificate-oidc-issuer https://token.actions.githubusercontent.com"));
     assert!(sign.contains(".github/workflows/release.yml@$GITHUB_REF"));
-    // (make sbom and its bundle share a step.) The Makefile targets the workflow calls exist.
+    // The Makefile targets the workflow calls exist.
     let makefile = read_text("Makefile");
     for target in [
         "test:",
+        "policy.wasm:",
         "annotated-policy.wasm:",
         "push:",
         "sbom:",
         "artifacthub:",
+        "e2e-tests:",
     ] {
         assert!(
             makefile.lines().any(|l| l.starts_with(target)),
@@ -126,10 +128,129 @@ fn release_runs_on_version_tags_and_does_every_step_in_order() {
     }
 }
 
+/// The release's assets: Kubewarden's names, and what the Artifact Hub
+/// package links to is among them.
+#[test]
+fn the_release_uploads_what_the_artifacthub_package_links() {
+    let release = workflow("release.yml");
+    let steps = steps(&release, "release");
+    let upload = steps[position(steps, "gh release create")]["run"]
+        .as_str()
+        .unwrap();
+    let assets: Vec<&str> = upload
+        .split_whitespace()
+        .skip(4) // gh release create "$GITHUB_REF_NAME"
+        .take_while(|word| !word.starts_with("--"))
+        .collect();
+    assert_eq!(
+        assets,
+        [
+            "policy.wasm",
+            "policy-sbom.spdx.json",
+            "policy-sbom.spdx.jsonl.bundle.sigstore"
+        ]
+    );
+    let package: Value = serde_yaml::from_str(&crate::metadata::generated_pkg_text()).unwrap();
+    let version = cargo_version();
+    let download = format!("/releases/download/v{version}/");
+    let mut linked = 0;
+    for link in package["links"].as_sequence().expect("links") {
+        let url = link["url"].as_str().unwrap();
+        if let Some((_, asset)) = url.split_once(&download) {
+            assert!(
+                assets.contains(&asset),
+                "{url} links an asset the release does not upload"
+            );
+            linked += 1;
+        }
+    }
+    assert_eq!(linked, 1, "the package links policy.wasm of its release");
+}
+
+#[test]
+fn the_artifacthub_job_publishes_the_tag_s_package_on_its_branch() {
+    let release = workflow("release.yml");
+    assert_eq!(
+        release["jobs"]["artifacthub"]["permissions"]["contents"],
+        "write"
+    );
+    let steps = steps(&release, "artifacthub");
+    assert!(
+        position(steps, "make artifacthub") < position(steps, "scripts/publish-artifacthub.sh")
+    );
+    let check = steps[position(steps, "check-version")]["run"]
+        .as_str()
+        .unwrap();
+    assert!(check.contains("--artifacthub-path artifacthub/artifacthub-pkg.yml"));
+    let publish = steps[position(steps, "scripts/publish-artifacthub.sh")]["run"]
+        .as_str()
+        .unwrap();
+    assert!(publish.contains("git -C ../artifacthub-branch push origin artifacthub"));
+}
+
+/// scripts/publish-artifacthub.sh lays out the branch Artifact Hub reads and
+/// refuses a package of another version or a rewrite of a published one.
+#[test]
+fn publish_artifacthub_lays_out_one_folder_per_version() {
+    let dir = TempDir::new("artifacthub-branch");
+    let version = cargo_version();
+    let package = dir.0.join("artifacthub-pkg.yml");
+    std::fs::write(&package, crate::metadata::generated_pkg_text()).unwrap();
+    let branch = dir.0.join("branch");
+    std::fs::create_dir(&branch).unwrap();
+    let publish = |version: &str| {
+        Command::new("bash")
+            .arg(repo_file("scripts/publish-artifacthub.sh"))
+            .arg(&package)
+            .arg(version)
+            .arg(&branch)
+            .output()
+            .unwrap()
+    };
+    let output = publish(&version);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(branch.join(&version).join("artifacthub-pkg.yml")).unwrap(),
+        crate::metadata::generated_pkg_text()
+    );
+    assert_eq!(
+        std::fs::read(branch.join(&version).join("README.md")).unwrap(),
+        std::fs::read(repo_file("README.md")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(branch.join("artifacthub-repo.yml")).unwrap(),
+        std::fs::read(repo_file("artifacthub/artifacthub-repo.yml")).unwrap()
+    );
+    // Publishing the same again is a no-op; another version's package is refused.
+    assert!(publish(&version).status.success());
+    let output = publish("9.9.9");
+    assert!(!output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        format!(
+            "{} is for version {version}, not 9.9.9: run make artifacthub on the tag\n",
+            package.display()
+        )
+    );
+    // A published version is never rewritten.
+    std::fs::write(
+        branch.join(&version).join("artifacthub-pkg.yml"),
+        "version: 0.0.0\n",
+    )
+    .unwrap();
+    let output = publish(&version);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is already published"));
+}
+
 #[test]
 fn release_checks_the_version_in_the_repository_files() {
     let release = workflow("release.yml");
-    let steps = steps(&release, "release");
+    let steps = steps(&release, "test");
     let check = steps[position(steps, "check-version")]["run"]
         .as_str()
         .unwrap();
@@ -138,7 +259,6 @@ fn release_checks_the_version_in_the_repository_files() {
     for (flag, file) in [
         ("--manifest-path", "Cargo.toml"),
         ("--metadata-path", "policy-metadata/metadata.yml"),
-        ("--artifacthub-path", "artifacthub/artifacthub-pkg.yml"),
     ] {
         assert!(
             check.contains(&format!("{flag} {file}")),
@@ -166,8 +286,8 @@ fn release_checks_the_version_in_the_repository_files() {
     assert_eq!(
         String::from_utf8(output.stdout).unwrap(),
         format!(
-            "v{version}: tag v{version}, {}, {} and {} agree\n",
-            args[1], args[3], args[5]
+            "v{version}: tag v{version}, {} and {} agree\n",
+            args[1], args[3]
         )
     );
     // …any other tag fails, naming both versions.
@@ -189,6 +309,23 @@ fn ci_runs_the_readme_test_command() {
     let steps = steps(&ci, "test");
     assert_eq!(steps[position(steps, "make test")]["run"], "make test");
     assert!(read_text("README.md").contains("make test"));
+}
+
+/// "policy-runner answers like kwctl" is checked against kwctl on every pull
+/// request: the same e2e table, through kwctl installed by Kubewarden's action.
+#[test]
+fn pull_requests_run_the_e2e_table_through_kwctl() {
+    let ci = workflow("ci.yml");
+    let job = &ci["jobs"]["e2e-kwctl"];
+    assert_eq!(job["if"], "github.event_name == 'pull_request'");
+    let steps = steps(&ci, "e2e-kwctl");
+    assert!(
+        position(steps, "kubewarden/github-actions/kwctl-installer@")
+            < position(steps, "make e2e-tests E2E_ENGINE=kwctl")
+    );
+    // With E2E_ENGINE=kwctl the table refuses to fall back to policy-runner
+    // (e2e/release.bats runs that case).
+    assert!(read_text("e2e/helpers.bash").contains("E2E_ENGINE=kwctl but kwctl is not on PATH"));
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! --replay-host-capabilities-interactions` answers them, against guests that make the calls.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use policy_runner::context_aware::{Exchange, KubernetesRequest, RecordedResponse};
 use policy_runner::{
@@ -111,7 +112,7 @@ fn load_with(guest: &Guest, access: ContextAwareAccess, session: Option<Session>
         guest.wasm(),
         &RunnerOptions {
             context_aware: access,
-            replay_session: session,
+            replay_session: session.map(Arc::new),
             ..test_options()
         },
     )
@@ -324,9 +325,9 @@ fn the_session_and_the_access_can_change_between_evaluations() {
     policy
         .set_context_aware(&allow(&[("documentdb.io/preview", "Backup")]))
         .unwrap();
-    policy.set_replay_session(Some(Session {
+    policy.set_replay_session(Some(Arc::new(Session {
         exchanges: vec![answered(get_backup(), RECORDED_REPLY)],
-    }));
+    })));
     assert_eq!(line(&mut policy, InstanceMode::Fresh), RECORDED_LINE);
     policy.set_replay_session(None);
     assert_eq!(

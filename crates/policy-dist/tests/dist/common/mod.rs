@@ -151,3 +151,31 @@ pub fn verdict_fixtures() -> Vec<(&'static str, Value, bool)> {
         ),
     ]
 }
+
+/// Every document of every ```yaml code block of a Markdown text (a block
+/// that does not parse is left out).
+pub fn yaml_blocks(text: &str) -> Vec<serde_yaml::Value> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        match &mut current {
+            None if line.trim_start().starts_with("```yaml") => current = Some(String::new()),
+            Some(block) if line.trim_start().starts_with("```") => {
+                for document in serde_yaml::Deserializer::from_str(block) {
+                    if let Ok(value) =
+                        <serde_yaml::Value as serde::Deserialize>::deserialize(document)
+                    {
+                        blocks.push(value);
+                    }
+                }
+                current = None;
+            }
+            Some(block) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            None => {}
+        }
+    }
+    blocks
+}
