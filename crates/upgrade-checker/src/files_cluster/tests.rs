@@ -1,5 +1,6 @@
 use documentdb_upgrade_safety::cluster::Cluster;
-use documentdb_upgrade_safety::image_volume::LIST_NODES;
+use documentdb_upgrade_safety::cluster::nodes::LIST_NODES;
+use documentdb_upgrade_safety::cluster::restore::source_request;
 use documentdb_upgrade_safety::restore::{RestoreSource, SourceKind};
 use serde_json::{Value, json};
 use test_support::sessions;
@@ -23,7 +24,7 @@ fn backup_request<'a>(name: &'a str, namespace: &'a str) -> GetResource<'a> {
         kind: SourceKind::Backup,
         name,
     };
-    source.request(Some(namespace)).expect("namespaced")
+    source_request(&source, Some(namespace)).expect("namespaced")
 }
 
 #[test]
@@ -93,7 +94,7 @@ fn persistent_volumes_are_cluster_scoped() {
         kind: SourceKind::PersistentVolume,
         name: "pv-1",
     };
-    let got = answer(cluster.get_resource(&source.request(Some("prod")).unwrap()));
+    let got = answer(cluster.get_resource(&source_request(&source, Some("prod")).unwrap()));
     assert_eq!(
         got,
         json!({"apiVersion": "v1", "kind": "PersistentVolume",
