@@ -13,6 +13,8 @@
 #   make web          install wasm-bindgen-cli if missing, build the same rules for the
 #                     browser and Node (crates/upgrade-checker/pkg)
 #   make serve-web    the page on http://127.0.0.1:8080/
+#   make checker-package  the installable checker: target/documentdb-upgrade-check-<version>.tgz
+#                     (npm tarball, the web build inside; the release attaches it)
 #
 # Only `run`, `test`, `web` and the prerequisites* targets install anything;
 # file targets (policy.wasm, target/noop-policy.wasm, …) build and nothing else.
@@ -33,7 +35,7 @@ FUZZ_SECONDS ?= 30
 REQUEST ?=
 SETTINGS ?=
 
-.PHONY: prerequisites prerequisites-run prerequisites-web run runner test unit-tests e2e-tests web web-tests serve-web bench-web fmt lint bench fuzz clean
+.PHONY: prerequisites prerequisites-run prerequisites-web run runner test unit-tests e2e-tests web web-tests checker-package serve-web bench-web fmt lint bench fuzz clean
 
 # ------------------------------------------------------------ installing
 # Explicit and scoped; each installs only what is missing (idempotent). See
@@ -264,6 +266,11 @@ crates/upgrade-checker/node_modules/.package-lock.json: crates/upgrade-checker/p
 # Node checker, and the page in headless Chromium.
 web-tests: $(WEB_PKG) policy.wasm runner crates/upgrade-checker/node_modules/.package-lock.json
 	node --test --test-reporter=spec crates/upgrade-checker/tests/*.test.mjs
+
+# The installable checker (crates/upgrade-checker/pack.mjs): what the release
+# attaches and action.yml installs; the web tests install and run the same.
+checker-package: $(WEB_PKG)
+	node crates/upgrade-checker/pack.mjs target
 
 serve-web: web
 	node crates/upgrade-checker/serve.mjs $(WEB_PORT)

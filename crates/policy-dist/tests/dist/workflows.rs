@@ -97,6 +97,7 @@ fn release_runs_on_version_tags_and_does_every_step_in_order() {
         "cosign sign-blob --yes --bundle policy-sbom.spdx.jsonl.bundle.sigstore policy-sbom.spdx.json",
         "make --no-print-directory -s push",
         "cosign sign --yes",
+        "make CARGO_GLOBAL_OPTIONS=--locked checker-package",
         "gh release create",
     ];
     let positions: Vec<usize> = order.iter().map(|n| position(steps, n)).collect();
@@ -120,6 +121,7 @@ fn release_runs_on_version_tags_and_does_every_step_in_order() {
         "sbom:",
         "artifacthub:",
         "e2e-tests:",
+        "checker-package:",
     ] {
         assert!(
             makefile.lines().any(|l| l.starts_with(target)),
@@ -147,9 +149,14 @@ fn the_release_uploads_what_the_artifacthub_package_links() {
         [
             "policy.wasm",
             "policy-sbom.spdx.json",
-            "policy-sbom.spdx.jsonl.bundle.sigstore"
+            "policy-sbom.spdx.jsonl.bundle.sigstore",
+            "\"target/documentdb-upgrade-check-${GITHUB_REF_NAME#v}.tgz\"",
         ]
     );
+    // action.yml installs the checker from this asset of the release it is used at.
+    let action = read_text("action/run.sh");
+    assert!(action.contains("readonly NAME=documentdb-upgrade-check\n"));
+    assert!(action.contains("/releases/download/v$version/$NAME-$version.tgz\""));
     let package: Value = serde_yaml::from_str(&crate::metadata::generated_pkg_text()).unwrap();
     let version = cargo_version();
     let download = format!("/releases/download/v{version}/");
