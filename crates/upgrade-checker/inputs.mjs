@@ -95,7 +95,14 @@ export async function* expand(path, { stdin, counter = { files: 0 } } = {}) {
     yield { file: path, error: reason(error) };
     return;
   }
-  yield* walk(path, [real], counter);
+  // A directory given by name that holds no manifest is named: it is
+  // probably the wrong one, and nothing in it was checked.
+  let any = false;
+  for await (const input of walk(path, [real], counter)) {
+    any = true;
+    yield input;
+  }
+  if (!any) yield { file: path, error: `no ${[...MANIFEST_EXTENSIONS].map((e) => `*${e}`).join(', ')} file in this directory` };
 }
 
 async function* readOne(file, counter) {

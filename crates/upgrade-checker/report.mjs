@@ -53,6 +53,18 @@ export function formatObject(object) {
   return lines.join('\n');
 }
 
+/** How many skipped objects the text report lists when nothing was checked. */
+export const SKIPPED_SHOWN = 10;
+
+/** Why nothing was checked, and what to give instead. */
+function nothingChecked(report) {
+  if (report.errors.length > 0 || !report.settings.valid) return 'nothing checked: fix the inputs named above';
+  if (report.skipped.length > 0) {
+    return 'nothing checked: none of these objects is a documentdb.io DocumentDB: give the manifests that hold your DocumentDB clusters';
+  }
+  return 'nothing checked: the given paths hold no objects';
+}
+
 /** The whole text report: errors, one block per object, the summary line. */
 export function formatReport(report) {
   const blocks = [];
@@ -63,9 +75,12 @@ export function formatReport(report) {
   }
   for (const object of report.objects) blocks.push(formatObject(object));
   // Skipped objects are listed only when nothing was checked: the question
-  // then is why.
+  // then is why. A few say it; ten thousand would bury the answer.
   if (report.summary.checked === 0) {
-    for (const skipped of report.skipped) blocks.push(`skipped ${where(skipped.file, skipped.line)}: ${skipped.reason}`);
+    const shown = report.skipped.slice(0, SKIPPED_SHOWN);
+    for (const skipped of shown) blocks.push(`skipped ${where(skipped.file, skipped.line)}: ${skipped.reason}`);
+    if (report.skipped.length > shown.length) blocks.push(`… and ${report.skipped.length - shown.length} more objects skipped`);
+    blocks.push(nothingChecked(report));
   }
   blocks.push(report.summaryLine);
   return blocks.join('\n\n');
