@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,7 +96,7 @@ function runAction(given, { ref = 'v0.1.0', env = {} } = {}) {
   const temp = mkdtempSync(join(tmpdir(), 'runner-temp-'));
   const summary = join(temp, 'step-summary.md');
   writeFileSync(summary, '');
-  const result = run(step.shell, ['-c', step.run], {
+  const result = run(`/bin/${step.shell}`, ['-c', step.run], {
     cwd: FIXTURES,
     env: {
       GITHUB_ACTIONS: 'true',
@@ -169,6 +169,15 @@ test('the action: a ref that is not a release, an empty manifests input, a packa
   const empty = runAction({ manifests: '\n  \n', package: tarball });
   assert.equal(empty.status, 2);
   assert.match(empty.stdout, /\n::error title=DocumentDB upgrade check::the input manifests is empty: give the files or folders to check\n$/);
+  // A runner without Node (a self-hosted one): said before anything else is tried.
+  const noNode = mkdtempSync(join(tmpdir(), 'path-without-node-'));
+  symlinkSync('/bin/bash', join(noNode, 'bash'));
+  const withoutNode = runAction({ manifests: 'manifests', package: tarball }, { env: { PATH: noNode } });
+  assert.equal(withoutNode.status, 2);
+  assert.equal(
+    withoutNode.stdout,
+    '::error title=DocumentDB upgrade check::node is not installed on this runner: add actions/setup-node before this step\n',
+  );
   // The release asset for the tag, from this repository's releases (offline here: npm cannot fetch it).
   const offline = runAction({ manifests: 'manifests' }, { ref: 'v0.1.0', env: { npm_config_offline: 'true' } });
   assert.equal(offline.status, 2);
