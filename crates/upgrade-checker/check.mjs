@@ -113,6 +113,9 @@ async function main(argv) {
     const add = async (method, path) => {
       for await (const input of expand(path, { stdin, counter })) {
         if (input.error !== undefined) batch.error(input.file, input.error);
+        // A comment-only file is an error when named (an empty `kubectl get`
+        // output), not when found among a directory's manifests.
+        else if (method === 'current' && input.inDirectory) batch.currentInDirectory(input.file, input.text);
         else batch[method](input.file, input.text);
       }
     };

@@ -22,7 +22,8 @@ async function instantiate() {
 /**
  * Loads the engine once. Resolves to:
  *   batch(namespace)                  -> a run over many objects: add inputs with
- *                                        .settings / .policy / .current / .cluster / .desired
+ *                                        .settings / .policy / .current / .currentInDirectory /
+ *                                        .cluster / .desired
  *                                        (file name, text) and .error(file, message),
  *                                        then .run() -> the report of every object
  *   check(current, desired, settings) -> report   (YAML or JSON text; '' = none)
@@ -41,6 +42,7 @@ export async function loadEngine() {
         settings: add('settings'),
         policy: add('policy'),
         current: add('current'),
+        currentInDirectory: add('currentInDirectory'),
         cluster: add('cluster'),
         desired: add('desired'),
         error: add('error'),

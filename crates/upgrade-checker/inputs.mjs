@@ -68,7 +68,8 @@ export async function readStdin(stream = process.stdin) {
 }
 
 /**
- * Every input under `path`: `{file, text}` or `{file, error}`, in order.
+ * Every input under `path`: `{file, text}` or `{file, error}`, in order;
+ * `inDirectory` is set on files found by walking a directory.
  * `stdin` is read at most once by the caller and passed in for '-'.
  * `counter.files` is shared across paths for MAX_FILES.
  */
@@ -162,7 +163,7 @@ async function* walk(dir, ancestors, counter) {
       }
       yield* walk(path, [...ancestors, target], counter);
     } else if (isFile && MANIFEST_EXTENSIONS.has(extname(entry.name))) {
-      yield* readOne(path, counter);
+      for await (const input of readOne(path, counter)) yield { ...input, inDirectory: true };
     }
   }
 }

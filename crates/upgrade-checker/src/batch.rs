@@ -299,10 +299,21 @@ impl Batch {
     /// The objects in the cluster (`--current`): its DocumentDBs; other
     /// kinds are ignored (the same export may serve `--cluster`).
     pub fn add_current(&mut self, file: &str, text: &str) {
+        self.add_current_documents(file, text, true);
+    }
+
+    /// A file found in a directory given to `--current` (the manifests of
+    /// the target branch, say): like [`Batch::add_current`], except that a
+    /// file without objects (comments only) is not an error there.
+    pub fn add_current_in_directory(&mut self, file: &str, text: &str) {
+        self.add_current_documents(file, text, false);
+    }
+
+    fn add_current_documents(&mut self, file: &str, text: &str, named: bool) {
         let Some(documents) = self.read(file, text) else {
             return;
         };
-        if documents.is_empty() && !looks_like_an_empty_list(text) {
+        if named && documents.is_empty() && !looks_like_an_empty_list(text) {
             // Typically a `kubectl get` that failed in a pipe: checking every
             // object as new would skip the rollback rule.
             return self.problem(

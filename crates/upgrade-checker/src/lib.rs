@@ -64,6 +64,14 @@ impl BatchInputs {
         }
     }
 
+    /// A file found in a directory of current objects: may hold none.
+    #[wasm_bindgen(js_name = currentInDirectory)]
+    pub fn current_in_directory(&mut self, file: &str, text: &str) {
+        if let Some(inputs) = self.0.as_mut() {
+            inputs.add_current_in_directory(file, text);
+        }
+    }
+
     /// Backups, PersistentVolumes, Nodes.
     pub fn cluster(&mut self, file: &str, text: &str) {
         if let Some(inputs) = self.0.as_mut() {

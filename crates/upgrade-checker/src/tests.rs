@@ -60,10 +60,10 @@ fn next_step(report: &Report) -> &str {
     "upgrade complete; from now on the binary must stay at 0.111.0 or later")]
 #[case::manifest_as_current_object(&db("0.110.0", None, None), &db("0.112.0", Some("0.112.0"), None),
     Outcome::Allowed, Stage::InstalledSchemaUnknown,
-    "check again with the output of `kubectl get documentdb NAME -o yaml` as the current object: without the installed schema, neither the rollback rule nor the next step can be worked out")]
+    "check again with the output of `kubectl get documentdb NAME -n NAMESPACE -o yaml` as the current object: without the installed schema, neither the rollback rule nor the next step can be worked out")]
 #[case::manifest_as_current_object_rollback(&db("0.112.0", Some("0.112.0"), None), &db("0.110.0", None, None),
     Outcome::Allowed, Stage::InstalledSchemaUnknown,
-    "check again with the output of `kubectl get documentdb NAME -o yaml` as the current object: without the installed schema, neither the rollback rule nor the next step can be worked out")]
+    "check again with the output of `kubectl get documentdb NAME -n NAMESPACE -o yaml` as the current object: without the installed schema, neither the rollback rule nor the next step can be worked out")]
 #[case::from_latest_to_a_version(&db("latest", None, Some("0.110.0")), &db("0.112.0", None, None),
     Outcome::Allowed, Stage::VersionUnknown,
     "the schema (0.110.0) is behind the binary (0.112.0): set spec.schemaVersion: \"0.112.0\" to finish the upgrade")]

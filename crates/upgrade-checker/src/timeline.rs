@@ -124,7 +124,7 @@ pub fn timeline(position: &UpgradePosition, findings: &Findings) -> Timeline {
                         "{binary}; the installed schema is unknown (the current object has no \
                          status.schemaVersion)"
                     ),
-                    "check again with the output of `kubectl get documentdb NAME -o yaml` as the current object: without \
+                    "check again with the output of `kubectl get documentdb NAME -n NAMESPACE -o yaml` as the current object: without \
                      the installed schema, neither the rollback rule nor the next step can be worked out"
                         .to_owned(),
                 )

@@ -100,6 +100,30 @@ for (const [entry, load] of entries) {
       ]);
     });
 
+    test('without cluster access: the target branch as --current (a folder with a comment-only file); the notes say what is not known', () => {
+      const result = inFixtures(['--json', '--current', 'base', 'manifests']);
+      assert.equal(result.status, 0, result.stdout);
+      const report = JSON.parse(result.stdout);
+      assert.deepEqual(report.errors, []);
+      assert.deepEqual(
+        report.objects.map((o) => [`${o.namespace}/${o.name}`, o.operation, o.outcome, o.current?.file ?? null, o.installedSchemaVersion]),
+        [
+          ['prod/orders', 'UPDATE', 'allowed', 'base/clusters/prod.yaml', null],
+          ['prod/payments', 'UPDATE', 'allowed', 'base/clusters/prod.yaml', null],
+          ['staging/analytics', 'CREATE', 'allowed', null, null],
+        ],
+      );
+      const note =
+        'the current object has no status.schemaVersion, so the rollback rule had nothing to check against: ' +
+        'use the output of `kubectl get documentdb NAME -n NAMESPACE -o yaml`, not the manifest file';
+      assert.deepEqual(report.objects[1].notes, [note]);
+      assert.equal(
+        report.objects[1].timeline.nextStep,
+        'check again with the output of `kubectl get documentdb NAME -n NAMESPACE -o yaml` as the current object: ' +
+          'without the installed schema, neither the rollback rule nor the next step can be worked out',
+      );
+    });
+
     test('--policy: the settings of the ClusterAdmissionPolicy take part (allowAutoSchemaVersion: false)', () => {
       const result = inFixtures(['--json', '--policy', 'policy.yaml', '--current', 'current.yaml', 'manifests']);
       assert.equal(result.status, 1, result.stderr);

@@ -224,6 +224,25 @@ fn an_empty_current_input_is_refused_an_empty_list_is_not() {
     assert_eq!(report.exit_code, 0);
 }
 
+/// The target branch's manifests as `--current`: a comment-only file among
+/// them is no error (it is when named: an empty `kubectl get` output).
+#[test]
+fn a_comment_only_file_found_in_a_current_directory_is_not_an_error() {
+    let mut batch = Batch::new("");
+    batch.add_current_in_directory("base/disabled.yaml", "# removed\n");
+    batch.add_current_in_directory("base/a.yaml", &yaml(&db("a", None, "0.110.0", None)));
+    batch.add_desired("d.yaml", &yaml(&db("a", None, "0.112.0", None)));
+    let report = batch.run();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.objects[0].report.operation, Some("UPDATE"));
+    assert_eq!(report.exit_code, 0);
+
+    let mut named = Batch::new("");
+    named.add_current("base/disabled.yaml", "# removed\n");
+    named.add_desired("d.yaml", &yaml(&db("a", None, "0.112.0", None)));
+    assert_eq!(named.run().exit_code, 2);
+}
+
 #[test]
 fn an_object_given_twice_is_an_input_error() {
     let mut batch = Batch::new("");
