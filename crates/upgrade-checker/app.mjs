@@ -15,6 +15,7 @@ const EXAMPLES = {
   'phase-2': ['cluster-binary-0.112.0-schema-0.110.0.yaml', 'update-schema-to-0.112.0.yaml'],
   rollback: ['cluster-at-0.112.0.yaml', 'roll-back-binary-to-0.110.0.yaml'],
   new: [null, 'upgrade-binary-to-0.112.0.yaml'],
+  fleet: ['fleet-current.yaml', 'fleet-helm-template.yaml'],
 };
 
 const VERDICTS = {

@@ -367,6 +367,11 @@ test('the examples load and the page worked offline, without errors', async () =
   await page.selectOption('#example', 'phase-2');
   await page.waitForFunction(() => document.getElementById('stage').dataset.stage === 'schema-update');
   assert.equal(await text(page, '#verdict'), 'Allowed');
+  // The fleet: several objects on each side, checked per DocumentDB.
+  await page.selectOption('#example', 'fleet');
+  await page.waitForFunction(() => !document.getElementById('batch').hidden);
+  assert.equal(await text(page, '#summary'), '3 checked: 2 allowed, 1 denied, 2 skipped');
+  assert.equal(await page.locator('#objects .result').count(), 3);
   await page.close();
   assert.deepEqual(foreignRequests, [], 'the page requested something outside the local server');
   assert.deepEqual(pageErrors, [], 'the page logged errors');
