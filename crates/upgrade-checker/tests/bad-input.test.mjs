@@ -4,11 +4,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from './installed.mjs';
+import { run, tempDir } from './installed.mjs';
 
 const CHECK = fileURLToPath(new URL('../check.mjs', import.meta.url));
 const NEW_CLUSTER = fileURLToPath(new URL('../examples/upgrade-binary-to-0.112.0.yaml', import.meta.url));
@@ -175,7 +174,7 @@ const rows = [
 
 for (const [name, setUp, status, expected, input] of rows) {
   test(`bad input: ${name}`, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'checker-bad-input-'));
+    const dir = tempDir('checker-bad-input-');
     const args = setUp(dir);
     const result = run(process.execPath, [CHECK, ...args], { cwd: dir, input });
     assert.equal(result.status, status, result.stdout + result.stderr);

@@ -3,10 +3,22 @@
 // Shared by the tests that run the installed command.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack, PACKAGE_NAME } from '../pack.mjs';
+
+const made = [];
+process.on('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh directory under the system's temporary one, removed when the test file's process ends. */
+export function tempDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
 
 let installed;
 
@@ -17,8 +29,8 @@ let installed;
  */
 export async function installPacked() {
   installed ??= (async () => {
-    const tarball = await pack(mkdtempSync(join(tmpdir(), 'checker-tarball-')));
-    const prefix = mkdtempSync(join(tmpdir(), 'checker-installed-'));
+    const tarball = await pack(tempDir('checker-tarball-'));
+    const prefix = tempDir('checker-installed-');
     execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', prefix, tarball], {
       encoding: 'utf8',
     });

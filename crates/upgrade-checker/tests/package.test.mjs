@@ -6,11 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { installPacked, run } from './installed.mjs';
+import { installPacked, run, tempDir } from './installed.mjs';
 import { PACKAGE_FILES, PACKAGE_NAME } from '../pack.mjs';
 import { loadEngine } from '../engine.mjs';
 
@@ -46,7 +45,7 @@ test('installed into an empty directory, offline: the command runs there and giv
 
 test('npx --package=<tarball> documentdb-upgrade-check: runs without installing anything first', async () => {
   const { tarball } = await installPacked();
-  const cwd = mkdtempSync(join(tmpdir(), 'checker-npx-'));
+  const cwd = tempDir('checker-npx-');
   const result = run('npx', ['--offline', '--yes', `--package=${tarball}`, PACKAGE_NAME, '--current', join(FIXTURES, 'current.yaml'), join(FIXTURES, 'manifests')], {
     cwd,
     env: { npm_config_cache: join(cwd, '.npm') },
@@ -93,7 +92,7 @@ function runAction(given, { ref = 'v0.1.0', env = {} } = {}) {
   for (const [name, [context, key]] of Object.entries(step.env)) {
     stepEnv[name] = context === 'inputs' ? given[key] ?? inputs[key].default ?? '' : github[key];
   }
-  const temp = mkdtempSync(join(tmpdir(), 'runner-temp-'));
+  const temp = tempDir('runner-temp-');
   const summary = join(temp, 'step-summary.md');
   writeFileSync(summary, '');
   const result = run(`/bin/${step.shell}`, ['-c', step.run], {
@@ -170,7 +169,7 @@ test('the action: a ref that is not a release, an empty manifests input, a packa
   assert.equal(empty.status, 2);
   assert.match(empty.stdout, /\n::error title=DocumentDB upgrade check::the input manifests is empty: give the files or folders to check\n$/);
   // A runner without Node (a self-hosted one): said before anything else is tried.
-  const noNode = mkdtempSync(join(tmpdir(), 'path-without-node-'));
+  const noNode = tempDir('path-without-node-');
   symlinkSync('/bin/bash', join(noNode, 'bash'));
   const withoutNode = runAction({ manifests: 'manifests', package: tarball }, { env: { PATH: noNode } });
   assert.equal(withoutNode.status, 2);
