@@ -524,7 +524,7 @@ impl<'de> Visitor<'de> for Node<'_, '_, 'de> {
         let keys_of = self.state.nested_keys;
         let (mut seen, mut captured) = (0u64, false);
         let mut keys = false;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key_seed(Key)? {
             keys = true;
             let mut mask = 0u64;
             for i in each_path(passing) {
@@ -572,6 +572,33 @@ impl<'de> Visitor<'de> for Node<'_, '_, 'de> {
             self.state.walked.picked[i] = Picked::Object { keys };
         }
         Ok(())
+    }
+}
+
+/// An object's key, borrowed from the document unless it has escapes
+/// (`Cow<str>`'s own `Deserialize` always allocates a `String`).
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Cow<'de, str>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_owned()))
     }
 }
 
@@ -721,7 +748,7 @@ impl<'de> Visitor<'de> for TreeSeed {
             return Ok(Tree::Skipped(Found::Object));
         };
         let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key_seed(Key)? {
             let value = match keys.iter().find(|(name, _)| *name == key) {
                 Some((_, shape)) => map.next_value_seed(TreeSeed(shape))?,
                 None => {
