@@ -522,14 +522,27 @@ impl<'de> Visitor<'de> for Node<'_, '_, 'de> {
         let unique = self.state.unique.get(self.depth).copied().unwrap_or(0);
         let nested = self.state.nested.get(self.depth).copied().unwrap_or(0);
         let keys_of = self.state.nested_keys;
+        // The keys wanted here, each once with its paths (neighbouring paths
+        // through the same object share its key's literal).
+        let mut wanted = [("", 0u64); 64];
+        let mut groups = 0;
+        for i in each_path(passing) {
+            let want = paths[i][self.depth];
+            if groups > 0 && std::ptr::eq(wanted[groups - 1].0, want) {
+                wanted[groups - 1].1 |= 1 << i;
+            } else {
+                wanted[groups] = (want, 1 << i);
+                groups += 1;
+            }
+        }
         let (mut seen, mut captured) = (0u64, false);
         let mut keys = false;
         while let Some(key) = map.next_key_seed(Key)? {
             keys = true;
             let mut mask = 0u64;
-            for i in each_path(passing) {
-                if paths[i][self.depth] == key {
-                    mask |= 1 << i;
+            for (want, paths) in &wanted[..groups] {
+                if *want == key {
+                    mask |= paths;
                 }
             }
             if mask & unique != 0 {
