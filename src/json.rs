@@ -522,14 +522,27 @@ impl<'de> Visitor<'de> for Node<'_, '_, 'de> {
         let unique = self.state.unique.get(self.depth).copied().unwrap_or(0);
         let nested = self.state.nested.get(self.depth).copied().unwrap_or(0);
         let keys_of = self.state.nested_keys;
+        // The keys wanted here, each once with its paths (neighbouring paths
+        // through the same object share its key's literal).
+        let mut wanted = [("", 0u64); 64];
+        let mut groups = 0;
+        for i in each_path(passing) {
+            let want = paths[i][self.depth];
+            if groups > 0 && std::ptr::eq(wanted[groups - 1].0, want) {
+                wanted[groups - 1].1 |= 1 << i;
+            } else {
+                wanted[groups] = (want, 1 << i);
+                groups += 1;
+            }
+        }
         let (mut seen, mut captured) = (0u64, false);
         let mut keys = false;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key_seed(Key)? {
             keys = true;
             let mut mask = 0u64;
-            for i in each_path(passing) {
-                if paths[i][self.depth] == key {
-                    mask |= 1 << i;
+            for (want, paths) in &wanted[..groups] {
+                if *want == key {
+                    mask |= paths;
                 }
             }
             if mask & unique != 0 {
@@ -572,6 +585,33 @@ impl<'de> Visitor<'de> for Node<'_, '_, 'de> {
             self.state.walked.picked[i] = Picked::Object { keys };
         }
         Ok(())
+    }
+}
+
+/// An object's key, borrowed from the document unless it has escapes
+/// (`Cow<str>`'s own `Deserialize` always allocates a `String`).
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Cow<'de, str>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_owned()))
     }
 }
 
@@ -721,7 +761,7 @@ impl<'de> Visitor<'de> for TreeSeed {
             return Ok(Tree::Skipped(Found::Object));
         };
         let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key_seed(Key)? {
             let value = match keys.iter().find(|(name, _)| *name == key) {
                 Some((_, shape)) => map.next_value_seed(TreeSeed(shape))?,
                 None => {

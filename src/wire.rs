@@ -94,8 +94,11 @@ impl<'a> ObjectDoc<'a> {
 
     /// The object `depth` keys down on path `i` (1: `metadata`, `spec`, …).
     pub fn object(&self, i: usize, depth: usize) -> Field<()> {
+        // The path's length, from the payload's copy of it (less its
+        // `request.object`), so the object's own path table is not in the module.
+        let len = PAYLOAD_PATHS[OBJECT + i].len() - 2;
         let above = self.depth;
-        self.picked[i].object_at(above + depth, above + OBJECT_PATHS[i].len())
+        self.picked[i].object_at(above + depth, above + len)
     }
 
     /// The string, boolean or number at path `i`.
