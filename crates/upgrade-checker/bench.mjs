@@ -38,10 +38,10 @@ for (const [name, current, desired, runs] of inputs) {
 }
 
 // ------------------------------------------------------------ the command
-export const MANIFESTS = 1000;
+const MANIFESTS = 1000;
 
 /** `count` clusters in `dir`/manifests (one file each, every tenth a rollback) and their current List. */
-export function writeFleet(dir, count = MANIFESTS) {
+function writeFleet(dir, count = MANIFESTS) {
   mkdirSync(join(dir, 'manifests'));
   const items = [];
   for (let i = 0; i < count; i++) {
@@ -74,21 +74,19 @@ function timeCommand(args, cwd, runs) {
   return { median: times[Math.floor(times.length / 2)], min: times[0], max: times.at(-1), last };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const dir = mkdtempSync(join(tmpdir(), 'checker-bench-'));
-  try {
-    writeFleet(dir);
-    const runs = 5;
-    const baseline = timeCommand(['--version'], dir, runs);
-    const fleet = timeCommand(['--current', 'current.yaml', 'manifests'], dir, runs);
-    const summary = fleet.last.stdout.trim().split('\n').at(-1);
-    console.log(`documentdb-upgrade-check --version (Node start, engine load): median ${baseline.median.toFixed(0)} ms (min ${baseline.min.toFixed(0)}, max ${baseline.max.toFixed(0)}; ${runs} runs)`);
-    console.log(
-      `documentdb-upgrade-check --current current.yaml manifests/ (${MANIFESTS} files, ${MANIFESTS} current objects): ` +
-        `median ${fleet.median.toFixed(0)} ms (min ${fleet.min.toFixed(0)}, max ${fleet.max.toFixed(0)}; ${runs} runs) = ` +
-        `${(fleet.median / baseline.median).toFixed(1)}× --version, ${((fleet.median - baseline.median) / MANIFESTS).toFixed(2)} ms per manifest beyond it; exit ${fleet.last.status}: ${summary}`,
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+const dir = mkdtempSync(join(tmpdir(), 'checker-bench-'));
+try {
+  writeFleet(dir);
+  const runs = 5;
+  const baseline = timeCommand(['--version'], dir, runs);
+  const fleet = timeCommand(['--current', 'current.yaml', 'manifests'], dir, runs);
+  const summary = fleet.last.stdout.trim().split('\n').at(-1);
+  console.log(`documentdb-upgrade-check --version (Node start, engine load): median ${baseline.median.toFixed(0)} ms (min ${baseline.min.toFixed(0)}, max ${baseline.max.toFixed(0)}; ${runs} runs)`);
+  console.log(
+    `documentdb-upgrade-check --current current.yaml manifests/ (${MANIFESTS} files, ${MANIFESTS} current objects): ` +
+      `median ${fleet.median.toFixed(0)} ms (min ${fleet.min.toFixed(0)}, max ${fleet.max.toFixed(0)}; ${runs} runs) = ` +
+      `${(fleet.median / baseline.median).toFixed(1)}× --version, ${((fleet.median - baseline.median) / MANIFESTS).toFixed(2)} ms per manifest beyond it; exit ${fleet.last.status}: ${summary}`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
 }
