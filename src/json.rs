@@ -326,10 +326,32 @@ pub struct Nested {
     pub values: &'static [&'static str],
 }
 
+/// The deepest object a path can go through: paths have at most this many
+/// keys (the wire's longest has 7).
+const DEPTHS: usize = 8;
+
 /// A walk in progress: the paths, the results, and the hooks.
+///
+/// What a path found is kept only where its value ends (or is blocked): an
+/// object on the way is marked in `entered`, one bit per path and depth, and
+/// the path's [`Picked::Absent`] depth is worked out once, in
+/// [`State::finish`]. Writing `Absent` for every path at every object it
+/// goes through cost a write and a drop of the previous value each time
+/// (~200 per typical request; BENCHMARKS.md, "Speeding up the one reader").
 struct State<'h, 'de> {
     paths: &'static [Path],
     walked: Walked<'de>,
+    /// Paths whose value was found (or blocked): `walked.picked` holds it.
+    ended: u64,
+    /// Per depth, the paths whose object at that depth is present (in the
+    /// last occurrence of each key on the way).
+    entered: [u64; DEPTHS],
+    /// The keys wanted in each object being read, from the outermost: each
+    /// key once, with its paths. Kept here rather than in each object's
+    /// stack frame: a frame of 64 slots for the few keys of an object cost
+    /// stack pages, which a fresh instance pays for as page faults
+    /// (BENCHMARKS.md, "Speeding up the one reader").
+    wanted: Vec<(&'static str, u64)>,
     hook: Option<EachItem<'h, 'de>>,
     capture: Option<(&'static str, &'static TreeShape)>,
     unique: &'static [u64],
@@ -344,16 +366,57 @@ impl<'de> State<'_, 'de> {
             paths,
             walked: Walked {
                 root: Root::Null,
-                picked: vec![Picked::default(); paths.len()],
+                picked: Vec::new(),
                 items: Items::Missing,
                 captured: None,
             },
+            ended: 0,
+            entered: [0; DEPTHS],
+            wanted: Vec::with_capacity(32),
             hook: None,
             capture: None,
             unique: &[],
             nested: &[],
             nested_keys: Nested::default(),
         }
+    }
+
+    /// The value at depth `depth` of the paths in `mask` starts again (a
+    /// value, `null`, or an object that may be a repeated key's): what they
+    /// found before, here or below, no longer counts.
+    fn restart(&mut self, mask: u64, depth: usize) {
+        self.ended &= !mask;
+        for entered in self.entered.iter_mut().skip(depth) {
+            *entered &= !mask;
+        }
+    }
+
+    /// What each path found, once the document is read: its value where it
+    /// ended, else absent below the deepest object it went through.
+    fn finish(&mut self) {
+        let picked = &mut self.walked.picked;
+        picked.resize_with(self.paths.len(), Picked::default);
+        for (i, picked) in picked.iter_mut().enumerate() {
+            if self.ended & (1 << i) != 0 {
+                continue;
+            }
+            let depth = self
+                .entered
+                .iter()
+                .rposition(|entered| entered & (1 << i) != 0)
+                .map_or(0, |deepest| deepest + 1);
+            *picked = Picked::Absent { depth };
+        }
+    }
+
+    /// The value path `i` found (its end, or what blocked it).
+    fn end(&mut self, i: usize, value: Picked<'de>) {
+        let picked = &mut self.walked.picked;
+        if picked.len() < self.paths.len() {
+            picked.resize_with(self.paths.len(), Picked::default);
+        }
+        picked[i] = value;
+        self.ended |= 1 << i;
     }
 }
 
@@ -396,12 +459,13 @@ impl<'de> Node<'_, '_, 'de> {
         // What blocks the paths that wanted an object here.
         let mut blocked: Option<Found> = None;
         for i in each_path(self.mask) {
-            state.walked.picked[i] = if paths[i].len() == depth {
+            let value = if paths[i].len() == depth {
                 end.clone()
             } else {
                 let found = blocked.get_or_insert_with(|| end.found()).clone();
                 Picked::Mistyped { depth, found }
             };
+            state.end(i, value);
         }
         if depth == 0 || self.items {
             let found = blocked.unwrap_or_else(|| end.found());
@@ -434,9 +498,7 @@ impl<'de> Visitor<'de> for Node<'_, '_, 'de> {
         if self.items {
             self.state.walked.items = Items::Walked;
         }
-        for i in each_path(self.mask) {
-            self.state.walked.picked[i] = Picked::Absent { depth: self.depth };
-        }
+        self.state.restart(self.mask, self.depth);
         Ok(())
     }
     fn visit_none<E: de::Error>(self) -> Result<(), E> {
@@ -481,7 +543,7 @@ impl<'de> Visitor<'de> for Node<'_, '_, 'de> {
         let mut item = State::new(hook.paths);
         loop {
             item.walked.root = Root::Null;
-            item.walked.picked.fill(Picked::default());
+            item.restart(u64::MAX, 0);
             let node = Node {
                 mask: all_paths(item.paths.len()),
                 state: &mut item,
@@ -492,6 +554,7 @@ impl<'de> Visitor<'de> for Node<'_, '_, 'de> {
             if seq.next_element_seed(node)?.is_none() {
                 break;
             }
+            item.finish();
             (hook.each)(&item.walked);
         }
         self.state.walked.items = Items::Walked;
@@ -506,12 +569,13 @@ impl<'de> Visitor<'de> for Node<'_, '_, 'de> {
                 ending |= 1 << i;
             } else {
                 passing |= 1 << i;
-                // What this object does not have is absent (a repeated key:
-                // the last occurrence counts).
-                self.state.walked.picked[i] = Picked::Absent {
-                    depth: self.depth + 1,
-                };
             }
+        }
+        // What this object does not have is absent (a repeated key: the last
+        // occurrence counts).
+        self.state.restart(passing, self.depth);
+        if let Some(entered) = self.state.entered.get_mut(self.depth) {
+            *entered |= passing;
         }
         if self.depth == 0 {
             self.state.walked.root = Root::Object;
@@ -524,15 +588,14 @@ impl<'de> Visitor<'de> for Node<'_, '_, 'de> {
         let keys_of = self.state.nested_keys;
         // The keys wanted here, each once with its paths (neighbouring paths
         // through the same object share its key's literal).
-        let mut wanted = [("", 0u64); 64];
-        let mut groups = 0;
+        let start = self.state.wanted.len();
         for i in each_path(passing) {
             let want = paths[i][self.depth];
-            if groups > 0 && std::ptr::eq(wanted[groups - 1].0, want) {
-                wanted[groups - 1].1 |= 1 << i;
-            } else {
-                wanted[groups] = (want, 1 << i);
-                groups += 1;
+            let wanted = &mut self.state.wanted;
+            let here = wanted.len() > start;
+            match wanted.last_mut() {
+                Some(last) if here && std::ptr::eq(last.0, want) => last.1 |= 1 << i,
+                _ => wanted.push((want, 1 << i)),
             }
         }
         let (mut seen, mut captured) = (0u64, false);
@@ -540,7 +603,7 @@ impl<'de> Visitor<'de> for Node<'_, '_, 'de> {
         while let Some(key) = map.next_key_seed(Key)? {
             keys = true;
             let mut mask = 0u64;
-            for (want, paths) in &wanted[..groups] {
+            for (want, paths) in &self.state.wanted[start..] {
                 if *want == key {
                     mask |= paths;
                 }
@@ -581,8 +644,9 @@ impl<'de> Visitor<'de> for Node<'_, '_, 'de> {
                 nested: nested_object,
             })?;
         }
+        self.state.wanted.truncate(start);
         for i in each_path(ending) {
-            self.state.walked.picked[i] = Picked::Object { keys };
+            self.state.end(i, Picked::Object { keys });
         }
         Ok(())
     }
@@ -640,6 +704,7 @@ pub fn walk_json<'de>(
     }
     .deserialize(&mut deserializer)?;
     deserializer.end()?;
+    state.finish();
     Ok(state.walked)
 }
 
@@ -975,5 +1040,106 @@ mod tests {
     #[case::nested_items_are_not_the_list(r#"{"metadata":{"items":[1]}}"#, Items::Missing)]
     fn the_items_array_is_reported(#[case] json: &str, #[case] expected: Items) {
         assert_eq!(items(json).0, expected);
+    }
+
+    /// A JSON value as text, with repeated keys (which `serde_json::Value`
+    /// cannot hold), for the walk's property test.
+    #[derive(Debug, Clone)]
+    enum Doc {
+        Null,
+        Bool(bool),
+        Number(u8),
+        Str(&'static str),
+        Array,
+        Object(Vec<(&'static str, Doc)>),
+    }
+
+    impl Doc {
+        fn text(&self) -> String {
+            match self {
+                Doc::Null => "null".to_owned(),
+                Doc::Bool(b) => b.to_string(),
+                Doc::Number(n) => n.to_string(),
+                Doc::Str(s) => format!("{s:?}"),
+                Doc::Array => "[1,{\"a\":null}]".to_owned(),
+                Doc::Object(entries) => {
+                    let entries: Vec<String> = entries
+                        .iter()
+                        .map(|(k, v)| format!("{k:?}:{}", v.text()))
+                        .collect();
+                    format!("{{{}}}", entries.join(","))
+                }
+            }
+        }
+
+        /// What a path finds, read the plain way: down the last occurrence
+        /// of each key.
+        fn expected(&self, path: &[&str], depth: usize) -> Picked<'static> {
+            let end = match self {
+                Doc::Null => return Picked::Absent { depth },
+                Doc::Bool(b) => Picked::Bool(*b),
+                Doc::Number(n) => Picked::Number(f64::from(*n)),
+                Doc::Str(s) => Picked::Str(Cow::Borrowed(s)),
+                Doc::Array => Picked::Array,
+                Doc::Object(entries) if depth < path.len() => {
+                    return match entries.iter().rev().find(|(k, _)| *k == path[depth]) {
+                        Some((_, value)) => value.expected(path, depth + 1),
+                        None => Picked::Absent { depth: depth + 1 },
+                    };
+                }
+                Doc::Object(entries) => Picked::Object {
+                    keys: !entries.is_empty(),
+                },
+            };
+            if depth == path.len() {
+                end
+            } else {
+                Picked::Mistyped {
+                    depth,
+                    found: end.found(),
+                }
+            }
+        }
+    }
+
+    fn doc() -> impl proptest::strategy::Strategy<Value = Doc> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Doc::Null),
+            any::<bool>().prop_map(Doc::Bool),
+            any::<u8>().prop_map(Doc::Number),
+            prop_oneof![Just("x"), Just(""), Just("a\"b")].prop_map(Doc::Str),
+            Just(Doc::Array),
+        ];
+        leaf.prop_recursive(4, 48, 5, |inner| {
+            let key = prop_oneof![Just("a"), Just("b"), Just("c")];
+            proptest::collection::vec((key, inner), 0..5).prop_map(Doc::Object)
+        })
+    }
+
+    /// Paths that share keys and prefixes, end at every depth, and go through
+    /// each other's ends.
+    const TANGLED: &[Path] = &[
+        &[],
+        &["a"],
+        &["a", "b"],
+        &["a", "b", "c"],
+        &["a", "c"],
+        &["b", "a", "a"],
+        &["b", "a", "b", "c"],
+        &["c"],
+    ];
+
+    proptest::proptest! {
+        /// Every path finds what reading down the last occurrence of each key
+        /// finds, whatever the nesting, types and repeated keys on the way.
+        #[test]
+        fn a_walk_finds_what_the_last_occurrences_hold(doc in doc()) {
+            let text = doc.text();
+            let walked = walk_json(text.as_bytes(), TANGLED, Walk::default()).unwrap();
+            let expected: Vec<Picked<'_>> =
+                TANGLED.iter().map(|path| doc.expected(path, 0)).collect();
+            proptest::prop_assert_eq!(walked.picked, expected, "{}", text);
+        }
     }
 }
