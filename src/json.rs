@@ -563,12 +563,22 @@ impl<'de> Visitor<'de> for Node<'_, '_, 'de> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let paths = self.state.paths;
+        // The paths that end at this object, and the keys wanted in it, each
+        // once with the paths that go on through it (neighbouring paths
+        // through the same object share its key's literal).
         let (mut ending, mut passing) = (0u64, 0u64);
+        let start = self.state.wanted.len();
         for i in each_path(self.mask) {
-            if paths[i].len() == self.depth {
+            let Some(&want) = paths[i].get(self.depth) else {
                 ending |= 1 << i;
-            } else {
-                passing |= 1 << i;
+                continue;
+            };
+            passing |= 1 << i;
+            let wanted = &mut self.state.wanted;
+            let here = wanted.len() > start;
+            match wanted.last_mut() {
+                Some(last) if here && std::ptr::eq(last.0, want) => last.1 |= 1 << i,
+                _ => wanted.push((want, 1 << i)),
             }
         }
         // What this object does not have is absent (a repeated key: the last
@@ -586,18 +596,6 @@ impl<'de> Visitor<'de> for Node<'_, '_, 'de> {
         let unique = self.state.unique.get(self.depth).copied().unwrap_or(0);
         let nested = self.state.nested.get(self.depth).copied().unwrap_or(0);
         let keys_of = self.state.nested_keys;
-        // The keys wanted here, each once with its paths (neighbouring paths
-        // through the same object share its key's literal).
-        let start = self.state.wanted.len();
-        for i in each_path(passing) {
-            let want = paths[i][self.depth];
-            let wanted = &mut self.state.wanted;
-            let here = wanted.len() > start;
-            match wanted.last_mut() {
-                Some(last) if here && std::ptr::eq(last.0, want) => last.1 |= 1 << i,
-                _ => wanted.push((want, 1 << i)),
-            }
-        }
         let (mut seen, mut captured) = (0u64, false);
         let mut keys = false;
         while let Some(key) = map.next_key_seed(Key)? {
