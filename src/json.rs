@@ -366,7 +366,9 @@ impl<'de> State<'_, 'de> {
             paths,
             walked: Walked {
                 root: Root::Null,
-                picked: Vec::new(),
+                picked: std::iter::repeat_with(Picked::default)
+                    .take(paths.len())
+                    .collect(),
                 items: Items::Missing,
                 captured: None,
             },
@@ -394,9 +396,7 @@ impl<'de> State<'_, 'de> {
     /// What each path found, once the document is read: its value where it
     /// ended, else absent below the deepest object it went through.
     fn finish(&mut self) {
-        let picked = &mut self.walked.picked;
-        picked.resize_with(self.paths.len(), Picked::default);
-        for (i, picked) in picked.iter_mut().enumerate() {
+        for (i, picked) in self.walked.picked.iter_mut().enumerate() {
             if self.ended & (1 << i) != 0 {
                 continue;
             }
@@ -411,11 +411,7 @@ impl<'de> State<'_, 'de> {
 
     /// The value path `i` found (its end, or what blocked it).
     fn end(&mut self, i: usize, value: Picked<'de>) {
-        let picked = &mut self.walked.picked;
-        if picked.len() < self.paths.len() {
-            picked.resize_with(self.paths.len(), Picked::default);
-        }
-        picked[i] = value;
+        self.walked.picked[i] = value;
         self.ended |= 1 << i;
     }
 }
