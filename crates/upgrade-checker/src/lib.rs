@@ -35,6 +35,15 @@ pub fn check(current: &str, desired: &str, settings: &str) -> String {
 #[wasm_bindgen(js_name = Batch)]
 pub struct BatchInputs(Option<batch::Batch>);
 
+impl BatchInputs {
+    /// Hands an input to the batch, unless the run is over.
+    fn add(&mut self, add: impl FnOnce(&mut batch::Batch)) {
+        if let Some(inputs) = self.0.as_mut() {
+            add(inputs);
+        }
+    }
+}
+
 #[wasm_bindgen(js_class = Batch)]
 impl BatchInputs {
     /// `namespace`: of objects that name none (empty: `default`).
@@ -45,52 +54,38 @@ impl BatchInputs {
 
     /// The policy settings alone.
     pub fn settings(&mut self, file: &str, text: &str) {
-        if let Some(inputs) = self.0.as_mut() {
-            inputs.add_settings(file, text);
-        }
+        self.add(|inputs| inputs.add_settings(file, text));
     }
 
     /// A ClusterAdmissionPolicy or AdmissionPolicy manifest.
     pub fn policy(&mut self, file: &str, text: &str) {
-        if let Some(inputs) = self.0.as_mut() {
-            inputs.add_policy(file, text);
-        }
+        self.add(|inputs| inputs.add_policy(file, text));
     }
 
     /// Objects in the cluster (the DocumentDBs are paired with the desired ones).
     pub fn current(&mut self, file: &str, text: &str) {
-        if let Some(inputs) = self.0.as_mut() {
-            inputs.add_current(file, text);
-        }
+        self.add(|inputs| inputs.add_current(file, text));
     }
 
     /// A file found in a directory of current objects: may hold none.
     #[wasm_bindgen(js_name = currentInDirectory)]
     pub fn current_in_directory(&mut self, file: &str, text: &str) {
-        if let Some(inputs) = self.0.as_mut() {
-            inputs.add_current_in_directory(file, text);
-        }
+        self.add(|inputs| inputs.add_current_in_directory(file, text));
     }
 
     /// Backups, PersistentVolumes, Nodes.
     pub fn cluster(&mut self, file: &str, text: &str) {
-        if let Some(inputs) = self.0.as_mut() {
-            inputs.add_cluster(file, text);
-        }
+        self.add(|inputs| inputs.add_cluster(file, text));
     }
 
     /// Manifests about to be applied.
     pub fn desired(&mut self, file: &str, text: &str) {
-        if let Some(inputs) = self.0.as_mut() {
-            inputs.add_desired(file, text);
-        }
+        self.add(|inputs| inputs.add_desired(file, text));
     }
 
     /// A file the caller could not read.
     pub fn error(&mut self, file: &str, message: &str) {
-        if let Some(inputs) = self.0.as_mut() {
-            inputs.add_error(file, message);
-        }
+        self.add(|inputs| inputs.add_error(file, message));
     }
 
     /// Checks everything added; the [`batch::BatchReport`] as JSON. A second
