@@ -197,42 +197,87 @@ fn render_module(out: &mut String, label: &str, m: &ModuleReport) {
     }
 }
 
-/// Times `options.iterations` evaluations of `request` in each mode.
-pub fn bench_module(
-    policy: &mut Policy,
-    module: &str,
+/// Times `options.iterations` evaluations of `request` in each mode, for the
+/// policy and, when given, the baseline: interleaved, one evaluation of each
+/// in turn (which goes first alternates), so that both see the same machine.
+///
+/// Timed one module after the other, the same module's fresh-instance ratio
+/// came out anywhere between 1.33× and 1.47× from run to run on a shared VM
+/// (the machine drifts between the two halves of a run); interleaved, within
+/// about ±0.01 (BENCHMARKS.md, "How the ratios are measured").
+pub fn bench_modules(
+    policy: (&mut Policy, &str),
+    mut baseline: Option<(&mut Policy, &str)>,
     request: &AdmissionRequest,
     settings: &Settings,
     options: &BenchOptions,
-) -> ModuleReport {
+) -> (ModuleReport, Option<ModuleReport>) {
+    let (policy, policy_name) = policy;
     let iterations = options.iterations.max(1);
-    let verdict = policy.evaluate_request(request, settings, InstanceMode::Warm);
-    let fresh_verdict = policy.evaluate_request(request, settings, InstanceMode::Fresh);
-    let mut run = |mode: InstanceMode| {
-        for _ in 0..options.warmup {
-            std::hint::black_box(policy.evaluate_request(request, settings, mode));
-        }
-        let mut samples = Vec::with_capacity(iterations);
-        for _ in 0..iterations {
-            let start = Instant::now();
-            std::hint::black_box(policy.evaluate_request(request, settings, mode));
-            samples.push(start.elapsed());
-        }
-        Stats::from_samples(&samples)
+    let first_verdicts = |policy: &mut Policy| {
+        let warm = policy.evaluate_request(request, settings, InstanceMode::Warm);
+        let fresh = policy.evaluate_request(request, settings, InstanceMode::Fresh);
+        (warm, fresh)
     };
-    let warm = run(InstanceMode::Warm);
-    let fresh = run(InstanceMode::Fresh);
-    let info = policy.info();
-    ModuleReport {
-        module: module.to_owned(),
-        size_bytes: info.size_bytes,
-        compile_ms: info.compile_time.as_secs_f64() * 1e3,
-        load_ms: info.load_time.as_secs_f64() * 1e3,
-        verdicts_agree: verdict == fresh_verdict,
-        verdict,
-        warm,
-        fresh,
+    let policy_verdicts = first_verdicts(policy);
+    let baseline_verdicts = baseline.as_mut().map(|(b, _)| first_verdicts(b));
+    let mut samples = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+    for mode in [InstanceMode::Warm, InstanceMode::Fresh] {
+        let [policy_samples, baseline_samples] = match mode {
+            InstanceMode::Warm => [0, 1],
+            InstanceMode::Fresh => [2, 3],
+        };
+        for round in 0..options.warmup + iterations {
+            let timed = round >= options.warmup;
+            let mut time = |module: &mut Policy, into: usize| {
+                let start = Instant::now();
+                std::hint::black_box(module.evaluate_request(request, settings, mode));
+                if timed {
+                    samples[into].push(start.elapsed());
+                }
+            };
+            match baseline.as_mut() {
+                Some((b, _)) if round % 2 == 1 => {
+                    time(b, baseline_samples);
+                    time(policy, policy_samples);
+                }
+                Some((b, _)) => {
+                    time(policy, policy_samples);
+                    time(b, baseline_samples);
+                }
+                None => time(policy, policy_samples),
+            }
+        }
     }
+    let [policy_warm, baseline_warm, policy_fresh, baseline_fresh] = samples;
+    let report = |module: &Policy,
+                  name: &str,
+                  (verdict, fresh_verdict): (AdmissionResponse, AdmissionResponse),
+                  warm: &[Duration],
+                  fresh: &[Duration]| {
+        let info = module.info();
+        ModuleReport {
+            module: name.to_owned(),
+            size_bytes: info.size_bytes,
+            compile_ms: info.compile_time.as_secs_f64() * 1e3,
+            load_ms: info.load_time.as_secs_f64() * 1e3,
+            verdicts_agree: verdict == fresh_verdict,
+            verdict,
+            warm: Stats::from_samples(warm),
+            fresh: Stats::from_samples(fresh),
+        }
+    };
+    let policy_report = report(
+        policy,
+        policy_name,
+        policy_verdicts,
+        &policy_warm,
+        &policy_fresh,
+    );
+    let baseline_report = baseline
+        .zip(baseline_verdicts)
+        .map(|((b, name), verdicts)| report(b, name, verdicts, &baseline_warm, &baseline_fresh));
+    (policy_report, baseline_report)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use policy_runner::bench::{BenchOptions, BenchReport, bench_module};
+use policy_runner::bench::{BenchOptions, BenchReport, bench_modules};
 use policy_runner::cases::{self, Printed};
 use policy_runner::context_aware::context_aware_resources_from_metadata_file;
 use policy_runner::{
@@ -385,28 +385,22 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
         warmup: args.warmup,
     };
     let mut policy = load_with_settings(&engine.policy, &settings, &options)?;
-    let report = bench_module(
-        &mut policy,
-        &engine.policy.display().to_string(),
+    let policy_name = engine.policy.display().to_string();
+    let mut baseline = match &args.baseline {
+        Some(path) => Some((
+            load_with_settings(path, &settings, &options)
+                .map_err(|e| format!("baseline {}: {e}", path.display()))?,
+            path.display().to_string(),
+        )),
+        None => None,
+    };
+    let (report, baseline) = bench_modules(
+        (&mut policy, &policy_name),
+        baseline.as_mut().map(|(b, name)| (b, name.as_str())),
         &request,
         &settings,
         &bench_options,
     );
-    drop(policy);
-    let baseline = match &args.baseline {
-        Some(path) => {
-            let mut baseline = load_with_settings(path, &settings, &options)
-                .map_err(|e| format!("baseline {}: {e}", path.display()))?;
-            Some(bench_module(
-                &mut baseline,
-                &path.display().to_string(),
-                &request,
-                &settings,
-                &bench_options,
-            ))
-        }
-        None => None,
-    };
     let report = BenchReport::new(request_bytes, &bench_options, report, baseline);
     if args.json {
         let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
