@@ -221,35 +221,24 @@ pub fn bench_modules(
     };
     let policy_verdicts = first_verdicts(policy);
     let baseline_verdicts = baseline.as_mut().map(|(b, _)| first_verdicts(b));
-    let mut samples = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
-    for mode in [InstanceMode::Warm, InstanceMode::Fresh] {
-        let [policy_samples, baseline_samples] = match mode {
-            InstanceMode::Warm => [0, 1],
-            InstanceMode::Fresh => [2, 3],
+    let mut time_mode = |mode: InstanceMode| {
+        let mut run_policy = || {
+            std::hint::black_box(policy.evaluate_request(request, settings, mode));
         };
-        for round in 0..options.warmup + iterations {
-            let timed = round >= options.warmup;
-            let mut time = |module: &mut Policy, into: usize| {
-                let start = Instant::now();
-                std::hint::black_box(module.evaluate_request(request, settings, mode));
-                if timed {
-                    samples[into].push(start.elapsed());
-                }
-            };
-            match baseline.as_mut() {
-                Some((b, _)) if round % 2 == 1 => {
-                    time(b, baseline_samples);
-                    time(policy, policy_samples);
-                }
-                Some((b, _)) => {
-                    time(policy, policy_samples);
-                    time(b, baseline_samples);
-                }
-                None => time(policy, policy_samples),
+        let mut run_baseline = baseline.as_mut().map(|(b, _)| {
+            move || {
+                std::hint::black_box(b.evaluate_request(request, settings, mode));
             }
-        }
-    }
-    let [policy_warm, baseline_warm, policy_fresh, baseline_fresh] = samples;
+        });
+        interleaved(
+            options.warmup,
+            iterations,
+            &mut run_policy,
+            run_baseline.as_mut().map(|run| run as &mut dyn FnMut()),
+        )
+    };
+    let (policy_warm, baseline_warm) = time_mode(InstanceMode::Warm);
+    let (policy_fresh, baseline_fresh) = time_mode(InstanceMode::Fresh);
     let report = |module: &Policy,
                   name: &str,
                   (verdict, fresh_verdict): (AdmissionResponse, AdmissionResponse),
@@ -280,9 +269,64 @@ pub fn bench_modules(
     (policy_report, baseline_report)
 }
 
+/// Runs `a` and `b` in turn for `warmup + iterations` rounds, `b` first in
+/// every other round, and times each run of the last `iterations` rounds.
+fn interleaved(
+    warmup: usize,
+    iterations: usize,
+    a: &mut dyn FnMut(),
+    mut b: Option<&mut dyn FnMut()>,
+) -> (Vec<Duration>, Vec<Duration>) {
+    let (mut a_samples, mut b_samples) = (Vec::with_capacity(iterations), Vec::new());
+    for round in 0..warmup + iterations {
+        let timed = round >= warmup;
+        let time = |run: &mut dyn FnMut(), into: &mut Vec<Duration>| {
+            let start = Instant::now();
+            run();
+            let elapsed = start.elapsed();
+            if timed {
+                into.push(elapsed);
+            }
+        };
+        match b.as_deref_mut() {
+            Some(b) if round % 2 == 1 => {
+                time(b, &mut b_samples);
+                time(a, &mut a_samples);
+            }
+            Some(b) => {
+                time(a, &mut a_samples);
+                time(b, &mut b_samples);
+            }
+            None => time(a, &mut a_samples),
+        }
+    }
+    (a_samples, b_samples)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_modules_run_in_turn_the_first_alternating() {
+        let order = std::cell::RefCell::new(String::new());
+        let (a, b) = interleaved(
+            1,
+            3,
+            &mut || order.borrow_mut().push('a'),
+            Some(&mut || order.borrow_mut().push('b')),
+        );
+        assert_eq!(order.into_inner(), "abbaabba");
+        assert_eq!((a.len(), b.len()), (3, 3));
+    }
+
+    #[test]
+    fn one_module_runs_alone() {
+        let mut runs = 0;
+        let (a, b) = interleaved(2, 3, &mut || runs += 1, None);
+        assert_eq!(runs, 5);
+        assert_eq!((a.len(), b.len()), (3, 0));
+    }
 
     #[test]
     fn nearest_rank_percentiles() {
