@@ -362,6 +362,12 @@ struct State<'h, 'de> {
 impl<'de> State<'_, 'de> {
     fn new(paths: &'static [Path]) -> Self {
         assert!(paths.len() <= 64, "at most 64 paths per walk");
+        // `entered` has one mask per depth: a longer path would lose track of
+        // its objects. Checked in the tests' builds, which walk every table.
+        debug_assert!(
+            paths.iter().all(|path| path.len() <= DEPTHS),
+            "at most {DEPTHS} keys per path"
+        );
         State {
             paths,
             walked: Walked {
