@@ -62,20 +62,3 @@ export async function loadEngine() {
     policyVersion: wasm.policyVersion(),
   };
 }
-
-/**
- * The CLI's exit code for a report: 0 allowed, 1 denied, 2 nothing checked
- * (unusable input or settings, or no DocumentDB in the manifest: a pipeline
- * pointed at the wrong file must not pass silently).
- */
-export function exitCode(report) {
-  switch (report.outcome) {
-    case 'allowed':
-      return 0;
-    case 'denied':
-      return 1;
-    default:
-      return 2;
-  }
-}
-

@@ -13,12 +13,11 @@ use serde_json::{Map, Value, json};
 
 use documentdb_upgrade_safety::cluster::{Cluster, NoCluster};
 use documentdb_upgrade_safety::message::quote;
-use documentdb_upgrade_safety::settings::Settings;
 use documentdb_upgrade_safety::validation::{GROUP, KIND};
 
 use crate::check::{self, Outcome, Report};
 use crate::files_cluster::{FilesCluster, group_of};
-use crate::input::TypeMeta;
+use crate::input::{self, TypeMeta};
 use crate::located::{Located, TextError, located_documents};
 
 /// The most one input may hold. A manifest the API server accepts is at most
@@ -399,12 +398,9 @@ impl Batch {
     }
 
     fn entry(&self, file: &str, document: Located) -> Entry {
-        let metadata = document.value.get("metadata");
-        let text = |key: &str| metadata.and_then(|m| m.get(key)).and_then(Value::as_str);
-        let namespace = text("namespace")
-            .unwrap_or(&self.default_namespace)
-            .to_owned();
-        let name = text("name").map(str::to_owned);
+        let (namespace, name) = input::object_key(&document.value);
+        let namespace = namespace.unwrap_or(&self.default_namespace).to_owned();
+        let name = name.map(str::to_owned);
         let mut object = document.value;
         // The API server sets the namespace of a namespaced object before
         // admission, from the request's path.
@@ -432,21 +428,13 @@ impl Batch {
     /// Checks every desired DocumentDB.
     pub fn run(mut self) -> BatchReport {
         let mut errors = std::mem::take(&mut self.errors);
-        let settings_bytes = serde_json::to_vec(&self.settings).unwrap_or_default();
         // What policy-server does first: a policy whose settings fail
         // validate_settings never sees a request.
-        let source = self.settings_source.clone();
-        let settings = match Settings::from_json(&settings_bytes) {
-            Ok(_) => SettingsReport {
-                source,
-                valid: true,
-                message: None,
-            },
-            Err(refused) => SettingsReport {
-                source,
-                valid: false,
-                message: Some(format!("the policy settings are invalid: {refused}")),
-            },
+        let refused = check::refused_settings(&self.settings);
+        let settings = SettingsReport {
+            source: self.settings_source.clone(),
+            valid: refused.is_none(),
+            message: refused,
         };
         let mut objects = Vec::new();
         let mut summary = Summary {

@@ -16,7 +16,8 @@ use documentdb_upgrade_safety::validation::{
 use crate::input::{self, InputError, Source, TypeMeta};
 use crate::timeline::{self, Timeline};
 
-/// How a check ended; the CLI's exit code follows it (engine.mjs `exitCode`).
+/// How a check ended (the page's verdict; the CLI's exit code comes from the
+/// batch's [`crate::batch::Summary::exit_code`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
@@ -129,6 +130,15 @@ impl Report {
     }
 }
 
+/// Why the policy's `validate_settings` refuses `settings`, as the checker
+/// says it; `None` when it accepts them.
+pub(crate) fn refused_settings(settings: &Value) -> Option<String> {
+    let bytes = serde_json::to_vec(settings).unwrap_or_default();
+    Settings::from_json(&bytes)
+        .err()
+        .map(|errors| format!("the policy settings are invalid: {errors}"))
+}
+
 /// Checks the change from `current` (empty: a new cluster) to `desired`
 /// under `settings`; each is YAML or JSON text.
 pub fn check(current: &str, desired: &str, settings: &str) -> Report {
@@ -138,9 +148,7 @@ pub fn check(current: &str, desired: &str, settings: &str) -> Report {
     };
     // What `kwctl run` and policy-server do first: a policy whose settings
     // fail validate_settings never sees a request.
-    let settings_bytes = serde_json::to_vec(&settings_value).unwrap_or_default();
-    if let Err(errors) = Settings::from_json(&settings_bytes) {
-        let message = format!("the policy settings are invalid: {errors}");
+    if let Some(message) = refused_settings(&settings_value) {
         return Report::input_error(Outcome::SettingsRefused, message);
     }
     match read_documents(current, desired) {

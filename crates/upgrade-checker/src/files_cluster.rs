@@ -110,10 +110,6 @@ impl FilesCluster {
         true
     }
 
-    pub fn len(&self) -> usize {
-        self.objects.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty()
     }
