@@ -227,11 +227,7 @@ impl Batch {
         match documents.len() {
             0 => self.settings = Value::Object(Map::new()),
             1 => self.settings = documents.remove(0).value,
-            n => self.problem(
-                file,
-                Some(documents[1].line),
-                format!("the settings must be one document, not {n}"),
-            ),
+            n => self.problem(file, Some(documents[1].line), input::several_settings(n)),
         }
     }
 
@@ -581,7 +577,7 @@ fn classify(document: &Value) -> Kind {
             reason: "not a Kubernetes object (a mapping with apiVersion and kind)".to_owned(),
         };
     };
-    match TypeMeta::of(document, crate::input::Source::Desired) {
+    match TypeMeta::of_object(object) {
         Ok(Some(meta)) if meta.is_documentdb() => Kind::DocumentDb,
         Ok(Some(meta)) => Kind::Other {
             api_version: text("apiVersion"),
@@ -594,7 +590,7 @@ fn classify(document: &Value) -> Kind {
             kind: None,
             reason: "not a Kubernetes object: no apiVersion and kind".to_owned(),
         },
-        Err(error) => Kind::Unreadable(error.0.replacen("the desired manifest: ", "", 1)),
+        Err(problem) => Kind::Unreadable(problem),
     }
 }
 

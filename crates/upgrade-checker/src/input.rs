@@ -135,14 +135,17 @@ impl TypeMeta {
                 type_name(document)
             )));
         };
+        Self::of_object(object)
+            .map_err(|problem| InputError(format!("{}: {problem}", source.label())))
+    }
+
+    /// [`TypeMeta::of`] for an object, the problem not yet attributed to an
+    /// input ("kind must be a string, not a number").
+    pub fn of_object(object: &Map<String, Value>) -> Result<Option<TypeMeta>, String> {
         let text = |key: &str| match object.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(text)) => Ok(Some(text.clone())),
-            Some(other) => Err(InputError(format!(
-                "{}: {key} must be a string, not {}",
-                source.label(),
-                type_name(other)
-            ))),
+            Some(other) => Err(format!("{key} must be a string, not {}", type_name(other))),
         };
         let (api_version, kind) = (text("apiVersion")?, text("kind")?);
         if api_version.is_none() && kind.as_deref().is_none_or(|kind| kind == KIND) {
@@ -249,8 +252,11 @@ pub fn settings(text: &str) -> Result<Value, InputError> {
     match documents.len() {
         0 => Ok(Value::Object(Map::new())),
         1 => Ok(documents.remove(0)),
-        n => Err(InputError(format!(
-            "the settings must be one document, not {n}"
-        ))),
+        n => Err(InputError(several_settings(n))),
     }
+}
+
+/// The settings given as `n` (> 1) documents.
+pub fn several_settings(n: usize) -> String {
+    format!("the settings must be one document, not {n}")
 }

@@ -602,3 +602,17 @@ fn bad_sidecar_settings_are_refused_like_the_engine_does() {
         )
     );
 }
+
+#[test]
+fn settings_in_two_documents_are_an_input_error() {
+    let report = check(
+        "",
+        "kind: DocumentDB\n",
+        "rollbackPolicy: deny\n---\nrollbackPolicy: warn\n",
+    );
+    assert_eq!(report.decision.outcome, Outcome::InputError);
+    assert_eq!(
+        report.decision.message.as_deref(),
+        Some("the settings must be one document, not 2")
+    );
+}

@@ -205,6 +205,40 @@ fn unusable_input_is_exit_2_even_with_a_denial() {
 }
 
 #[test]
+fn a_mistyped_kind_is_an_input_error_at_its_document() {
+    let mut batch = Batch::new("");
+    batch.add_desired("d.yaml", &format!("{CONFIG_MAP}---\nkind: 5\nspec: {{}}\n"));
+    let report = batch.run();
+    assert_eq!(
+        report.errors,
+        [InputProblem {
+            file: "d.yaml".to_owned(),
+            line: Some(6),
+            message: "kind must be a string, not a number".to_owned()
+        }]
+    );
+    assert_eq!(report.exit_code, 2);
+}
+
+#[test]
+fn settings_in_two_documents_are_an_input_error_at_the_second() {
+    let mut batch = Batch::new("");
+    batch.add_settings(
+        "s.yaml",
+        "rollbackPolicy: deny\n---\nrollbackPolicy: warn\n",
+    );
+    let report = batch.run();
+    assert_eq!(
+        report.errors,
+        [InputProblem {
+            file: "s.yaml".to_owned(),
+            line: Some(3),
+            message: "the settings must be one document, not 2".to_owned()
+        }]
+    );
+}
+
+#[test]
 fn an_empty_current_input_is_refused_an_empty_list_is_not() {
     let mut batch = Batch::new("");
     batch.add_current("-", "");
