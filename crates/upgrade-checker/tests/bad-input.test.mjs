@@ -13,16 +13,19 @@ const CHECK = fileURLToPath(new URL('../check.mjs', import.meta.url));
 const NEW_CLUSTER = fileURLToPath(new URL('../examples/upgrade-binary-to-0.112.0.yaml', import.meta.url));
 const MIB = 1024 * 1024;
 
+// A set-up that writes one file and checks it.
+const oneFile = (name, content) => (dir) => {
+  writeFileSync(join(dir, name), content);
+  return [name];
+};
+
 const configMap = (name) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n`;
 
 // [name, set up the directory (returns the arguments), exit status, lines the output holds, stdin]
 const rows = [
   [
     'malformed YAML: the file, the line and the parser',
-    (dir) => {
-      writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: documentdb.io/preview\nkind: DocumentDB\nmetadata:\n  name: x\n  bad: [unclosed\n');
-      return ['bad.yaml'];
-    },
+    oneFile('bad.yaml', 'apiVersion: documentdb.io/preview\nkind: DocumentDB\nmetadata:\n  name: x\n  bad: [unclosed\n'),
     2,
     [
       "error: bad.yaml:6: not valid YAML: did not find expected ',' or ']' at line 6 column 1, while parsing a flow sequence at line 5 column 8",
@@ -32,10 +35,7 @@ const rows = [
   ],
   [
     'malformed JSON',
-    (dir) => {
-      writeFileSync(join(dir, 'bad.json'), '{"apiVersion": "documentdb.io/preview", "kind": "DocumentDB",\n "metadata": {"name": "x"\n');
-      return ['bad.json'];
-    },
+    oneFile('bad.json', '{"apiVersion": "documentdb.io/preview", "kind": "DocumentDB",\n "metadata": {"name": "x"\n'),
     2,
     ['error: bad.json:3: not valid JSON: EOF while parsing an object at line 3 column 0 (JSON exactly as the API server reads it)'],
   ],
@@ -55,19 +55,13 @@ const rows = [
   ],
   [
     'an unrendered Helm template',
-    (dir) => {
-      writeFileSync(join(dir, 'tmpl.yaml'), 'apiVersion: documentdb.io/preview\nkind: DocumentDB\nmetadata:\n  name: {{ .Values.name }}\n');
-      return ['tmpl.yaml'];
-    },
+    oneFile('tmpl.yaml', 'apiVersion: documentdb.io/preview\nkind: DocumentDB\nmetadata:\n  name: {{ .Values.name }}\n'),
     2,
     ['error: tmpl.yaml:1: cannot be read as a Kubernetes object: key must be a string (an unrendered template placeholder such as {{NAME}}?)'],
   ],
   [
     'a 50 MB file: refused before it is read',
-    (dir) => {
-      writeFileSync(join(dir, 'big.yaml'), `${configMap('big')}data:\n  blob: ${'x'.repeat(50 * MIB)}\n`);
-      return ['big.yaml'];
-    },
+    (dir) => oneFile('big.yaml', `${configMap('big')}data:\n  blob: ${'x'.repeat(50 * MIB)}\n`)(dir),
     2,
     [`error: big.yaml: ${50 * MIB + 68} bytes: this checker reads at most 32 MiB per input`],
   ],
@@ -80,19 +74,13 @@ const rows = [
   ],
   [
     'a binary file named .yaml',
-    (dir) => {
-      writeFileSync(join(dir, 'image.yaml'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00]));
-      return ['image.yaml'];
-    },
+    oneFile('image.yaml', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00])),
     2,
     ['error: image.yaml: not text (it holds NUL bytes: a binary file?)'],
   ],
   [
     'text that is not UTF-8',
-    (dir) => {
-      writeFileSync(join(dir, 'latin1.yaml'), Buffer.from('\xe9t\xe9: 1\n', 'latin1'));
-      return ['latin1.yaml'];
-    },
+    oneFile('latin1.yaml', Buffer.from('\xe9t\xe9: 1\n', 'latin1')),
     2,
     ['error: latin1.yaml: not UTF-8 text (a binary file?)'],
   ],
@@ -137,10 +125,7 @@ const rows = [
   ],
   [
     'comments only',
-    (dir) => {
-      writeFileSync(join(dir, 'notes.yaml'), '# nothing here\n---\n# nor here\n');
-      return ['notes.yaml'];
-    },
+    oneFile('notes.yaml', '# nothing here\n---\n# nor here\n'),
     2,
     ['nothing checked: the given paths hold no objects', '0 checked: 0 allowed, 0 denied, 0 skipped'],
   ],
