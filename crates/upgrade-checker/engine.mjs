@@ -25,7 +25,9 @@ async function instantiate() {
  *                                        .settings / .policy / .current / .currentInDirectory /
  *                                        .cluster / .desired
  *                                        (file name, text) and .error(file, message),
- *                                        then .run() -> the report of every object
+ *                                        then .run() -> the report of every object,
+ *                                        or .survey() -> {documentDbs, errors}
+ *                                        (what a run would check, unchecked)
  *   check(current, desired, settings) -> report   (YAML or JSON text; '' = none)
  *   validateAdmission(payload)        -> {outcome, allowed, code, message, warnings}
  *   validateSettings(settings)        -> {valid, message?}
@@ -50,6 +52,11 @@ export async function loadEngine() {
           const report = JSON.parse(inputs.run());
           inputs.free();
           return report;
+        },
+        survey: () => {
+          const survey = JSON.parse(inputs.survey());
+          inputs.free();
+          return survey;
         },
       };
     },

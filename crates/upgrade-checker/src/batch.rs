@@ -59,6 +59,15 @@ pub struct ObjectReport {
     pub current: Option<Location>,
 }
 
+/// How many DocumentDBs a run would check, and how many input errors it
+/// would report ([`Batch::survey`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Survey {
+    pub document_dbs: usize,
+    pub errors: usize,
+}
+
 /// An object that is not a DocumentDB: the policy never sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -421,6 +430,29 @@ impl Batch {
         }
     }
 
+    /// The earlier desired object that the one at `index` repeats (same
+    /// namespace and name): the repeat is an input error, not checked.
+    fn given_before(&self, index: usize) -> Option<&Entry> {
+        let entry = &self.desired[index];
+        entry.name.as_ref()?;
+        self.desired[..index]
+            .iter()
+            .find(|other| other.namespace == entry.namespace && other.name == entry.name)
+    }
+
+    /// What [`Batch::run`] would check and refuse, without checking anything
+    /// (valid settings assumed): the page's choice between one check and a
+    /// batch.
+    pub fn survey(&self) -> Survey {
+        let repeats = (0..self.desired.len())
+            .filter(|&index| self.given_before(index).is_some())
+            .count();
+        Survey {
+            document_dbs: self.desired.len() - repeats,
+            errors: self.errors.len() + repeats,
+        }
+    }
+
     /// Checks every desired DocumentDB.
     pub fn run(mut self) -> BatchReport {
         let mut errors = std::mem::take(&mut self.errors);
@@ -443,11 +475,7 @@ impl Batch {
                 None => &NoCluster,
             };
             for (index, entry) in self.desired.iter().enumerate() {
-                if entry.name.is_some()
-                    && let Some(first) = self.desired[..index].iter().find(|other| {
-                        other.namespace == entry.namespace && other.name == entry.name
-                    })
-                {
+                if let Some(first) = self.given_before(index) {
                     errors.push(InputProblem {
                         file: entry.location.file.clone(),
                         line: Some(entry.location.line),

@@ -88,6 +88,16 @@ impl BatchInputs {
         self.add(|inputs| inputs.add_error(file, message));
     }
 
+    /// What `run` would check and refuse, without checking: the
+    /// [`batch::Survey`] as JSON (`{documentDbs, errors}`).
+    pub fn survey(&self) -> String {
+        let survey = match &self.0 {
+            Some(batch) => batch.survey(),
+            None => batch::Batch::new("").survey(),
+        };
+        serde_json::to_string(&survey).unwrap_or_default()
+    }
+
     /// Checks everything added; the [`batch::BatchReport`] as JSON. A second
     /// call reports that the run is over.
     pub fn run(&mut self) -> String {

@@ -221,6 +221,31 @@ fn a_mistyped_kind_is_an_input_error_at_its_document() {
 }
 
 #[test]
+fn a_survey_counts_what_a_run_checks_and_refuses() {
+    let inputs = [
+        yaml(&db("a", Some("prod"), "0.110.0", None)),
+        yaml(&db("a", Some("prod"), "0.112.0", None)),
+        yaml(&db("b", Some("prod"), "0.110.0", None)),
+        CONFIG_MAP.to_owned(),
+        "kind: DocumentDB\nspec: [unclosed\n".to_owned(),
+    ];
+    let mut batch = Batch::new("");
+    for (i, text) in inputs.iter().enumerate() {
+        batch.add_desired(&format!("{i}.yaml"), text);
+    }
+    let survey = batch.survey();
+    let report = batch.run();
+    assert_eq!(
+        survey,
+        Survey {
+            document_dbs: report.objects.len(),
+            errors: report.errors.len()
+        }
+    );
+    assert_eq!((survey.document_dbs, survey.errors), (2, 2));
+}
+
+#[test]
 fn settings_in_two_documents_are_an_input_error_at_the_second() {
     let mut batch = Batch::new("");
     batch.add_settings(
