@@ -3,7 +3,7 @@
 // Nothing here throws on bad input: every path gives either its text or the
 // reason it cannot be read, and the report lists the reasons.
 
-import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 
 /** The most one file may hold (the engine refuses more, with the same words). */
@@ -171,7 +171,8 @@ async function* walk(dir, ancestors, counter) {
 /** Whether `path` names a directory (for options that take one file). */
 export async function isDirectory(path) {
   try {
-    return (await lstat(path)).isDirectory() || (await stat(path)).isDirectory();
+    // stat follows links: a link to a directory is one.
+    return (await stat(path)).isDirectory();
   } catch {
     return false;
   }
