@@ -18,7 +18,7 @@ use documentdb_upgrade_safety::validation::{GROUP, KIND};
 use crate::check::{self, Outcome, Report};
 use crate::files_cluster::{FilesCluster, group_of};
 use crate::input::{self, TypeMeta};
-use crate::located::{Located, TextError, located_documents};
+use crate::located::{Documents, Located, TextError, read_documents};
 
 /// The most one input may hold. A manifest the API server accepts is at most
 /// 3 MiB; an export of thousands of Nodes is larger, but beyond this much
@@ -205,7 +205,7 @@ impl Batch {
     }
 
     /// The documents of `text`, or `None` after reporting why there are none.
-    fn read(&mut self, file: &str, text: &str) -> Option<Vec<Located>> {
+    fn read(&mut self, file: &str, text: &str) -> Option<Documents> {
         if text.len() > MAX_TEXT_BYTES {
             self.problem(
                 file,
@@ -218,7 +218,7 @@ impl Batch {
             );
             return None;
         }
-        match located_documents(text) {
+        match read_documents(text) {
             Ok(documents) => Some(documents),
             Err(TextError { line, message }) => {
                 self.problem(file, line, message);
@@ -229,7 +229,11 @@ impl Batch {
 
     /// The settings alone (`--settings`), YAML or JSON; empty text: the defaults.
     pub fn add_settings(&mut self, file: &str, text: &str) {
-        let Some(mut documents) = self.read(file, text) else {
+        let Some(Documents {
+            objects: mut documents,
+            ..
+        }) = self.read(file, text)
+        else {
             return;
         };
         self.settings_source = Some(file.to_owned());
@@ -243,7 +247,10 @@ impl Batch {
     /// A ClusterAdmissionPolicy or AdmissionPolicy manifest (`--policy`): its
     /// `spec.settings`. Of several policies, the one whose rules name `dbs`.
     pub fn add_policy(&mut self, file: &str, text: &str) {
-        let Some(documents) = self.read(file, text) else {
+        let Some(Documents {
+            objects: documents, ..
+        }) = self.read(file, text)
+        else {
             return;
         };
         let policies: Vec<Located> = documents
@@ -314,10 +321,14 @@ impl Batch {
     }
 
     fn add_current_documents(&mut self, file: &str, text: &str, named: bool) {
-        let Some(documents) = self.read(file, text) else {
+        let Some(Documents {
+            objects: documents,
+            lists,
+        }) = self.read(file, text)
+        else {
             return;
         };
-        if named && documents.is_empty() && !looks_like_an_empty_list(text) {
+        if named && documents.is_empty() && lists == 0 {
             // Typically a `kubectl get` that failed in a pipe: checking every
             // object as new would skip the rollback rule.
             return self.problem(
@@ -350,10 +361,14 @@ impl Batch {
 
     /// Backups, PersistentVolumes, Nodes (`--cluster`).
     pub fn add_cluster(&mut self, file: &str, text: &str) {
-        let Some(documents) = self.read(file, text) else {
+        let Some(Documents {
+            objects: documents,
+            lists,
+        }) = self.read(file, text)
+        else {
             return;
         };
-        if documents.is_empty() && !looks_like_an_empty_list(text) {
+        if documents.is_empty() && lists == 0 {
             return self.problem(
                 file,
                 None,
@@ -371,7 +386,10 @@ impl Batch {
 
     /// The manifests about to be applied.
     pub fn add_desired(&mut self, file: &str, text: &str) {
-        let Some(documents) = self.read(file, text) else {
+        let Some(Documents {
+            objects: documents, ..
+        }) = self.read(file, text)
+        else {
             return;
         };
         for document in documents {
@@ -575,12 +593,6 @@ fn selects_dbs(policy: &Value) -> bool {
                 .is_some_and(|resources| resources.iter().any(|r| r == "dbs" || r == "*"))
         })
     })
-}
-
-/// An input made only of an empty List (`kubectl get` of nothing) rather
-/// than of nothing at all.
-fn looks_like_an_empty_list(text: &str) -> bool {
-    text.contains("items")
 }
 
 enum Kind {

@@ -37,17 +37,33 @@ impl TextError {
     }
 }
 
-/// Every object in `text`, in order, with its line. A text that holds only
-/// comments or empty documents gives none.
-pub fn located_documents(text: &str) -> Result<Vec<Located>, TextError> {
+/// What a text holds: its objects, and how many lists held them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Documents {
+    /// Every object, in order, with its line.
+    pub objects: Vec<Located>,
+    /// The lists read (JSON arrays and `kind: List`, nested ones included),
+    /// empty ones too: an empty List is what `kubectl get` of nothing prints,
+    /// a text of comments is not an answer at all.
+    pub lists: usize,
+}
+
+/// Every object in `text`, in order, with its line, and the lists they came
+/// in. A text that holds only comments or empty documents gives none.
+pub fn read_documents(text: &str) -> Result<Documents, TextError> {
     let trimmed = text.trim_start();
-    let mut documents = Vec::new();
+    let mut documents = Documents::default();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         read_json_stream(text, &mut documents)?;
     } else {
         read_yaml_documents(text, &mut documents)?;
     }
     Ok(documents)
+}
+
+/// The objects of [`read_documents`].
+pub fn located_documents(text: &str) -> Result<Vec<Located>, TextError> {
+    read_documents(text).map(|documents| documents.objects)
 }
 
 /// Byte offsets of the starts of lines, for offset → line.
@@ -70,7 +86,7 @@ impl Lines {
 }
 
 /// JSON values one after another (what `jq` prints), each possibly a List.
-fn read_json_stream(text: &str, documents: &mut Vec<Located>) -> Result<(), TextError> {
+fn read_json_stream(text: &str, documents: &mut Documents) -> Result<(), TextError> {
     let lines = Lines::of(text);
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
     let mut end = 0;
@@ -174,7 +190,7 @@ fn is_nothing(line: &str) -> bool {
     line.is_empty() || line.starts_with('#') || line.starts_with('%')
 }
 
-fn read_yaml_documents(text: &str, documents: &mut Vec<Located>) -> Result<(), TextError> {
+fn read_yaml_documents(text: &str, documents: &mut Documents) -> Result<(), TextError> {
     let lines: Vec<&str> = text.split('\n').collect();
     let mut start = 0;
     while start < lines.len() {
@@ -207,7 +223,7 @@ fn read_yaml_segment(
     segment: &[&str],
     first: usize,
     terminated: bool,
-    documents: &mut Vec<Located>,
+    documents: &mut Documents,
 ) -> Result<(), TextError> {
     // The document's line: its first line of content (a `---` with content
     // after it counts).
@@ -308,14 +324,23 @@ fn flatten(
     value: Value,
     line: usize,
     item_lines: Vec<usize>,
-    documents: &mut Vec<Located>,
+    documents: &mut Documents,
 ) -> Result<(), TextError> {
     let items = match value {
         Value::Null => return Ok(()),
-        Value::Array(items) => items,
+        Value::Array(items) => {
+            documents.lists += 1;
+            items
+        }
         Value::Object(mut object) if is_list(&object) => match object.remove("items") {
-            Some(Value::Array(items)) => items,
-            Some(Value::Null) | None => return Ok(()),
+            Some(Value::Array(items)) => {
+                documents.lists += 1;
+                items
+            }
+            Some(Value::Null) | None => {
+                documents.lists += 1;
+                return Ok(());
+            }
             Some(other) => {
                 return Err(TextError::at(
                     line,
@@ -327,7 +352,7 @@ fn flatten(
             }
         },
         value => {
-            documents.push(Located { value, line });
+            documents.objects.push(Located { value, line });
             return Ok(());
         }
     };

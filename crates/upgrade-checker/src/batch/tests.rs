@@ -275,12 +275,59 @@ fn an_empty_current_input_is_refused_an_empty_list_is_not() {
     );
     assert_eq!(report.exit_code, 2);
 
+    for empty_list in [
+        "apiVersion: v1\nitems: []\nkind: List\n",
+        "apiVersion: v1\nitems: null\nkind: List\n",
+        "[]",
+        r#"{"apiVersion": "v1", "items": [], "kind": "List"}"#,
+    ] {
+        let mut batch = Batch::new("");
+        batch.add_current("c.yaml", empty_list);
+        batch.add_desired("d.yaml", &yaml(&db("a", None, "0.110.0", None)));
+        let report = batch.run();
+        assert!(
+            report.errors.is_empty(),
+            "{empty_list}: {:?}",
+            report.errors
+        );
+        assert_eq!(report.exit_code, 0);
+    }
+
+    // A word in a comment is not a List.
     let mut batch = Batch::new("");
-    batch.add_current("c.yaml", "apiVersion: v1\nitems: []\nkind: List\n");
+    batch.add_current("c.yaml", "# items: none yet\n");
     batch.add_desired("d.yaml", &yaml(&db("a", None, "0.110.0", None)));
     let report = batch.run();
+    assert_eq!(
+        report.errors[0].message,
+        "holds no object: give the output of `kubectl get documentdb -A -o yaml` (an empty List when there are none)"
+    );
+    assert_eq!(report.exit_code, 2);
+}
+
+#[test]
+fn an_empty_cluster_input_is_refused_an_empty_list_is_not() {
+    let run = |text: &str| {
+        let mut batch = Batch::new("");
+        batch.add_cluster("cluster.yaml", text);
+        batch.add_desired("d.yaml", &yaml(&db("a", None, "0.110.0", None)));
+        batch.run()
+    };
+    for nothing in ["", "# items: exported later\n"] {
+        let report = run(nothing);
+        assert_eq!(
+            report.errors,
+            [InputProblem {
+                file: "cluster.yaml".to_owned(),
+                line: None,
+                message: "holds no object: give exported objects, e.g. the output of `kubectl get backups.documentdb.io -A -o yaml`".to_owned()
+            }],
+            "{nothing:?}"
+        );
+        assert_eq!(report.exit_code, 2);
+    }
+    let report = run("apiVersion: v1\nitems: []\nkind: List\n");
     assert!(report.errors.is_empty(), "{:?}", report.errors);
-    assert_eq!(report.exit_code, 0);
 }
 
 /// The target branch's manifests as `--current`: a comment-only file among

@@ -85,15 +85,22 @@ fn nested_lists_are_flattened() {
     );
 }
 
+/// How many objects, and how many lists (an empty List is an answer, a
+/// comment that mentions items is not).
 #[rstest]
-#[case::empty("", 0)]
-#[case::comments_only("# one\n# two\n", 0)]
-#[case::markers_only("---\n---\n...\n", 0)]
-#[case::empty_list("apiVersion: v1\nkind: List\nitems: []\n", 0)]
-#[case::null_items("kind: List\nitems:\n", 0)]
-#[case::scalar_document("just text\n", 1)]
-fn what_holds_no_object(#[case] text: &str, #[case] count: usize) {
-    assert_eq!(located_documents(text).unwrap().len(), count);
+#[case::empty("", 0, 0)]
+#[case::comments_only("# one\n# two\n", 0, 0)]
+#[case::a_comment_about_items("# items: none yet\n", 0, 0)]
+#[case::markers_only("---\n---\n...\n", 0, 0)]
+#[case::empty_list("apiVersion: v1\nkind: List\nitems: []\n", 0, 1)]
+#[case::null_items("kind: List\nitems:\n", 0, 1)]
+#[case::empty_json_array("[]", 0, 1)]
+#[case::nested_empty_list("kind: List\nitems:\n- kind: List\n  items: []\n", 0, 2)]
+#[case::a_key_named_items("kind: ConfigMap\ndata:\n  items: x\n", 1, 0)]
+#[case::scalar_document("just text\n", 1, 0)]
+fn what_holds_no_object(#[case] text: &str, #[case] objects: usize, #[case] lists: usize) {
+    let documents = read_documents(text).unwrap();
+    assert_eq!((documents.objects.len(), documents.lists), (objects, lists));
 }
 
 #[rstest]
