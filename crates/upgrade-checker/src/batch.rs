@@ -220,8 +220,8 @@ impl Batch {
         }
         match read_documents(text) {
             Ok(documents) => Some(documents),
-            Err(TextError { line, message }) => {
-                self.problem(file, line, message);
+            Err(TextError { line, problem }) => {
+                self.problem(file, line, problem.message());
                 None
             }
         }

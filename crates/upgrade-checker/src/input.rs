@@ -3,12 +3,13 @@
 //! object the admission request would carry, or an error that says what to
 //! paste instead.
 
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use documentdb_upgrade_safety::json::type_name;
 use documentdb_upgrade_safety::message::quote;
 use documentdb_upgrade_safety::validation::{GROUP, KIND};
+
+use crate::located::read_documents;
 
 /// Input the checker cannot turn into an admission request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,9 +38,9 @@ impl Source {
 /// memory bounded on a page or a CI runner.
 pub const MAX_INPUT_BYTES: usize = 8 << 20;
 
-/// Every document in `text`, YAML or JSON; the items of a `kind: List` (also
-/// nested, as kubectl flattens them) count as documents, empty documents
-/// (`---` alone) do not.
+/// Every document in `text`, read as the batch reads a file
+/// ([`read_documents`]: YAML documents or JSON values; the items of a
+/// `kind: List`, also nested, count as documents, empty documents do not).
 pub fn documents(text: &str, source: Source) -> Result<Vec<Value>, InputError> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(InputError(format!(
@@ -49,70 +50,13 @@ pub fn documents(text: &str, source: Source) -> Result<Vec<Value>, InputError> {
             MAX_INPUT_BYTES >> 20
         )));
     }
-    let trimmed = text.trim_start();
-    let parsed = if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        // JSON exactly as the API server reads it (YAML would accept more).
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| InputError(format!("{} is not valid JSON: {e}", source.label())))?;
-        vec![value]
-    } else {
-        let invalid =
-            |e: serde_yaml::Error| InputError(format!("{} is not valid YAML: {e}", source.label()));
-        let mut values = Vec::new();
-        for document in serde_yaml::Deserializer::from_str(text) {
-            let mut value = serde_yaml::Value::deserialize(document).map_err(invalid)?;
-            // Merge keys (`<<: *defaults`), as kubectl's YAML reader applies them.
-            value.apply_merge().map_err(invalid)?;
-            let value = serde_json::to_value(value).map_err(|e| {
-                InputError(format!(
-                    "{} cannot be read as a Kubernetes object: {e} (an unrendered template placeholder such as {{{{NAME}}}}?)",
-                    source.label()
-                ))
-            })?;
-            values.push(value);
-        }
-        values
-    };
-    let mut documents = Vec::new();
-    for value in parsed {
-        flatten(value, source, &mut documents)?;
-    }
-    Ok(documents)
-}
-
-/// Appends `value`, or the items of a list (a JSON array or a `kind: List`).
-/// The parsers' nesting limits bound the recursion.
-fn flatten(value: Value, source: Source, documents: &mut Vec<Value>) -> Result<(), InputError> {
-    match value {
-        Value::Null => {}
-        Value::Array(items) => {
-            for item in items {
-                flatten(item, source, documents)?;
-            }
-        }
-        Value::Object(mut object) if is_list(&object) => match object.remove("items") {
-            Some(Value::Array(items)) => {
-                for item in items {
-                    flatten(item, source, documents)?;
-                }
-            }
-            Some(Value::Null) | None => {}
-            Some(other) => {
-                return Err(InputError(format!(
-                    "{}: the items of a List must be an array, not {}",
-                    source.label(),
-                    type_name(&other)
-                )));
-            }
-        },
-        value => documents.push(value),
-    }
-    Ok(())
-}
-
-fn is_list(object: &Map<String, Value>) -> bool {
-    matches!(object.get("kind"), Some(Value::String(kind)) if kind.ends_with("List"))
-        && object.contains_key("items")
+    let documents =
+        read_documents(text).map_err(|error| InputError(error.problem.about(source.label())))?;
+    Ok(documents
+        .objects
+        .into_iter()
+        .map(|document| document.value)
+        .collect())
 }
 
 /// The `apiVersion` group and `kind` of a document, both as written.

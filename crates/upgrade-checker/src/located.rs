@@ -25,14 +25,57 @@ pub struct Located {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextError {
     pub line: Option<usize>,
-    pub message: String,
+    pub problem: Unreadable,
 }
 
 impl TextError {
-    fn at(line: usize, message: String) -> Self {
+    fn at(line: usize, problem: Unreadable) -> Self {
         TextError {
             line: Some(line),
-            message,
+            problem,
+        }
+    }
+}
+
+/// What makes a text unreadable. Its texts are written here once, in the two
+/// forms the checker shows: after a file and line (the batch) and about a
+/// named input (the page's text boxes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreadable {
+    /// serde_json's error.
+    Json(String),
+    /// serde_yaml's error, its lines those of the whole text.
+    Yaml(String),
+    /// YAML that JSON cannot hold (a mapping as a key, say).
+    NotAnObject(String),
+    /// A List whose `items` is of this other type.
+    ListItems(&'static str),
+}
+
+impl Unreadable {
+    /// `not valid JSON: …`, shown after the file and line.
+    pub fn message(&self) -> String {
+        match self {
+            Unreadable::Json(error) => {
+                format!("not valid JSON: {error} (JSON exactly as the API server reads it)")
+            }
+            Unreadable::Yaml(error) => format!("not valid YAML: {error}"),
+            Unreadable::NotAnObject(error) => format!(
+                "cannot be read as a Kubernetes object: {error} (an unrendered template placeholder such as {{{{NAME}}}}?)"
+            ),
+            Unreadable::ListItems(type_name) => {
+                format!("the items of a List must be an array, not {type_name}")
+            }
+        }
+    }
+
+    /// The same about `subject`: `the desired manifest is not valid JSON: …`.
+    pub fn about(&self, subject: &str) -> String {
+        let message = self.message();
+        match self {
+            Unreadable::Json(_) | Unreadable::Yaml(_) => format!("{subject} is {message}"),
+            Unreadable::NotAnObject(_) => format!("{subject} {message}"),
+            Unreadable::ListItems(_) => format!("{subject}: {message}"),
         }
     }
 }
@@ -96,12 +139,8 @@ fn read_json_stream(text: &str, documents: &mut Documents) -> Result<(), TextErr
             None => return Ok(()),
             Some(next) => next,
         };
-        let value = next.map_err(|e| {
-            TextError::at(
-                e.line().max(1),
-                format!("not valid JSON: {e} (JSON exactly as the API server reads it)"),
-            )
-        })?;
+        let value =
+            next.map_err(|e| TextError::at(e.line().max(1), Unreadable::Json(e.to_string())))?;
         end = stream.byte_offset();
         let item_lines = json_item_offsets(&text[start..end])
             .into_iter()
@@ -240,10 +279,10 @@ fn read_yaml_segment(
         text.push('\n');
     }
     let invalid = |e: serde_yaml::Error| {
-        let message = format!("not valid YAML: {}", shift_lines(&e.to_string(), first));
+        let problem = Unreadable::Yaml(shift_lines(&e.to_string(), first));
         match e.location() {
-            Some(location) => TextError::at(first + location.line(), message),
-            None => TextError::at(line, message),
+            Some(location) => TextError::at(first + location.line(), problem),
+            None => TextError::at(line, problem),
         }
     };
     let mut value = match serde_yaml::Deserializer::from_str(&text).next() {
@@ -252,14 +291,8 @@ fn read_yaml_segment(
     };
     // Merge keys (`<<: *defaults`), as kubectl's YAML reader applies them.
     value.apply_merge().map_err(invalid)?;
-    let value = serde_json::to_value(value).map_err(|e| {
-        TextError::at(
-            line,
-            format!(
-                "cannot be read as a Kubernetes object: {e} (an unrendered template placeholder such as {{{{NAME}}}}?)"
-            ),
-        )
-    })?;
+    let value = serde_json::to_value(value)
+        .map_err(|e| TextError::at(line, Unreadable::NotAnObject(e.to_string())))?;
     let item_lines = yaml_item_lines(&segment[content..])
         .into_iter()
         .map(|index| line + index)
@@ -344,10 +377,7 @@ fn flatten(
             Some(other) => {
                 return Err(TextError::at(
                     line,
-                    format!(
-                        "the items of a List must be an array, not {}",
-                        type_name(&other)
-                    ),
+                    Unreadable::ListItems(type_name(&other)),
                 ));
             }
         },

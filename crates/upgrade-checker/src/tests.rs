@@ -157,6 +157,8 @@ fn kubectl_output_and_a_multi_document_manifest() {
 )]
 #[case::json_object(r#"{"kind": "DocumentDB"}"#, 1)]
 #[case::json_array(r#"[{"kind": "DocumentDB"}, {"kind": "Pod"}]"#, 2)]
+// JSON values one after another, as `jq` prints them: read as the batch reads a file.
+#[case::json_stream("{\"kind\": \"DocumentDB\"}\n{\"kind\": \"Pod\"}\n", 2)]
 #[case::empty("", 0)]
 #[case::comment_only("# nothing here\n", 0)]
 fn documents_in_what_users_paste(#[case] text: &str, #[case] count: usize) {

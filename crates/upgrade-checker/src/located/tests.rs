@@ -134,12 +134,10 @@ fn unreadable_text_names_the_line(
     #[case] line: Option<usize>,
     #[case] message: &str,
 ) {
+    let error = located_documents(text).unwrap_err();
     assert_eq!(
-        located_documents(text),
-        Err(TextError {
-            line,
-            message: message.to_owned()
-        })
+        (error.line, error.problem.message()),
+        (line, message.to_owned())
     );
 }
 
@@ -148,4 +146,26 @@ fn merge_keys_apply_as_in_kubectl() {
     let text = "base: &base {a: 1}\nkind: A\nspec:\n  <<: *base\n  b: 2\n";
     let documents = located_documents(text).unwrap();
     assert_eq!(documents[0].value["spec"], json!({"a": 1, "b": 2}));
+}
+
+/// The page names the input instead of a file and line.
+#[rstest]
+#[case::json(
+    Unreadable::Json("expected value at line 1 column 2".to_owned()),
+    "the desired manifest is not valid JSON: expected value at line 1 column 2 (JSON exactly as the API server reads it)"
+)]
+#[case::yaml(
+    Unreadable::Yaml("did not find expected node content at line 2 column 1".to_owned()),
+    "the desired manifest is not valid YAML: did not find expected node content at line 2 column 1"
+)]
+#[case::not_an_object(
+    Unreadable::NotAnObject("key must be a string".to_owned()),
+    "the desired manifest cannot be read as a Kubernetes object: key must be a string (an unrendered template placeholder such as {{NAME}}?)"
+)]
+#[case::list_items(
+    Unreadable::ListItems("a number"),
+    "the desired manifest: the items of a List must be an array, not a number"
+)]
+fn unreadable_text_about_a_named_input(#[case] problem: Unreadable, #[case] expected: &str) {
+    assert_eq!(problem.about("the desired manifest"), expected);
 }
