@@ -338,24 +338,35 @@ impl Batch {
             );
         }
         for document in documents {
-            if let Kind::DocumentDb = classify(&document.value) {
-                let entry = self.entry(file, document);
-                if let Some(first) = self
+            match classify(&document.value) {
+                Kind::DocumentDb => {}
+                Kind::Other { .. } => continue,
+                // Dropping it would check its desired object as new, without
+                // the rollback rule.
+                Kind::Unreadable(message) => {
+                    self.problem(file, Some(document.line), message);
+                    continue;
+                }
+            }
+            let entry = self.entry(file, document);
+            // A current object without a name pairs with nothing (as a
+            // desired one: `given_before`), so two of them repeat nothing.
+            if entry.name.is_some()
+                && let Some(first) = self
                     .current
                     .iter()
                     .find(|other| other.namespace == entry.namespace && other.name == entry.name)
-                {
-                    let message = format!(
-                        "the current object {} is given twice (also {}:{})",
-                        describe(&entry.namespace, entry.name.as_deref()),
-                        first.location.file,
-                        first.location.line
-                    );
-                    self.problem(file, Some(entry.location.line), message);
-                    continue;
-                }
-                self.current.push(entry);
+            {
+                let message = format!(
+                    "the current object {} is given twice (also {}:{})",
+                    describe(&entry.namespace, entry.name.as_deref()),
+                    first.location.file,
+                    first.location.line
+                );
+                self.problem(file, Some(entry.location.line), message);
+                continue;
             }
+            self.current.push(entry);
         }
     }
 
@@ -379,8 +390,19 @@ impl Batch {
         let cluster = self
             .cluster
             .get_or_insert_with(|| FilesCluster::new(&namespace));
+        let mut not_objects = Vec::new();
         for document in documents {
-            cluster.add(document.value);
+            let line = document.line;
+            if !cluster.add(document.value) {
+                not_objects.push(line);
+            }
+        }
+        for line in not_objects {
+            self.problem(
+                file,
+                Some(line),
+                "not a Kubernetes object (a mapping with apiVersion and kind): --cluster reads exported objects".to_owned(),
+            );
         }
     }
 

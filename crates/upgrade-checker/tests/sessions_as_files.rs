@@ -116,7 +116,21 @@ fn objects_of(exchanges: &[Exchange]) -> Result<Vec<Value>, String> {
                         objects.push(item);
                     }
                 } else {
-                    objects.push(value);
+                    // A read with field masks answers only the fields asked
+                    // for; an export has the object's type and name.
+                    let mut object = value;
+                    for (field, key) in [("apiVersion", "api_version"), ("kind", "kind")] {
+                        if object.get(field).is_none() {
+                            object[field] = exchange.request[key].clone();
+                        }
+                    }
+                    if object.get("metadata").is_none() {
+                        object["metadata"] = json!({
+                            "name": exchange.request["name"],
+                            "namespace": exchange.request["namespace"],
+                        });
+                    }
+                    objects.push(object);
                 }
             }
             // Missing from the export the user saved, which holds other

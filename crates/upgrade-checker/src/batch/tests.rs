@@ -220,6 +220,59 @@ fn a_mistyped_kind_is_an_input_error_at_its_document() {
     assert_eq!(report.exit_code, 2);
 }
 
+/// A DocumentDB dropped from `--current` would have its desired object
+/// checked as new, without the rollback rule.
+#[test]
+fn a_mistyped_kind_in_the_current_objects_is_an_input_error_too() {
+    let mut batch = Batch::new("");
+    batch.add_current(
+        "c.yaml",
+        &format!("{CONFIG_MAP}---\nkind: [DocumentDB]\nspec: {{}}\n"),
+    );
+    batch.add_desired("d.yaml", &yaml(&db("a", None, "0.110.0", None)));
+    let report = batch.run();
+    assert_eq!(
+        report.errors,
+        [InputProblem {
+            file: "c.yaml".to_owned(),
+            line: Some(6),
+            message: "kind must be a string, not an array".to_owned()
+        }]
+    );
+    assert_eq!(report.exit_code, 2);
+}
+
+#[test]
+fn current_objects_without_a_name_repeat_nothing() {
+    let mut batch = Batch::new("");
+    let nameless = "kind: DocumentDB\nspec: {}\n";
+    batch.add_current("c.yaml", &format!("{nameless}---\n{nameless}"));
+    batch.add_desired("d.yaml", &yaml(&db("a", None, "0.110.0", None)));
+    let report = batch.run();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.exit_code, 0);
+}
+
+#[test]
+fn what_is_not_an_object_in_the_cluster_files_is_an_input_error_at_its_line() {
+    let mut batch = Batch::new("");
+    batch.add_cluster(
+        "cluster.yaml",
+        &format!("{CONFIG_MAP}---\njust text\n---\nmetadata: {{name: x}}\n"),
+    );
+    batch.add_desired("d.yaml", &yaml(&db("a", None, "0.110.0", None)));
+    let report = batch.run();
+    let problem = |line| {
+        InputProblem {
+        file: "cluster.yaml".to_owned(),
+        line: Some(line),
+        message: "not a Kubernetes object (a mapping with apiVersion and kind): --cluster reads exported objects".to_owned(),
+    }
+    };
+    assert_eq!(report.errors, [problem(6), problem(8)]);
+    assert_eq!(report.exit_code, 2);
+}
+
 #[test]
 fn a_survey_counts_what_a_run_checks_and_refuses() {
     let inputs = [
