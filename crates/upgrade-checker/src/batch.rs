@@ -61,7 +61,7 @@ pub struct ObjectReport {
 
 /// How many DocumentDBs a run would check, and how many input errors it
 /// would report ([`Batch::survey`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Survey {
     pub document_dbs: usize,
@@ -349,14 +349,7 @@ impl Batch {
                 }
             }
             let entry = self.entry(file, document);
-            // A current object without a name pairs with nothing (as a
-            // desired one: `given_before`), so two of them repeat nothing.
-            if entry.name.is_some()
-                && let Some(first) = self
-                    .current
-                    .iter()
-                    .find(|other| other.namespace == entry.namespace && other.name == entry.name)
-            {
+            if let Some(first) = repeated_in(&entry, &self.current) {
                 let message = format!(
                     "the current object {} is given twice (also {}:{})",
                     describe(&entry.namespace, entry.name.as_deref()),
@@ -386,24 +379,21 @@ impl Batch {
                 "holds no object: give exported objects, e.g. the output of `kubectl get backups.documentdb.io -A -o yaml`".to_owned(),
             );
         }
-        let namespace = self.default_namespace.clone();
-        let cluster = self
+        let mut cluster = self
             .cluster
-            .get_or_insert_with(|| FilesCluster::new(&namespace));
-        let mut not_objects = Vec::new();
+            .take()
+            .unwrap_or_else(|| FilesCluster::new(&self.default_namespace));
         for document in documents {
             let line = document.line;
             if !cluster.add(document.value) {
-                not_objects.push(line);
+                self.problem(
+                    file,
+                    Some(line),
+                    "not a Kubernetes object (a mapping with apiVersion and kind): --cluster reads exported objects".to_owned(),
+                );
             }
         }
-        for line in not_objects {
-            self.problem(
-                file,
-                Some(line),
-                "not a Kubernetes object (a mapping with apiVersion and kind): --cluster reads exported objects".to_owned(),
-            );
-        }
+        self.cluster = Some(cluster);
     }
 
     /// The manifests about to be applied.
@@ -473,11 +463,7 @@ impl Batch {
     /// The earlier desired object that the one at `index` repeats (same
     /// namespace and name): the repeat is an input error, not checked.
     fn given_before(&self, index: usize) -> Option<&Entry> {
-        let entry = &self.desired[index];
-        entry.name.as_ref()?;
-        self.desired[..index]
-            .iter()
-            .find(|other| other.namespace == entry.namespace && other.name == entry.name)
+        repeated_in(&self.desired[index], &self.desired[..index])
     }
 
     /// What [`Batch::run`] would check and refuse, without checking anything
@@ -603,6 +589,15 @@ impl Batch {
 /// `"ns"/"name"`, for messages.
 pub fn describe(namespace: &str, name: Option<&str>) -> String {
     format!("{}/{}", quote(namespace), quote(name.unwrap_or_default()))
+}
+
+/// The object of `others` that `entry` repeats: the same namespace and name.
+/// An object without a name pairs with nothing, so it repeats nothing.
+fn repeated_in<'e>(entry: &Entry, others: &'e [Entry]) -> Option<&'e Entry> {
+    entry.name.as_ref()?;
+    others
+        .iter()
+        .find(|other| other.namespace == entry.namespace && other.name == entry.name)
 }
 
 /// Whether a ClusterAdmissionPolicy's rules select the DocumentDB resource

@@ -91,10 +91,11 @@ impl BatchInputs {
     /// What `run` would check and refuse, without checking: the
     /// [`batch::Survey`] as JSON (`{documentDbs, errors}`).
     pub fn survey(&self) -> String {
-        let survey = match &self.0 {
-            Some(batch) => batch.survey(),
-            None => batch::Batch::new("").survey(),
-        };
+        let survey = self
+            .0
+            .as_ref()
+            .map(batch::Batch::survey)
+            .unwrap_or_default();
         serde_json::to_string(&survey).unwrap_or_default()
     }
 

@@ -204,39 +204,41 @@ fn unusable_input_is_exit_2_even_with_a_denial() {
     assert_eq!(report.exit_code, 2);
 }
 
-#[test]
-fn a_mistyped_kind_is_an_input_error_at_its_document() {
+/// Desired or current: a DocumentDB dropped from `--current` would have its
+/// desired object checked as new, without the rollback rule.
+#[rstest::rstest]
+#[case::desired(
+    Batch::add_desired,
+    "d.yaml",
+    "kind: 5",
+    "kind must be a string, not a number"
+)]
+#[case::current(
+    Batch::add_current,
+    "c.yaml",
+    "kind: [DocumentDB]",
+    "kind must be a string, not an array"
+)]
+fn a_mistyped_kind_is_an_input_error_at_its_document(
+    #[case] add: fn(&mut Batch, &str, &str),
+    #[case] file: &str,
+    #[case] kind: &str,
+    #[case] message: &str,
+) {
     let mut batch = Batch::new("");
-    batch.add_desired("d.yaml", &format!("{CONFIG_MAP}---\nkind: 5\nspec: {{}}\n"));
+    add(
+        &mut batch,
+        file,
+        &format!("{CONFIG_MAP}---\n{kind}\nspec: {{}}\n"),
+    );
+    batch.add_desired("a.yaml", &yaml(&db("a", None, "0.110.0", None)));
     let report = batch.run();
     assert_eq!(
         report.errors,
         [InputProblem {
-            file: "d.yaml".to_owned(),
+            file: file.to_owned(),
             line: Some(6),
-            message: "kind must be a string, not a number".to_owned()
-        }]
-    );
-    assert_eq!(report.exit_code, 2);
-}
-
-/// A DocumentDB dropped from `--current` would have its desired object
-/// checked as new, without the rollback rule.
-#[test]
-fn a_mistyped_kind_in_the_current_objects_is_an_input_error_too() {
-    let mut batch = Batch::new("");
-    batch.add_current(
-        "c.yaml",
-        &format!("{CONFIG_MAP}---\nkind: [DocumentDB]\nspec: {{}}\n"),
-    );
-    batch.add_desired("d.yaml", &yaml(&db("a", None, "0.110.0", None)));
-    let report = batch.run();
-    assert_eq!(
-        report.errors,
-        [InputProblem {
-            file: "c.yaml".to_owned(),
-            line: Some(6),
-            message: "kind must be a string, not an array".to_owned()
+            message: message.to_owned()
         }]
     );
     assert_eq!(report.exit_code, 2);
