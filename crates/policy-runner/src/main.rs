@@ -157,6 +157,11 @@ struct BenchArgs {
     /// Print the results as JSON
     #[arg(long)]
     json: bool,
+
+    /// Name the guest's compiled functions for `perf record` (writes /tmp/perf-<pid>.map;
+    /// a module keeping its name section shows the policy's own function names)
+    #[arg(long)]
+    perf_map: bool,
 }
 
 #[derive(Args, Debug)]
@@ -323,6 +328,7 @@ fn options(
             ContextAwareAccess::NoAccess
         },
         replay_session,
+        perf_map: false,
     })
 }
 
@@ -379,7 +385,10 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
     let engine = &args.engine;
     let (request, request_bytes) = read_request(&engine.request_path).map_err(|e| e.to_string())?;
     let settings = read_settings(engine).map_err(|e| e.to_string())?;
-    let options = options(engine, CompilationCache::Off).map_err(|e| e.to_string())?;
+    let options = RunnerOptions {
+        perf_map: args.perf_map,
+        ..options(engine, CompilationCache::Off).map_err(|e| e.to_string())?
+    };
     let bench_options = BenchOptions {
         iterations: args.iterations,
         warmup: args.warmup,

@@ -12,7 +12,9 @@ use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wapc::WapcHost;
-use wasmtime_provider::wasmtime::{Cache, CacheConfig, Config, Engine, ExternType, Module};
+use wasmtime_provider::wasmtime::{
+    Cache, CacheConfig, Config, Engine, ExternType, Module, ProfilingStrategy,
+};
 use wasmtime_provider::{EpochDeadlines, WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre};
 
 use crate::context_aware::{
@@ -57,6 +59,10 @@ pub struct RunnerOptions {
     /// (`--replay-host-capabilities-interactions`). Without one, granted calls fail as they
     /// do for a host without a Kubernetes client.
     pub replay_session: Option<Arc<Session>>,
+    /// Name the guest's compiled functions for `perf record` (wasmtime's perf map,
+    /// `/tmp/perf-<pid>.map`): a profile of the policy's own code, by the names of a module
+    /// built with its name section (BENCHMARKS.md, "On an idle machine").
+    pub perf_map: bool,
 }
 
 /// Where compiled modules are cached.
@@ -82,6 +88,7 @@ impl Default for RunnerOptions {
             compilation_cache: CompilationCache::Off,
             context_aware: ContextAwareAccess::NoAccess,
             replay_session: None,
+            perf_map: false,
         }
     }
 }
@@ -242,6 +249,7 @@ impl Policy {
             timeout.is_some(),
             options.max_memory_bytes,
             &options.compilation_cache,
+            options.perf_map,
         )?;
 
         let compile_started = Instant::now();
@@ -532,11 +540,15 @@ fn build_engine(
     epoch_interruption: bool,
     max_memory_bytes: Option<u64>,
     cache: &CompilationCache,
+    perf_map: bool,
 ) -> Result<Engine> {
     let mut config = Config::new();
     // What policy-evaluator configures.
     config.wasm_function_references(true);
     config.epoch_interruption(epoch_interruption);
+    if perf_map {
+        config.profiler(ProfilingStrategy::PerfMap);
+    }
     if let Some(max) = max_memory_bytes {
         // A linear memory lives in one reservation of `max` bytes that may not move, so
         // `memory.grow` beyond it fails (returns -1) instead of allocating more.

@@ -405,6 +405,50 @@ fn run_and_bench_with_the_noop_sdk_policy() {
     }
 }
 
+#[test]
+fn bench_perf_map_names_the_guest_functions_for_perf() {
+    let dir = scratch_dir("cli-perf-map");
+    let (wasm, request) = fixture(&dir, &Guest::default());
+    let bench = |extra: &[&str]| {
+        let mut args = vec![
+            "bench",
+            "-r",
+            &request,
+            "--iterations",
+            "2",
+            "--warmup",
+            "0",
+        ];
+        args.extend_from_slice(extra);
+        args.push(&wasm);
+        let child = Command::new(env!("CARGO_BIN_EXE_policy-runner"))
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start policy-runner");
+        // wasmtime writes the map of the process that compiled the module.
+        let map = std::path::PathBuf::from(format!("/tmp/perf-{}.map", child.id()));
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(&map).ok();
+        let _ = std::fs::remove_file(&map);
+        text
+    };
+    let text = bench(&["--perf-map"]).expect("--perf-map wrote no /tmp/perf-<pid>.map");
+    // One line per compiled function: start address, size, name (from the name section
+    // when the module keeps one, else its index in the module).
+    assert!(
+        text.lines().any(|line| line.contains("wasm[0]::")),
+        "{text}"
+    );
+    assert_eq!(bench(&[]), None, "a map without --perf-map");
+}
+
 fn files_under(dir: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
