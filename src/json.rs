@@ -18,8 +18,6 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-
 use crate::text::quote;
 
 /// What a mistyped value held, for the message.
@@ -481,201 +479,945 @@ impl<'de> Node<'_, '_, 'de> {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Node<'_, '_, 'de> {
-    type Value = ();
+/// Why a document is not JSON: serde_json's words at serde_json's position
+/// (the policy's messages have always quoted them, and two are pinned), so
+/// that replacing serde_json's parser by this reader changed no message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    message: Cow<'static, str>,
+    line: usize,
+    column: usize,
+}
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at line {} column {}",
+            self.message, self.line, self.column
+        )
     }
 }
 
-impl<'de> Visitor<'de> for Node<'_, '_, 'de> {
-    type Value = ();
+impl std::error::Error for Error {}
 
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
+type Parsed<T> = Result<T, Error>;
 
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        if self.items {
-            self.state.walked.items = Items::Walked;
+const EOF_LIST: &str = "EOF while parsing a list";
+const EOF_OBJECT: &str = "EOF while parsing an object";
+const EOF_STRING: &str = "EOF while parsing a string";
+const EOF_VALUE: &str = "EOF while parsing a value";
+const EXPECTED_COLON: &str = "expected `:`";
+const EXPECTED_LIST_COMMA: &str = "expected `,` or `]`";
+const EXPECTED_OBJECT_COMMA: &str = "expected `,` or `}`";
+const EXPECTED_IDENT: &str = "expected ident";
+const EXPECTED_VALUE: &str = "expected value";
+const INVALID_ESCAPE: &str = "invalid escape";
+const INVALID_NUMBER: &str = "invalid number";
+const NUMBER_OUT_OF_RANGE: &str = "number out of range";
+const INVALID_CODE_POINT: &str = "invalid unicode code point";
+const CONTROL_CHARACTER: &str = "control character (\\u0000-\\u001F) found while parsing a string";
+const KEY_MUST_BE_A_STRING: &str = "key must be a string";
+const LONE_SURROGATE: &str = "lone leading surrogate in hex escape";
+const TRAILING_COMMA: &str = "trailing comma";
+const TRAILING_CHARACTERS: &str = "trailing characters";
+const END_OF_HEX_ESCAPE: &str = "unexpected end of hex escape";
+const RECURSION_LIMIT: &str = "recursion limit exceeded";
+
+/// `significand * 10 + digit` would not fit a u64 (serde_json's `overflow!`).
+fn overflows(significand: u64, digit: u64) -> bool {
+    significand >= u64::MAX / 10 && (significand > u64::MAX / 10 || digit > u64::MAX % 10)
+}
+
+/// The powers of ten serde_json scales by, as its own table: each the nearest
+/// `f64` to 10^i.
+#[rustfmt::skip]
+static POW10: [f64; 309] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22, 1e23, 1e24, 1e25, 1e26, 1e27, 1e28, 1e29, 1e30, 1e31, 1e32, 1e33, 1e34, 1e35, 1e36, 1e37, 1e38, 1e39, 1e40, 1e41, 1e42, 1e43, 1e44, 1e45, 1e46, 1e47, 1e48, 1e49, 1e50, 1e51, 1e52, 1e53, 1e54, 1e55, 1e56, 1e57, 1e58, 1e59, 1e60, 1e61, 1e62, 1e63, 1e64, 1e65, 1e66, 1e67, 1e68, 1e69, 1e70, 1e71, 1e72, 1e73, 1e74, 1e75, 1e76, 1e77, 1e78, 1e79, 1e80, 1e81, 1e82, 1e83, 1e84, 1e85, 1e86, 1e87, 1e88, 1e89, 1e90, 1e91, 1e92, 1e93, 1e94, 1e95, 1e96, 1e97, 1e98, 1e99, 1e100, 1e101, 1e102, 1e103, 1e104, 1e105, 1e106, 1e107, 1e108, 1e109, 1e110, 1e111, 1e112, 1e113, 1e114, 1e115, 1e116, 1e117, 1e118, 1e119, 1e120, 1e121, 1e122, 1e123, 1e124, 1e125, 1e126, 1e127, 1e128, 1e129, 1e130, 1e131, 1e132, 1e133, 1e134, 1e135, 1e136, 1e137, 1e138, 1e139, 1e140, 1e141, 1e142, 1e143, 1e144, 1e145, 1e146, 1e147, 1e148, 1e149, 1e150, 1e151, 1e152, 1e153, 1e154, 1e155, 1e156, 1e157, 1e158, 1e159, 1e160, 1e161, 1e162, 1e163, 1e164, 1e165, 1e166, 1e167, 1e168, 1e169, 1e170, 1e171, 1e172, 1e173, 1e174, 1e175, 1e176, 1e177, 1e178, 1e179, 1e180, 1e181, 1e182, 1e183, 1e184, 1e185, 1e186, 1e187, 1e188, 1e189, 1e190, 1e191, 1e192, 1e193, 1e194, 1e195, 1e196, 1e197, 1e198, 1e199, 1e200, 1e201, 1e202, 1e203, 1e204, 1e205, 1e206, 1e207, 1e208, 1e209, 1e210, 1e211, 1e212, 1e213, 1e214, 1e215, 1e216, 1e217, 1e218, 1e219, 1e220, 1e221, 1e222, 1e223, 1e224, 1e225, 1e226, 1e227, 1e228, 1e229, 1e230, 1e231, 1e232, 1e233, 1e234, 1e235, 1e236, 1e237, 1e238, 1e239, 1e240, 1e241, 1e242, 1e243, 1e244, 1e245, 1e246, 1e247, 1e248, 1e249, 1e250, 1e251, 1e252, 1e253, 1e254, 1e255, 1e256, 1e257, 1e258, 1e259, 1e260, 1e261, 1e262, 1e263, 1e264, 1e265, 1e266, 1e267, 1e268, 1e269, 1e270, 1e271, 1e272, 1e273, 1e274, 1e275, 1e276, 1e277, 1e278, 1e279, 1e280, 1e281, 1e282, 1e283, 1e284, 1e285, 1e286, 1e287, 1e288, 1e289, 1e290, 1e291, 1e292, 1e293, 1e294, 1e295, 1e296, 1e297, 1e298, 1e299, 1e300, 1e301, 1e302, 1e303, 1e304, 1e305, 1e306, 1e307, 1e308];
+
+/// serde_json's limit on nested arrays and objects that are parsed (skipped
+/// values have none: they are skipped without recursion).
+const RECURSION: u8 = 128;
+
+/// The one reader of JSON text: one pass over the bytes, strings borrowed
+/// unless they have escapes. Its rules and errors are serde_json's (1.0.154,
+/// `SliceRead`, without `float_roundtrip`), function by function: an error
+/// "at" the index points after the byte just read (`error`), "ahead" at the
+/// byte after it (`peek_error`).
+struct Reader<'de> {
+    bytes: &'de [u8],
+    index: usize,
+    remaining_depth: u8,
+}
+
+impl<'de> Reader<'de> {
+    fn new(bytes: &'de [u8]) -> Self {
+        Reader {
+            bytes,
+            index: 0,
+            remaining_depth: RECURSION,
         }
-        self.state.restart(self.mask, self.depth);
-        Ok(())
     }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        self.visit_unit()
+
+    #[cold]
+    #[inline(never)]
+    fn error_at(&self, index: usize, message: impl Into<Cow<'static, str>>) -> Error {
+        let before = &self.bytes[..index];
+        let start_of_line = before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        Error {
+            message: message.into(),
+            line: 1 + before[..start_of_line]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count(),
+            column: index - start_of_line,
+        }
     }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        self.found(Picked::Bool(v));
-        Ok(())
+
+    fn error(&self, message: &'static str) -> Error {
+        self.error_at(self.index, message)
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        self.found(Picked::Number(v as f64));
-        Ok(())
+
+    fn peek_error(&self, message: &'static str) -> Error {
+        self.error_at((self.index + 1).min(self.bytes.len()), message)
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        self.found(Picked::Number(v as f64));
-        Ok(())
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.index).copied()
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        self.found(Picked::Number(v));
-        Ok(())
+
+    fn next(&mut self) -> Option<u8> {
+        let byte = self.peek()?;
+        self.index += 1;
+        Some(byte)
     }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
-        self.found(Picked::Str(Cow::Borrowed(v)));
-        Ok(())
+
+    /// The next byte that is not whitespace, not consumed.
+    fn whitespace(&mut self) -> Option<u8> {
+        while let Some(byte) = self.peek() {
+            match byte {
+                b' ' | b'\n' | b'\t' | b'\r' => self.index += 1,
+                other => return Some(other),
+            }
+        }
+        None
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        // Strings with escapes cannot be borrowed from the input.
-        self.found(Picked::Str(Cow::Owned(v.to_owned())));
+
+    /// The rest of `null`, `true` or `false`, its first byte read.
+    fn ident(&mut self, rest: &[u8]) -> Parsed<()> {
+        for expected in rest {
+            match self.next() {
+                None => return Err(self.error(EOF_VALUE)),
+                Some(byte) if byte != *expected => return Err(self.error(EXPECTED_IDENT)),
+                Some(_) => {}
+            }
+        }
         Ok(())
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let hooked = self.items && self.state.hook.is_some();
-        if !hooked {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            self.found(Picked::Array);
-            return Ok(());
+    /// To the next quote, backslash or control character: eight bytes at a
+    /// time (wasm has 64-bit integers; serde_json's `usize` is 32 bits there).
+    fn skip_to_escape(&mut self) {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let bytes = self.bytes;
+        while let Some(chunk) = bytes.get(self.index..self.index + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+            let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+            let found = zero(word ^ (ONES * u64::from(b'"')))
+                | zero(word ^ (ONES * u64::from(b'\\')))
+                | (word.wrapping_sub(ONES * 0x20) & !word & HIGH);
+            if found != 0 {
+                self.index += (found.trailing_zeros() / 8) as usize;
+                return;
+            }
+            self.index += 8;
         }
-        let Some(hook) = self.state.hook.as_mut() else {
+        while let Some(byte) = self.peek() {
+            if byte == b'"' || byte == b'\\' || byte < 0x20 {
+                return;
+            }
+            self.index += 1;
+        }
+    }
+
+    /// A string whose value is not needed, its opening quote read.
+    fn ignore_str(&mut self) -> Parsed<()> {
+        loop {
+            self.skip_to_escape();
+            match self.peek() {
+                None => return Err(self.error(EOF_STRING)),
+                Some(b'"') => {
+                    self.index += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.index += 1;
+                    match self.next() {
+                        None => return Err(self.error(EOF_STRING)),
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {}
+                        Some(b'u') => {
+                            self.hex_escape()?;
+                        }
+                        Some(_) => return Err(self.error(INVALID_ESCAPE)),
+                    }
+                }
+                Some(_) => return Err(self.error(CONTROL_CHARACTER)),
+            }
+        }
+    }
+
+    /// Four hex digits after `\u`.
+    fn hex_escape(&mut self) -> Parsed<u16> {
+        let Some(digits) = self.bytes.get(self.index..self.index + 4) else {
+            self.index = self.bytes.len();
+            return Err(self.error(EOF_STRING));
+        };
+        self.index += 4;
+        let mut value = 0u16;
+        for digit in digits {
+            let nibble = match digit {
+                b'0'..=b'9' => digit - b'0',
+                b'a'..=b'f' => digit - b'a' + 10,
+                b'A'..=b'F' => digit - b'A' + 10,
+                _ => return Err(self.error(INVALID_ESCAPE)),
+            };
+            value = value << 4 | u16::from(nibble);
+        }
+        Ok(value)
+    }
+
+    /// A string's value, its opening quote read: borrowed from the document
+    /// unless it has escapes.
+    fn parse_str(&mut self) -> Parsed<Cow<'de, str>> {
+        let mut start = self.index;
+        let mut owned: Option<Vec<u8>> = None;
+        loop {
+            self.skip_to_escape();
+            match self.peek() {
+                None => return Err(self.error(EOF_STRING)),
+                Some(b'"') => {
+                    let end = self.index;
+                    self.index += 1;
+                    return match owned {
+                        None => self.utf8(&self.bytes[start..end]).map(Cow::Borrowed),
+                        Some(mut text) => {
+                            text.extend_from_slice(&self.bytes[start..end]);
+                            self.utf8(&text)?;
+                            Ok(Cow::Owned(String::from_utf8(text).unwrap_or_default()))
+                        }
+                    };
+                }
+                Some(b'\\') => {
+                    let text = owned.get_or_insert_with(Vec::new);
+                    text.extend_from_slice(&self.bytes[start..self.index]);
+                    self.index += 1;
+                    self.escape(text)?;
+                    start = self.index;
+                }
+                Some(_) => {
+                    self.index += 1;
+                    return Err(self.error(CONTROL_CHARACTER));
+                }
+            }
+        }
+    }
+
+    /// `text` as UTF-8, the closing quote read: an error points at the first
+    /// byte that is not (approximately, after escapes, as serde_json's).
+    fn utf8<'t>(&self, text: &'t [u8]) -> Parsed<&'t str> {
+        std::str::from_utf8(text).map_err(|e| {
+            let at = self.error(INVALID_CODE_POINT);
+            Error {
+                column: at.column.saturating_sub(text.len() - e.valid_up_to()),
+                ..at
+            }
+        })
+    }
+
+    /// One escape into `text`, its backslash read.
+    fn escape(&mut self, text: &mut Vec<u8>) -> Parsed<()> {
+        let byte = match self.next() {
+            None => return Err(self.error(EOF_STRING)),
+            Some(byte) => byte,
+        };
+        let simple = match byte {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => return self.unicode_escape(text),
+            _ => return Err(self.error(INVALID_ESCAPE)),
+        };
+        text.push(simple);
+        Ok(())
+    }
+
+    /// `\uXXXX`, and its trailing surrogate when it is a leading one.
+    fn unicode_escape(&mut self, text: &mut Vec<u8>) -> Parsed<()> {
+        let first = self.hex_escape()?;
+        let code = match first {
+            0xDC00..=0xDFFF => return Err(self.error(LONE_SURROGATE)),
+            0xD800..=0xDBFF => {
+                for expected in [b'\\', b'u'] {
+                    match self.peek() {
+                        None => return Err(self.error(EOF_STRING)),
+                        Some(byte) => {
+                            self.index += 1;
+                            if byte != expected {
+                                return Err(self.error(END_OF_HEX_ESCAPE));
+                            }
+                        }
+                    }
+                }
+                let second = self.hex_escape()?;
+                if !(0xDC00..=0xDFFF).contains(&second) {
+                    return Err(self.error(LONE_SURROGATE));
+                }
+                0x1_0000 + ((u32::from(first - 0xD800) << 10) | u32::from(second - 0xDC00))
+            }
+            other => u32::from(other),
+        };
+        let c = char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER);
+        text.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        Ok(())
+    }
+
+    /// A number whose value is not needed, its `-` read (serde_json's
+    /// `ignore_integer`).
+    fn ignore_number(&mut self) -> Parsed<()> {
+        match self.peek() {
+            Some(b'0') => {
+                self.index += 1;
+                if let Some(b'0'..=b'9') = self.peek() {
+                    return Err(self.peek_error(INVALID_NUMBER));
+                }
+            }
+            Some(b'1'..=b'9') => self.digits(),
+            Some(_) => {
+                self.index += 1;
+                return Err(self.error(INVALID_NUMBER));
+            }
+            None => return Err(self.error(INVALID_NUMBER)),
+        }
+        if self.peek() == Some(b'.') {
+            self.index += 1;
+            let start = self.index;
+            self.digits();
+            if self.index == start {
+                return Err(self.peek_error(INVALID_NUMBER));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.index += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.index += 1;
+            }
+            match self.peek() {
+                Some(b'0'..=b'9') => self.digits(),
+                Some(_) => {
+                    self.index += 1;
+                    return Err(self.error(INVALID_NUMBER));
+                }
+                None => return Err(self.error(INVALID_NUMBER)),
+            }
+        }
+        Ok(())
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.index += 1;
+        }
+    }
+
+    /// A number's value, its `-` read when `start` (where the number begins)
+    /// is one: serde_json's `parse_integer`, `parse_decimal`,
+    /// `parse_exponent` and `f64_from_parts` (without `float_roundtrip`),
+    /// errors and value alike: the policy has always read numbers so.
+    fn parse_number(&mut self, start: usize) -> Parsed<f64> {
+        let positive = self.bytes[start] != b'-';
+        let mut significand: u64 = match self.next() {
+            None => return Err(self.error(EOF_VALUE)),
+            Some(b'0') => {
+                if let Some(b'0'..=b'9') = self.peek() {
+                    return Err(self.peek_error(INVALID_NUMBER));
+                }
+                0
+            }
+            Some(digit @ b'1'..=b'9') => u64::from(digit - b'0'),
+            Some(_) => return Err(self.error(INVALID_NUMBER)),
+        };
+        // Digits beyond what a u64 holds only scale it (`parse_long_integer`).
+        let mut exponent: i32 = 0;
+        let mut overflowed = false;
+        if significand != 0 {
+            while let Some(digit @ b'0'..=b'9') = self.peek() {
+                self.index += 1;
+                let digit = u64::from(digit - b'0');
+                if overflowed || overflows(significand, digit) {
+                    overflowed = true;
+                    exponent += 1;
+                } else {
+                    significand = significand * 10 + digit;
+                }
+            }
+        }
+        let mut fraction = false;
+        if self.peek() == Some(b'.') {
+            fraction = true;
+            self.index += 1;
+            let digits = self.index;
+            // `parse_decimal`: digits past a u64 are dropped
+            // (`parse_decimal_overflow`).
+            let mut dropping = false;
+            while let Some(digit @ b'0'..=b'9') = self.peek() {
+                self.index += 1;
+                let digit = u64::from(digit - b'0');
+                if dropping || overflows(significand, digit) {
+                    dropping = true;
+                } else {
+                    significand = significand * 10 + digit;
+                    exponent -= 1;
+                }
+            }
+            if self.index == digits {
+                return Err(match self.peek() {
+                    Some(_) => self.peek_error(INVALID_NUMBER),
+                    None => self.peek_error(EOF_VALUE),
+                });
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.index += 1;
+            let positive_exponent = match self.peek() {
+                Some(b'-') => {
+                    self.index += 1;
+                    false
+                }
+                Some(b'+') => {
+                    self.index += 1;
+                    true
+                }
+                _ => true,
+            };
+            let mut value: i32 = match self.next() {
+                None => return Err(self.error(EOF_VALUE)),
+                Some(digit @ b'0'..=b'9') => i32::from(digit - b'0'),
+                Some(_) => return Err(self.error(INVALID_NUMBER)),
+            };
+            while let Some(digit @ b'0'..=b'9') = self.peek() {
+                self.index += 1;
+                let digit = i32::from(digit - b'0');
+                if value >= i32::MAX / 10 && (value > i32::MAX / 10 || digit > i32::MAX % 10) {
+                    // `parse_exponent_overflow`.
+                    if significand != 0 && positive_exponent {
+                        return Err(self.error(NUMBER_OUT_OF_RANGE));
+                    }
+                    self.digits();
+                    return Ok(if positive { 0.0 } else { -0.0 });
+                }
+                value = value * 10 + digit;
+            }
+            exponent = if positive_exponent {
+                exponent.saturating_add(value)
+            } else {
+                exponent.saturating_sub(value)
+            };
+            fraction = true;
+        }
+        if !fraction && !overflowed {
+            // `ParserNumber::U64` or `I64`, or `-0` as an `f64`.
+            let value = significand as f64;
+            return Ok(if positive { value } else { -value });
+        }
+        // `f64_from_parts`.
+        let mut value = significand as f64;
+        loop {
+            match POW10.get(exponent.unsigned_abs() as usize) {
+                Some(&power) => {
+                    if exponent >= 0 {
+                        value *= power;
+                        if value.is_infinite() {
+                            return Err(self.error(NUMBER_OUT_OF_RANGE));
+                        }
+                    } else {
+                        value /= power;
+                    }
+                    break;
+                }
+                None => {
+                    if value == 0.0 {
+                        break;
+                    }
+                    if exponent >= 0 {
+                        return Err(self.error(NUMBER_OUT_OF_RANGE));
+                    }
+                    value /= 1e308;
+                    exponent += 308;
+                }
+            }
+        }
+        Ok(if positive { value } else { -value })
+    }
+
+    /// A value whose content is not needed: without recursion and without a
+    /// depth limit, as serde_json's `ignore_value`.
+    fn ignore_value(&mut self) -> Parsed<()> {
+        let mut open: Vec<u8> = Vec::new();
+        let mut enclosing: Option<u8> = None;
+        loop {
+            let frame = match self.whitespace() {
+                None => return Err(self.peek_error(EOF_VALUE)),
+                Some(b'n') => {
+                    self.index += 1;
+                    self.ident(b"ull")?;
+                    None
+                }
+                Some(b't') => {
+                    self.index += 1;
+                    self.ident(b"rue")?;
+                    None
+                }
+                Some(b'f') => {
+                    self.index += 1;
+                    self.ident(b"alse")?;
+                    None
+                }
+                Some(b'-') => {
+                    self.index += 1;
+                    self.ignore_number()?;
+                    None
+                }
+                Some(b'0'..=b'9') => {
+                    self.ignore_number()?;
+                    None
+                }
+                Some(b'"') => {
+                    self.index += 1;
+                    self.ignore_str()?;
+                    None
+                }
+                Some(frame @ (b'[' | b'{')) => {
+                    open.extend(enclosing.take());
+                    self.index += 1;
+                    Some(frame)
+                }
+                Some(_) => return Err(self.peek_error(EXPECTED_VALUE)),
+            };
+            let (mut accept_comma, mut frame) = match frame {
+                Some(frame) => (false, frame),
+                None => match enclosing.take().or_else(|| open.pop()) {
+                    Some(frame) => (true, frame),
+                    None => return Ok(()),
+                },
+            };
+            loop {
+                match self.whitespace() {
+                    Some(b',') if accept_comma => {
+                        self.index += 1;
+                        break;
+                    }
+                    Some(b']') if frame == b'[' => {}
+                    Some(b'}') if frame == b'{' => {}
+                    Some(_) if accept_comma => {
+                        return Err(self.peek_error(if frame == b'[' {
+                            EXPECTED_LIST_COMMA
+                        } else {
+                            EXPECTED_OBJECT_COMMA
+                        }));
+                    }
+                    Some(_) => break,
+                    None => {
+                        return Err(self.peek_error(if frame == b'[' {
+                            EOF_LIST
+                        } else {
+                            EOF_OBJECT
+                        }));
+                    }
+                }
+                self.index += 1;
+                frame = match open.pop() {
+                    Some(frame) => frame,
+                    None => return Ok(()),
+                };
+                accept_comma = true;
+            }
+            if frame == b'{' {
+                match self.whitespace() {
+                    Some(b'"') => self.index += 1,
+                    Some(_) => return Err(self.peek_error(KEY_MUST_BE_A_STRING)),
+                    None => return Err(self.peek_error(EOF_OBJECT)),
+                }
+                self.ignore_str()?;
+                match self.whitespace() {
+                    Some(b':') => self.index += 1,
+                    Some(_) => return Err(self.peek_error(EXPECTED_COLON)),
+                    None => return Err(self.peek_error(EOF_OBJECT)),
+                }
+            }
+            enclosing = Some(frame);
+        }
+    }
+
+    /// Whether the object being read has another key (serde_json's
+    /// `has_next_key`); its opening quote is left for [`Reader::key`].
+    fn has_next_key(&mut self, first: &mut bool) -> Parsed<bool> {
+        let peek = match self.whitespace() {
+            None => return Err(self.peek_error(EOF_OBJECT)),
+            Some(b'}') => return Ok(false),
+            Some(peek) => peek,
+        };
+        if *first {
+            *first = false;
+            return if peek == b'"' {
+                Ok(true)
+            } else {
+                Err(self.peek_error(KEY_MUST_BE_A_STRING))
+            };
+        }
+        if peek != b',' {
+            return Err(self.peek_error(EXPECTED_OBJECT_COMMA));
+        }
+        self.index += 1;
+        match self.whitespace() {
+            Some(b'"') => Ok(true),
+            Some(b'}') => Err(self.peek_error(TRAILING_COMMA)),
+            Some(_) => Err(self.peek_error(KEY_MUST_BE_A_STRING)),
+            None => Err(self.peek_error(EOF_VALUE)),
+        }
+    }
+
+    fn key(&mut self) -> Parsed<Cow<'de, str>> {
+        self.index += 1;
+        self.parse_str()
+    }
+
+    /// The colon after a key (serde_json's `parse_object_colon`).
+    fn colon(&mut self) -> Parsed<()> {
+        match self.whitespace() {
+            Some(b':') => {
+                self.index += 1;
+                Ok(())
+            }
+            Some(_) => Err(self.peek_error(EXPECTED_COLON)),
+            None => Err(self.peek_error(EOF_OBJECT)),
+        }
+    }
+
+    /// Whether the array being read has another element (serde_json's
+    /// `has_next_element`).
+    fn has_next_element(&mut self, first: &mut bool) -> Parsed<bool> {
+        let peek = match self.whitespace() {
+            None => return Err(self.peek_error(EOF_LIST)),
+            Some(b']') => return Ok(false),
+            Some(peek) => peek,
+        };
+        if *first {
+            *first = false;
+            return Ok(true);
+        }
+        if peek != b',' {
+            return Err(self.peek_error(EXPECTED_LIST_COMMA));
+        }
+        self.index += 1;
+        match self.whitespace() {
+            Some(b']') => Err(self.peek_error(TRAILING_COMMA)),
+            Some(_) => Ok(true),
+            None => Err(self.peek_error(EOF_VALUE)),
+        }
+    }
+
+    /// Entering an array or object that is parsed (serde_json's
+    /// `check_recursion`), at its opening bracket.
+    fn enter(&mut self) -> Parsed<()> {
+        self.remaining_depth -= 1;
+        if self.remaining_depth == 0 {
+            return Err(self.peek_error(RECURSION_LIMIT));
+        }
+        self.index += 1;
+        Ok(())
+    }
+
+    /// Leaving it: its closing bracket, which `has_next_*` saw.
+    fn leave(&mut self) {
+        self.remaining_depth += 1;
+        self.index += 1;
+    }
+
+    /// A key repeated where only one may be (serde's `duplicate_field`), at
+    /// the position serde_json gives it: after the key and the whitespace
+    /// its closing of the object skipped.
+    fn duplicate(&mut self, field: &str) -> Error {
+        self.whitespace();
+        self.error_at(self.index, format!("duplicate field `{field}`"))
+    }
+
+    /// Nothing but whitespace after the document.
+    fn end(&mut self) -> Parsed<()> {
+        match self.whitespace() {
+            Some(_) => Err(self.peek_error(TRAILING_CHARACTERS)),
+            None => Ok(()),
+        }
+    }
+
+    /// What `deserialize_any` reads first: the value's first byte, or the
+    /// error when there is none that starts a value.
+    fn value_start(&mut self) -> Parsed<u8> {
+        match self.whitespace() {
+            None => Err(self.peek_error(EOF_VALUE)),
+            Some(byte @ (b'n' | b't' | b'f' | b'-' | b'0'..=b'9' | b'"' | b'[' | b'{')) => Ok(byte),
+            Some(_) => Err(self.peek_error(EXPECTED_VALUE)),
+        }
+    }
+
+    /// A scalar value (its first byte from [`Reader::value_start`]).
+    fn scalar(&mut self, first: u8) -> Parsed<Scalar<'de>> {
+        let start = self.index;
+        self.index += 1;
+        match first {
+            b't' => self.ident(b"rue").map(|()| Scalar::Bool(true)),
+            b'f' => self.ident(b"alse").map(|()| Scalar::Bool(false)),
+            b'"' => self.parse_str().map(Scalar::Str),
+            b'-' => self.parse_number(start).map(Scalar::Number),
+            _ => {
+                self.index = start;
+                self.parse_number(start).map(Scalar::Number)
+            }
+        }
+    }
+}
+
+impl<'de> Reader<'de> {
+    /// One value of the walked document (serde_json's `deserialize_any`
+    /// with the walk's visitor).
+    fn node(&mut self, node: Node<'_, '_, 'de>) -> Parsed<()> {
+        match self.value_start()? {
+            b'n' => {
+                self.index += 1;
+                self.ident(b"ull")?;
+                if node.items {
+                    node.state.walked.items = Items::Walked;
+                }
+                node.state.restart(node.mask, node.depth);
+                Ok(())
+            }
+            b'[' => {
+                self.enter()?;
+                self.walk_seq(node)?;
+                self.leave();
+                Ok(())
+            }
+            b'{' => {
+                self.enter()?;
+                self.walk_map(node)?;
+                self.leave();
+                Ok(())
+            }
+            first => {
+                let end = match self.scalar(first)? {
+                    Scalar::Bool(b) => Picked::Bool(b),
+                    Scalar::Str(s) => Picked::Str(s),
+                    Scalar::Number(n) => Picked::Number(n),
+                };
+                node.found(end);
+                Ok(())
+            }
+        }
+    }
+
+    fn walk_seq(&mut self, node: Node<'_, '_, 'de>) -> Parsed<()> {
+        let mut first = true;
+        let hooked = node.items && node.state.hook.is_some();
+        let Some(hook) = node.state.hook.as_mut().filter(|_| hooked) else {
+            while self.has_next_element(&mut first)? {
+                self.ignore_value()?;
+            }
+            node.found(Picked::Array);
             return Ok(());
         };
         let mut item = State::new(hook.paths);
-        loop {
+        while self.has_next_element(&mut first)? {
             item.walked.root = Root::Null;
             item.restart(u64::MAX, 0);
-            let node = Node {
+            self.node(Node {
                 mask: all_paths(item.paths.len()),
                 state: &mut item,
                 depth: 0,
                 items: false,
                 nested: false,
-            };
-            if seq.next_element_seed(node)?.is_none() {
-                break;
-            }
+            })?;
             item.finish();
             (hook.each)(&item.walked);
         }
-        self.state.walked.items = Items::Walked;
+        node.state.walked.items = Items::Walked;
         Ok(())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let paths = self.state.paths;
+    fn walk_map(&mut self, node: Node<'_, '_, 'de>) -> Parsed<()> {
+        let Node {
+            state,
+            mask,
+            depth,
+            items,
+            nested: in_nested,
+        } = node;
+        let paths = state.paths;
         // The paths that end at this object, and the keys wanted in it, each
         // once with the paths that go on through it (neighbouring paths
         // through the same object share its key's literal).
         let (mut ending, mut passing) = (0u64, 0u64);
-        let start = self.state.wanted.len();
-        for i in each_path(self.mask) {
-            let Some(&want) = paths[i].get(self.depth) else {
+        let start = state.wanted.len();
+        for i in each_path(mask) {
+            let Some(&want) = paths[i].get(depth) else {
                 ending |= 1 << i;
                 continue;
             };
             passing |= 1 << i;
-            let wanted = &mut self.state.wanted;
-            let here = wanted.len() > start;
-            match wanted.last_mut() {
+            let here = state.wanted.len() > start;
+            match state.wanted.last_mut() {
                 Some(last) if here && std::ptr::eq(last.0, want) => last.1 |= 1 << i,
-                _ => wanted.push((want, 1 << i)),
+                _ => state.wanted.push((want, 1 << i)),
             }
         }
         // What this object does not have is absent (a repeated key: the last
         // occurrence counts).
-        self.state.restart(passing, self.depth);
-        if let Some(entered) = self.state.entered.get_mut(self.depth) {
+        state.restart(passing, depth);
+        if let Some(entered) = state.entered.get_mut(depth) {
             *entered |= passing;
         }
-        if self.depth == 0 {
-            self.state.walked.root = Root::Object;
+        if depth == 0 {
+            state.walked.root = Root::Object;
         }
-        if self.items {
-            self.state.walked.items = Items::Other(Found::Object);
+        if items {
+            state.walked.items = Items::Other(Found::Object);
         }
-        let unique = self.state.unique.get(self.depth).copied().unwrap_or(0);
-        let nested = self.state.nested.get(self.depth).copied().unwrap_or(0);
-        let keys_of = self.state.nested_keys;
+        let unique = state.unique.get(depth).copied().unwrap_or(0);
+        let nested = state.nested.get(depth).copied().unwrap_or(0);
+        let keys_of = state.nested_keys;
         let (mut seen, mut captured) = (0u64, false);
-        let mut keys = false;
-        while let Some(key) = map.next_key_seed(Key)? {
+        let (mut first, mut keys) = (true, false);
+        while self.has_next_key(&mut first)? {
+            let key = self.key()?;
             keys = true;
             let mut mask = 0u64;
-            for (want, paths) in &self.state.wanted[start..] {
+            for (want, paths) in &state.wanted[start..] {
                 if *want == key {
                     mask |= paths;
                 }
             }
             if mask & unique != 0 {
                 if seen & mask != 0 {
-                    let first = each_path(mask).next().unwrap_or(0);
-                    return Err(de::Error::duplicate_field(paths[first][self.depth]));
+                    let first_path = each_path(mask).next().unwrap_or(0);
+                    return Err(self.duplicate(paths[first_path][depth]));
                 }
                 seen |= mask;
             }
-            if self.depth == 0
-                && let Some((capture, shape)) = self.state.capture
+            if depth == 0
+                && let Some((capture, shape)) = state.capture
                 && capture == key
             {
                 // Read whole, as a struct field: once.
                 if captured {
-                    return Err(de::Error::duplicate_field(capture));
+                    return Err(self.duplicate(capture));
                 }
                 captured = true;
-                self.state.walked.captured = Some(map.next_value_seed(TreeSeed(shape))?);
+                self.colon()?;
+                state.walked.captured = Some(self.tree(shape)?);
                 continue;
             }
-            let items =
-                self.depth == 0 && self.state.hook.as_ref().is_some_and(|hook| hook.key == key);
+            let items = depth == 0 && state.hook.as_ref().is_some_and(|hook| hook.key == key);
             let nested_object =
-                mask & nested != 0 || (self.nested && keys_of.objects.iter().any(|k| *k == key));
-            let nested_value = self.nested && keys_of.values.iter().any(|k| *k == key);
+                mask & nested != 0 || (in_nested && keys_of.objects.iter().any(|k| *k == key));
+            let nested_value = in_nested && keys_of.values.iter().any(|k| *k == key);
+            self.colon()?;
             if mask == 0 && !items && !nested_object && !nested_value {
-                map.next_value::<IgnoredAny>()?;
+                self.ignore_value()?;
                 continue;
             }
-            map.next_value_seed(Node {
-                state: &mut *self.state,
+            self.node(Node {
+                state: &mut *state,
                 mask,
-                depth: self.depth + 1,
+                depth: depth + 1,
                 items,
                 nested: nested_object,
             })?;
         }
-        self.state.wanted.truncate(start);
+        state.wanted.truncate(start);
         for i in each_path(ending) {
-            self.state.end(i, Picked::Object { keys });
+            state.end(i, Picked::Object { keys });
         }
         Ok(())
     }
-}
 
-/// An object's key, borrowed from the document unless it has escapes
-/// (`Cow<str>`'s own `Deserialize` always allocates a `String`).
-struct Key;
-
-impl<'de> DeserializeSeed<'de> for Key {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Cow<'de, str>, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Key {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Borrowed(v))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(v.to_owned()))
+    /// A [`Tree`] in `shape` (serde_json's `deserialize_any` with the tree's
+    /// visitor).
+    fn tree(&mut self, shape: &'static TreeShape) -> Parsed<Tree<'de>> {
+        match self.value_start()? {
+            b'n' => {
+                self.index += 1;
+                self.ident(b"ull")?;
+                Ok(Tree::Null)
+            }
+            b'[' => {
+                self.enter()?;
+                let mut first = true;
+                let tree = if let TreeShape::List(item) = shape {
+                    let mut items = Vec::new();
+                    while self.has_next_element(&mut first)? {
+                        items.push(self.tree(item)?);
+                    }
+                    Tree::Array(items)
+                } else {
+                    while self.has_next_element(&mut first)? {
+                        self.ignore_value()?;
+                    }
+                    Tree::Skipped(Found::Array)
+                };
+                self.leave();
+                Ok(tree)
+            }
+            b'{' => {
+                self.enter()?;
+                let mut first = true;
+                let tree = if let TreeShape::Object(keys) = shape {
+                    let mut entries = Vec::new();
+                    while self.has_next_key(&mut first)? {
+                        let key = self.key()?;
+                        self.colon()?;
+                        let value = match keys.iter().find(|(name, _)| *name == key) {
+                            Some((_, shape)) => self.tree(shape)?,
+                            None => {
+                                self.ignore_value()?;
+                                Tree::Unread
+                            }
+                        };
+                        entries.push((key, value));
+                    }
+                    Tree::Object(entries)
+                } else {
+                    while self.has_next_key(&mut first)? {
+                        self.key()?;
+                        self.colon()?;
+                        self.ignore_value()?;
+                    }
+                    Tree::Skipped(Found::Object)
+                };
+                self.leave();
+                Ok(tree)
+            }
+            first => Ok(match self.scalar(first)? {
+                Scalar::Bool(b) => Tree::Bool(b),
+                Scalar::Str(s) => Tree::Str(s),
+                Scalar::Number(n) => Tree::Number(n),
+            }),
+        }
     }
 }
 
@@ -687,23 +1429,22 @@ pub fn walk_json<'de>(
     json: &'de [u8],
     paths: &'static [Path],
     walk: Walk<'_, 'de>,
-) -> Result<Walked<'de>, serde_json::Error> {
+) -> Result<Walked<'de>, Error> {
     let mut state = State::new(paths);
     state.hook = walk.items;
     state.capture = walk.capture;
     state.unique = walk.unique;
     state.nested = walk.nested;
     state.nested_keys = walk.nested_keys;
-    let mut deserializer = serde_json::Deserializer::from_slice(json);
-    Node {
+    let mut reader = Reader::new(json);
+    reader.node(Node {
         mask: all_paths(paths.len()),
         state: &mut state,
         depth: 0,
         items: false,
         nested: false,
-    }
-    .deserialize(&mut deserializer)?;
-    deserializer.end()?;
+    })?;
+    reader.end()?;
     state.finish();
     Ok(state.walked)
 }
@@ -740,13 +1481,10 @@ pub enum TreeShape {
 
 impl<'de> Tree<'de> {
     /// Reads a whole document in `shape`.
-    pub fn from_json(
-        json: &'de [u8],
-        shape: &'static TreeShape,
-    ) -> Result<Tree<'de>, serde_json::Error> {
-        let mut deserializer = serde_json::Deserializer::from_slice(json);
-        let tree = TreeSeed(shape).deserialize(&mut deserializer)?;
-        deserializer.end()?;
+    pub fn from_json(json: &'de [u8], shape: &'static TreeShape) -> Result<Tree<'de>, Error> {
+        let mut reader = Reader::new(json);
+        let tree = reader.tree(shape)?;
+        reader.end()?;
         Ok(tree)
     }
 
@@ -762,81 +1500,6 @@ impl<'de> Tree<'de> {
             Tree::Object(_) => Field::Mistyped(Found::Object),
             Tree::Skipped(found) => Field::Mistyped(found.clone()),
         }
-    }
-}
-
-/// Reads a [`Tree`] in a shape.
-struct TreeSeed(&'static TreeShape);
-
-impl<'de> DeserializeSeed<'de> for TreeSeed {
-    type Value = Tree<'de>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Tree<'de>, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TreeSeed {
-    type Value = Tree<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Tree<'de>, E> {
-        Ok(Tree::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Tree<'de>, E> {
-        Ok(Tree::Null)
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Tree<'de>, E> {
-        Ok(Tree::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Tree<'de>, E> {
-        Ok(Tree::Number(v as f64))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Tree<'de>, E> {
-        Ok(Tree::Number(v as f64))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Tree<'de>, E> {
-        Ok(Tree::Number(v))
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Tree<'de>, E> {
-        Ok(Tree::Str(Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Tree<'de>, E> {
-        Ok(Tree::Str(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tree<'de>, A::Error> {
-        let TreeShape::List(item) = self.0 else {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            return Ok(Tree::Skipped(Found::Array));
-        };
-        let mut items = Vec::new();
-        while let Some(value) = seq.next_element_seed(TreeSeed(item))? {
-            items.push(value);
-        }
-        Ok(Tree::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tree<'de>, A::Error> {
-        let TreeShape::Object(keys) = self.0 else {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            return Ok(Tree::Skipped(Found::Object));
-        };
-        let mut entries = Vec::new();
-        while let Some(key) = map.next_key_seed(Key)? {
-            let value = match keys.iter().find(|(name, _)| *name == key) {
-                Some((_, shape)) => map.next_value_seed(TreeSeed(shape))?,
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                    Tree::Unread
-                }
-            };
-            entries.push((key, value));
-        }
-        Ok(Tree::Object(entries))
     }
 }
 

@@ -308,7 +308,7 @@ impl<'a> ValidationPayload<'a> {
     pub fn from_json(
         json: &'a [u8],
         settings: &'static TreeShape,
-    ) -> Result<Field<ValidationPayload<'a>>, serde_json::Error> {
+    ) -> Result<Field<ValidationPayload<'a>>, crate::json::Error> {
         let walk = Walk {
             capture: Some(("settings", settings)),
             unique: &PAYLOAD_UNIQUE,
@@ -366,7 +366,7 @@ impl<'a> ValidationPayload<'a> {
 impl<'a> ObjectDoc<'a> {
     /// Reads one object on its own (what is not an object reads as an
     /// empty one).
-    pub fn from_json(json: &'a [u8]) -> Result<ObjectDoc<'a>, serde_json::Error> {
+    pub fn from_json(json: &'a [u8]) -> Result<ObjectDoc<'a>, crate::json::Error> {
         let walk = Walk {
             unique: &OBJECT_UNIQUE,
             nested: &OBJECT_NODE_DOCS,
