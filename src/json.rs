@@ -1503,6 +1503,333 @@ impl<'de> Tree<'de> {
     }
 }
 
+/// The reader this module had before: serde's visitors over serde_json's own
+/// parser. Kept for the tests as the oracle the reader must agree with, on
+/// every document, byte for byte in its errors.
+#[cfg(test)]
+pub(crate) mod serde_oracle {
+    use super::*;
+    use serde::de::{
+        self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+    };
+
+    impl<'de> DeserializeSeed<'de> for Node<'_, '_, 'de> {
+        type Value = ();
+
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Node<'_, '_, 'de> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            if self.items {
+                self.state.walked.items = Items::Walked;
+            }
+            self.state.restart(self.mask, self.depth);
+            Ok(())
+        }
+        fn visit_none<E: de::Error>(self) -> Result<(), E> {
+            self.visit_unit()
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+            self.found(Picked::Bool(v));
+            Ok(())
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+            self.found(Picked::Number(v as f64));
+            Ok(())
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+            self.found(Picked::Number(v as f64));
+            Ok(())
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+            self.found(Picked::Number(v));
+            Ok(())
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
+            self.found(Picked::Str(Cow::Borrowed(v)));
+            Ok(())
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+            // Strings with escapes cannot be borrowed from the input.
+            self.found(Picked::Str(Cow::Owned(v.to_owned())));
+            Ok(())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let hooked = self.items && self.state.hook.is_some();
+            if !hooked {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                self.found(Picked::Array);
+                return Ok(());
+            }
+            let Some(hook) = self.state.hook.as_mut() else {
+                return Ok(());
+            };
+            let mut item = State::new(hook.paths);
+            loop {
+                item.walked.root = Root::Null;
+                item.restart(u64::MAX, 0);
+                let node = Node {
+                    mask: all_paths(item.paths.len()),
+                    state: &mut item,
+                    depth: 0,
+                    items: false,
+                    nested: false,
+                };
+                if seq.next_element_seed(node)?.is_none() {
+                    break;
+                }
+                item.finish();
+                (hook.each)(&item.walked);
+            }
+            self.state.walked.items = Items::Walked;
+            Ok(())
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let paths = self.state.paths;
+            // The paths that end at this object, and the keys wanted in it, each
+            // once with the paths that go on through it (neighbouring paths
+            // through the same object share its key's literal).
+            let (mut ending, mut passing) = (0u64, 0u64);
+            let start = self.state.wanted.len();
+            for i in each_path(self.mask) {
+                let Some(&want) = paths[i].get(self.depth) else {
+                    ending |= 1 << i;
+                    continue;
+                };
+                passing |= 1 << i;
+                let wanted = &mut self.state.wanted;
+                let here = wanted.len() > start;
+                match wanted.last_mut() {
+                    Some(last) if here && std::ptr::eq(last.0, want) => last.1 |= 1 << i,
+                    _ => wanted.push((want, 1 << i)),
+                }
+            }
+            // What this object does not have is absent (a repeated key: the last
+            // occurrence counts).
+            self.state.restart(passing, self.depth);
+            if let Some(entered) = self.state.entered.get_mut(self.depth) {
+                *entered |= passing;
+            }
+            if self.depth == 0 {
+                self.state.walked.root = Root::Object;
+            }
+            if self.items {
+                self.state.walked.items = Items::Other(Found::Object);
+            }
+            let unique = self.state.unique.get(self.depth).copied().unwrap_or(0);
+            let nested = self.state.nested.get(self.depth).copied().unwrap_or(0);
+            let keys_of = self.state.nested_keys;
+            let (mut seen, mut captured) = (0u64, false);
+            let mut keys = false;
+            while let Some(key) = map.next_key_seed(Key)? {
+                keys = true;
+                let mut mask = 0u64;
+                for (want, paths) in &self.state.wanted[start..] {
+                    if *want == key {
+                        mask |= paths;
+                    }
+                }
+                if mask & unique != 0 {
+                    if seen & mask != 0 {
+                        let first = each_path(mask).next().unwrap_or(0);
+                        return Err(de::Error::duplicate_field(paths[first][self.depth]));
+                    }
+                    seen |= mask;
+                }
+                if self.depth == 0
+                    && let Some((capture, shape)) = self.state.capture
+                    && capture == key
+                {
+                    // Read whole, as a struct field: once.
+                    if captured {
+                        return Err(de::Error::duplicate_field(capture));
+                    }
+                    captured = true;
+                    self.state.walked.captured = Some(map.next_value_seed(TreeSeed(shape))?);
+                    continue;
+                }
+                let items =
+                    self.depth == 0 && self.state.hook.as_ref().is_some_and(|hook| hook.key == key);
+                let nested_object = mask & nested != 0
+                    || (self.nested && keys_of.objects.iter().any(|k| *k == key));
+                let nested_value = self.nested && keys_of.values.iter().any(|k| *k == key);
+                if mask == 0 && !items && !nested_object && !nested_value {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                map.next_value_seed(Node {
+                    state: &mut *self.state,
+                    mask,
+                    depth: self.depth + 1,
+                    items,
+                    nested: nested_object,
+                })?;
+            }
+            self.state.wanted.truncate(start);
+            for i in each_path(ending) {
+                self.state.end(i, Picked::Object { keys });
+            }
+            Ok(())
+        }
+    }
+
+    /// An object's key, borrowed from the document unless it has escapes
+    /// (`Cow<str>`'s own `Deserialize` always allocates a `String`).
+    struct Key;
+
+    impl<'de> DeserializeSeed<'de> for Key {
+        type Value = Cow<'de, str>;
+
+        fn deserialize<D: Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<Cow<'de, str>, D::Error> {
+            deserializer.deserialize_str(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Key {
+        type Value = Cow<'de, str>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+            Ok(Cow::Borrowed(v))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Cow<'de, str>, E> {
+            Ok(Cow::Owned(v.to_owned()))
+        }
+    }
+
+    /// Walks a JSON document for `paths` (at most 64), and what `walk` asks
+    /// besides: each element of an array under a top-level key, handed to a
+    /// callback as soon as it is read (a list of thousands is never held), the
+    /// value of a top-level key read whole.
+    pub fn walk_json<'de>(
+        json: &'de [u8],
+        paths: &'static [Path],
+        walk: Walk<'_, 'de>,
+    ) -> Result<Walked<'de>, serde_json::Error> {
+        let mut state = State::new(paths);
+        state.hook = walk.items;
+        state.capture = walk.capture;
+        state.unique = walk.unique;
+        state.nested = walk.nested;
+        state.nested_keys = walk.nested_keys;
+        let mut deserializer = serde_json::Deserializer::from_slice(json);
+        Node {
+            mask: all_paths(paths.len()),
+            state: &mut state,
+            depth: 0,
+            items: false,
+            nested: false,
+        }
+        .deserialize(&mut deserializer)?;
+        deserializer.end()?;
+        state.finish();
+        Ok(state.walked)
+    }
+
+    /// Reads a [`Tree`] in a shape.
+    struct TreeSeed(&'static TreeShape);
+
+    impl<'de> DeserializeSeed<'de> for TreeSeed {
+        type Value = Tree<'de>;
+
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Tree<'de>, D::Error> {
+            deserializer.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for TreeSeed {
+        type Value = Tree<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Tree<'de>, E> {
+            Ok(Tree::Null)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Tree<'de>, E> {
+            Ok(Tree::Null)
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Tree<'de>, E> {
+            Ok(Tree::Bool(v))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Tree<'de>, E> {
+            Ok(Tree::Number(v as f64))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Tree<'de>, E> {
+            Ok(Tree::Number(v as f64))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Tree<'de>, E> {
+            Ok(Tree::Number(v))
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Tree<'de>, E> {
+            Ok(Tree::Str(Cow::Borrowed(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Tree<'de>, E> {
+            Ok(Tree::Str(Cow::Owned(v.to_owned())))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tree<'de>, A::Error> {
+            let TreeShape::List(item) = self.0 else {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                return Ok(Tree::Skipped(Found::Array));
+            };
+            let mut items = Vec::new();
+            while let Some(value) = seq.next_element_seed(TreeSeed(item))? {
+                items.push(value);
+            }
+            Ok(Tree::Array(items))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tree<'de>, A::Error> {
+            let TreeShape::Object(keys) = self.0 else {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                return Ok(Tree::Skipped(Found::Object));
+            };
+            let mut entries = Vec::new();
+            while let Some(key) = map.next_key_seed(Key)? {
+                let value = match keys.iter().find(|(name, _)| *name == key) {
+                    Some((_, shape)) => map.next_value_seed(TreeSeed(shape))?,
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                        Tree::Unread
+                    }
+                };
+                entries.push((key, value));
+            }
+            Ok(Tree::Object(entries))
+        }
+    }
+
+    /// [`Tree::from_json`] as it was.
+    pub fn tree_from_json<'de>(
+        json: &'de [u8],
+        shape: &'static TreeShape,
+    ) -> Result<Tree<'de>, serde_json::Error> {
+        let mut deserializer = serde_json::Deserializer::from_slice(json);
+        let tree = TreeSeed(shape).deserialize(&mut deserializer)?;
+        deserializer.end()?;
+        Ok(tree)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1715,6 +2042,8 @@ mod tests {
         Str(&'static str),
         Array,
         Object(Vec<(&'static str, Doc)>),
+        /// JSON text as it is (the differential test's edge cases).
+        Raw(&'static str),
     }
 
     impl Doc {
@@ -1725,6 +2054,7 @@ mod tests {
                 Doc::Number(n) => n.to_string(),
                 Doc::Str(s) => format!("{s:?}"),
                 Doc::Array => "[1,{\"a\":null}]".to_owned(),
+                Doc::Raw(text) => (*text).to_owned(),
                 Doc::Object(entries) => {
                     let entries: Vec<String> = entries
                         .iter()
@@ -1744,6 +2074,7 @@ mod tests {
                 Doc::Number(n) => Picked::Number(f64::from(*n)),
                 Doc::Str(s) => Picked::Str(Cow::Borrowed(s)),
                 Doc::Array => Picked::Array,
+                Doc::Raw(_) => unreachable!("raw leaves are for the differential test"),
                 Doc::Object(entries) if depth < path.len() => {
                     return match entries.iter().rev().find(|(k, _)| *k == path[depth]) {
                         Some((_, value)) => value.expected(path, depth + 1),
@@ -1793,6 +2124,157 @@ mod tests {
         &["c"],
     ];
 
+    /// Numbers and strings at the edges of what serde_json accepts, and
+    /// nesting.
+    const RAW: &[&str] = &[
+        "0",
+        "-0",
+        "1.5e3",
+        "1E+2",
+        "-1e-400",
+        "1e400",
+        "2e308",
+        "1.7976931348623157e308",
+        "123456789012345678901234567890",
+        "123456789012345678901234567890.5e-10",
+        "0.1000000000000000055511151231257827",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "1e2147483648",
+        "0e2147483648",
+        "1e-2147483648",
+        "-",
+        "01",
+        "1.",
+        "1e",
+        "1e+",
+        "\"\\u00e9\"",
+        "\"\\ud83d\\ude00\"",
+        "\"\\ud83d\"",
+        "\"\\udc00\"",
+        "\"\\ud83dx\"",
+        "\"\\ud83d\\x\"",
+        "\"\\u12\"",
+        "\"a\\/b\\n\\t\\\"\"",
+        "\"\u{e9}\"",
+        "[[[[]]]]",
+        "{\"a\":[1,2,{\"b\":\"c\"}]}",
+        "[1,]",
+        "{\"a\":1,}",
+        "tru",
+        "nul",
+    ];
+
+    fn raw_doc() -> impl proptest::strategy::Strategy<Value = Doc> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            3 => doc(),
+            1 => proptest::sample::select(RAW).prop_map(Doc::Raw),
+        ];
+        leaf.prop_recursive(3, 32, 4, |inner| {
+            let key = prop_oneof![Just("a"), Just("b"), Just("c")];
+            proptest::collection::vec((key, inner), 0..4).prop_map(Doc::Object)
+        })
+    }
+
+    /// Bytes an edit puts in: JSON's punctuation, the starts of values, and
+    /// bytes JSON forbids or that are not UTF-8.
+    const EDIT_BYTES: &[u8] = b"{}[]:,\"\\ -0123456789.eE+tfnulab\x01\n\t\xc3\xa9\xff";
+
+    /// `text` with each edit: (where, what, how: replace, insert, delete,
+    /// cut the rest).
+    fn edited(text: &str, edits: &[(usize, usize, u8)]) -> Vec<u8> {
+        let mut bytes = text.as_bytes().to_vec();
+        for &(at, byte, how) in edits {
+            let at = at % (bytes.len() + 1);
+            let byte = EDIT_BYTES[byte % EDIT_BYTES.len()];
+            match how % 4 {
+                0 if at < bytes.len() => bytes[at] = byte,
+                1 => bytes.insert(at, byte),
+                2 if at < bytes.len() => {
+                    bytes.remove(at);
+                }
+                3 => bytes.truncate(at),
+                _ => {}
+            }
+        }
+        bytes
+    }
+
+    static SETTINGS_ITEM: TreeShape = TreeShape::Scalar;
+    static SETTINGS: TreeShape = TreeShape::Object(&[
+        ("a", TreeShape::Scalar),
+        ("b", TreeShape::List(&SETTINGS_ITEM)),
+    ]);
+
+    /// Everything a walk can be asked, over [`TANGLED`]: `c` read whole as a
+    /// tree, `b`'s elements walked one by one, the paths through `a` unique
+    /// at the top, and objects under `b.a` read with nested keys.
+    fn walk_both(text: &[u8]) -> (String, String) {
+        let run = |new: bool| {
+            let mut items = Vec::new();
+            let mut each = |walked: &Walked<'_>| items.push(format!("{walked:?}"));
+            let walk = Walk {
+                items: Some(EachItem {
+                    key: "b",
+                    paths: TANGLED,
+                    each: &mut each,
+                }),
+                capture: Some(("c", &SETTINGS)),
+                unique: &[0b0001_1110, 0b0000_0100],
+                nested: &[0, 0b0110_0000],
+                nested_keys: Nested {
+                    objects: &["a"],
+                    values: &["b"],
+                },
+            };
+            let result = if new {
+                walk_json(text, TANGLED, walk).map_err(|e| e.to_string())
+            } else {
+                serde_oracle::walk_json(text, TANGLED, walk).map_err(|e| e.to_string())
+            };
+            format!("{result:?} {items:?}")
+        };
+        (run(true), run(false))
+    }
+
+    fn tree_both(text: &[u8]) -> (String, String) {
+        let new = Tree::from_json(text, &SETTINGS).map_err(|e| e.to_string());
+        let old = serde_oracle::tree_from_json(text, &SETTINGS).map_err(|e| e.to_string());
+        (format!("{new:?}"), format!("{old:?}"))
+    }
+
+    #[rstest]
+    fn nesting_is_limited_as_serde_json_limits_it(
+        #[values(1, 2, 126, 127, 128, 129, 200, 2000)] levels: usize,
+        #[values(
+            "[",
+            "{\"a\":",
+            "{\"b\":",
+            "{\"c\":",
+            "{\"b\":{\"a\":",
+            "{\"c\":{\"b\":["
+        )]
+        open: &str,
+    ) {
+        let close: String = open
+            .chars()
+            .rev()
+            .filter_map(|c| match c {
+                '[' => Some(']'),
+                '{' => Some('}'),
+                _ => None,
+            })
+            .collect();
+        let text = format!("{}1{}", open.repeat(levels), close.repeat(levels));
+        let (new, old) = walk_both(text.as_bytes());
+        assert_eq!(new, old, "{levels} × {open}");
+        let (new, old) = tree_both(text.as_bytes());
+        assert_eq!(new, old, "{levels} × {open}");
+    }
+
     proptest::proptest! {
         /// Every path finds what reading down the last occurrence of each key
         /// finds, whatever the nesting, types and repeated keys on the way.
@@ -1803,6 +2285,21 @@ mod tests {
             let expected: Vec<Picked<'_>> =
                 TANGLED.iter().map(|path| doc.expected(path, 0)).collect();
             proptest::prop_assert_eq!(walked.picked, expected, "{}", text);
+        }
+
+        /// The reader answers every document, edited or not, as serde_json's
+        /// parser under serde's visitors did: the same values, or the same
+        /// error at the same line and column.
+        #[test]
+        fn the_reader_answers_as_serde_json_did(
+            doc in raw_doc(),
+            edits in proptest::collection::vec((proptest::prelude::any::<usize>(), proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>()), 0..3),
+        ) {
+            let text = edited(&doc.text(), &edits);
+            let (new, old) = walk_both(&text);
+            proptest::prop_assert_eq!(new, old, "{}", String::from_utf8_lossy(&text));
+            let (new, old) = tree_both(&text);
+            proptest::prop_assert_eq!(new, old, "{}", String::from_utf8_lossy(&text));
         }
     }
 }
