@@ -543,6 +543,10 @@ const RECURSION: u8 = 128;
 /// `SliceRead`, without `float_roundtrip`), function by function: an error
 /// "at" the index points after the byte just read (`error`), "ahead" at the
 /// byte after it (`peek_error`).
+///
+/// The small functions called for every key and value are
+/// `#[inline(always)]`: at the module's `opt-level = "s"` a call each cost
+/// ~2 µs per typical request (BENCHMARKS.md, "The reader written here").
 struct Reader<'de> {
     bytes: &'de [u8],
     index: usize,
@@ -584,10 +588,12 @@ impl<'de> Reader<'de> {
         self.error_at((self.index + 1).min(self.bytes.len()), message)
     }
 
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.index).copied()
     }
 
+    #[inline(always)]
     fn next(&mut self) -> Option<u8> {
         let byte = self.peek()?;
         self.index += 1;
@@ -595,6 +601,7 @@ impl<'de> Reader<'de> {
     }
 
     /// The next byte that is not whitespace, not consumed.
+    #[inline(always)]
     fn whitespace(&mut self) -> Option<u8> {
         while let Some(byte) = self.peek() {
             match byte {
@@ -619,6 +626,7 @@ impl<'de> Reader<'de> {
 
     /// To the next quote, backslash or control character: eight bytes at a
     /// time (wasm has 64-bit integers; serde_json's `usize` is 32 bits there).
+    #[inline(always)]
     fn skip_to_escape(&mut self) {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -1068,6 +1076,7 @@ impl<'de> Reader<'de> {
 
     /// Whether the object being read has another key (serde_json's
     /// `has_next_key`); its opening quote is left for [`Reader::key`].
+    #[inline(always)]
     fn has_next_key(&mut self, first: &mut bool) -> Parsed<bool> {
         let peek = match self.whitespace() {
             None => return Err(self.peek_error(EOF_OBJECT)),
@@ -1094,12 +1103,14 @@ impl<'de> Reader<'de> {
         }
     }
 
+    #[inline(always)]
     fn key(&mut self) -> Parsed<Cow<'de, str>> {
         self.index += 1;
         self.parse_str()
     }
 
     /// The colon after a key (serde_json's `parse_object_colon`).
+    #[inline(always)]
     fn colon(&mut self) -> Parsed<()> {
         match self.whitespace() {
             Some(b':') => {
@@ -1169,6 +1180,7 @@ impl<'de> Reader<'de> {
 
     /// What `deserialize_any` reads first: the value's first byte, or the
     /// error when there is none that starts a value.
+    #[inline(always)]
     fn value_start(&mut self) -> Parsed<u8> {
         match self.whitespace() {
             None => Err(self.peek_error(EOF_VALUE)),
