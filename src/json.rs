@@ -2185,7 +2185,6 @@ mod tests {
         "-1e-400",
         "1e400",
         "2e308",
-        "1.7976931348623157e308",
         "123456789012345678901234567890",
         "123456789012345678901234567890.5e-10",
         "0.1000000000000000055511151231257827",
@@ -2218,11 +2217,19 @@ mod tests {
         "nul",
     ];
 
+    /// Numbers whose value or range the two roundings disagree on, read
+    /// only where the oracle rounds as the module does.
+    const RAW_AS_THE_MODULE_ROUNDS: &[&str] = &["1.7976931348623157e308", "1.7976931348623158e308"];
+
     fn raw_doc() -> impl proptest::strategy::Strategy<Value = Doc> {
         use proptest::prelude::*;
+        let mut raw = RAW.to_vec();
+        if !oracle_rounds_exactly() {
+            raw.extend_from_slice(RAW_AS_THE_MODULE_ROUNDS);
+        }
         let leaf = prop_oneof![
             3 => doc(),
-            1 => proptest::sample::select(RAW).prop_map(Doc::Raw),
+            1 => proptest::sample::select(raw).prop_map(Doc::Raw),
         ];
         leaf.prop_recursive(3, 32, 4, |inner| {
             let key = prop_oneof![Just("a"), Just("b"), Just("c")];
@@ -2286,7 +2293,7 @@ mod tests {
             } else {
                 serde_oracle::walk_json(text, TANGLED, walk).map_err(|e| e.to_string())
             };
-            format!("{result:?} {items:?}")
+            comparable(format!("{result:?} {items:?}"))
         };
         (run(true), run(false))
     }
@@ -2294,12 +2301,58 @@ mod tests {
     fn tree_both(text: &[u8]) -> (String, String) {
         let new = Tree::from_json(text, &SETTINGS).map_err(|e| e.to_string());
         let old = serde_oracle::tree_from_json(text, &SETTINGS).map_err(|e| e.to_string());
-        (format!("{new:?}"), format!("{old:?}"))
+        (
+            comparable(format!("{new:?}")),
+            comparable(format!("{old:?}")),
+        )
+    }
+
+    /// Whether serde_json in this test build rounds every number exactly (its
+    /// `float_roundtrip` feature, which `cargo test --workspace` turns on:
+    /// sigstore's canonicaliser asks for it). The module is built without it,
+    /// and the reader reads numbers as the module always has. `make
+    /// unit-tests` also runs these tests in the policy crate's own build
+    /// (`cargo test -p documentdb-upgrade-safety --lib json::`), where the
+    /// oracle rounds as the module does and every number is compared.
+    fn oracle_rounds_exactly() -> bool {
+        const PROBE: &str = "123456789012345678901234567890e-2";
+        serde_json::from_str::<f64>(PROBE).ok() == PROBE.parse::<f64>().ok()
+    }
+
+    /// A result as compared: as printed, or, when the oracle rounds exactly,
+    /// with each number cut to 12 significant digits (the two roundings
+    /// differ in the last bits of numbers beyond 2^53).
+    fn comparable(printed: String) -> String {
+        if !oracle_rounds_exactly() {
+            return printed;
+        }
+        let mut out = String::new();
+        let mut rest = printed.as_str();
+        while let Some(at) = rest.find("Number(") {
+            let (head, tail) = rest.split_at(at + "Number(".len());
+            out.push_str(head);
+            let end = tail.find(')').unwrap_or(tail.len());
+            match tail[..end].parse::<f64>() {
+                Ok(number) => out.push_str(&format!("{number:.11e}")),
+                Err(_) => out.push_str(&tail[..end]),
+            }
+            rest = &tail[end..];
+        }
+        out.push_str(rest);
+        out
     }
 
     /// Every power of ten, both ways, scaling short and long significands.
     #[test]
     fn numbers_read_as_serde_json_reads_them() {
+        if oracle_rounds_exactly() {
+            eprintln!(
+                "numbers_read_as_serde_json_reads_them: not compared in this build (serde_json \
+                 rounds exactly here, the module's does not); `make unit-tests` compares them \
+                 in the policy crate's own build"
+            );
+            return;
+        }
         for exponent in 0..=400 {
             for number in [
                 format!("1e{exponent}"),
