@@ -663,6 +663,17 @@ impl<'de> Reader<'de> {
         Ok(())
     }
 
+    /// `null`, `true` or `false`, at a byte that starts one: `None` for null.
+    fn literal(&mut self) -> Parsed<Option<bool>> {
+        let (rest, value): (&[u8], _) = match self.next() {
+            Some(b't') => (b"rue", Some(true)),
+            Some(b'f') => (b"alse", Some(false)),
+            _ => (b"ull", None),
+        };
+        self.ident(rest)?;
+        Ok(value)
+    }
+
     /// To the next quote, backslash or control character: eight bytes at a
     /// time (wasm has 64-bit integers; serde_json's `usize` is 32 bits there).
     #[inline(always)]
@@ -749,11 +760,18 @@ impl<'de> Reader<'de> {
                     let end = self.index;
                     self.index += 1;
                     return match owned {
-                        None => self.utf8(&self.bytes[start..end]).map(Cow::Borrowed),
+                        None => {
+                            let text = &self.bytes[start..end];
+                            std::str::from_utf8(text)
+                                .map(Cow::Borrowed)
+                                .map_err(|e| self.invalid_utf8(text.len(), e))
+                        }
                         Some(mut text) => {
                             text.extend_from_slice(&self.bytes[start..end]);
-                            self.utf8(&text)?;
-                            Ok(Cow::Owned(String::from_utf8(text).unwrap_or_default()))
+                            let len = text.len();
+                            String::from_utf8(text)
+                                .map(Cow::Owned)
+                                .map_err(|e| self.invalid_utf8(len, e.utf8_error()))
                         }
                     };
                 }
@@ -772,16 +790,16 @@ impl<'de> Reader<'de> {
         }
     }
 
-    /// `text` as UTF-8, the closing quote read: an error points at the first
-    /// byte that is not (approximately, after escapes, as serde_json's).
-    fn utf8<'t>(&self, text: &'t [u8]) -> Parsed<&'t str> {
-        std::str::from_utf8(text).map_err(|e| {
-            let at = self.error(INVALID_CODE_POINT);
-            Error {
-                column: at.column.saturating_sub(text.len() - e.valid_up_to()),
-                ..at
-            }
-        })
+    /// A string of `len` bytes that is not UTF-8, its closing quote read: the
+    /// error points at the first byte that is not (approximately, after
+    /// escapes, as serde_json's).
+    #[cold]
+    fn invalid_utf8(&self, len: usize, e: std::str::Utf8Error) -> Error {
+        let at = self.error(INVALID_CODE_POINT);
+        Error {
+            column: at.column.saturating_sub(len - e.valid_up_to()),
+            ..at
+        }
     }
 
     /// One escape into `text`, its backslash read.
@@ -1022,19 +1040,8 @@ impl<'de> Reader<'de> {
         loop {
             let frame = match self.whitespace() {
                 None => return Err(self.peek_error(EOF_VALUE)),
-                Some(b'n') => {
-                    self.index += 1;
-                    self.ident(b"ull")?;
-                    None
-                }
-                Some(b't') => {
-                    self.index += 1;
-                    self.ident(b"rue")?;
-                    None
-                }
-                Some(b'f') => {
-                    self.index += 1;
-                    self.ident(b"alse")?;
+                Some(b'n' | b't' | b'f') => {
+                    self.literal()?;
                     None
                 }
                 Some(b'-') => {
@@ -1228,20 +1235,22 @@ impl<'de> Reader<'de> {
         }
     }
 
-    /// A scalar value (its first byte from [`Reader::value_start`]).
-    fn scalar(&mut self, first: u8) -> Parsed<Scalar<'de>> {
+    /// A value that is not an array or object (its first byte from
+    /// [`Reader::value_start`]): `None` for `null`.
+    fn scalar(&mut self, first: u8) -> Parsed<Option<Scalar<'de>>> {
         let start = self.index;
-        self.index += 1;
-        match first {
-            b't' => self.ident(b"rue").map(|()| Scalar::Bool(true)),
-            b'f' => self.ident(b"alse").map(|()| Scalar::Bool(false)),
-            b'"' => self.parse_str().map(Scalar::Str),
-            b'-' => self.parse_number(start).map(Scalar::Number),
-            _ => {
-                self.index = start;
-                self.parse_number(start).map(Scalar::Number)
+        Ok(Some(match first {
+            b'"' => {
+                self.index += 1;
+                Scalar::Str(self.parse_str()?)
             }
-        }
+            b'-' => {
+                self.index += 1;
+                Scalar::Number(self.parse_number(start)?)
+            }
+            b'0'..=b'9' => Scalar::Number(self.parse_number(start)?),
+            _ => return Ok(self.literal()?.map(Scalar::Bool)),
+        }))
     }
 }
 
@@ -1250,15 +1259,6 @@ impl<'de> Reader<'de> {
     /// with the walk's visitor).
     fn node(&mut self, node: Node<'_, '_, 'de>) -> Parsed<()> {
         match self.value_start()? {
-            b'n' => {
-                self.index += 1;
-                self.ident(b"ull")?;
-                if node.items {
-                    node.state.walked.items = Items::Walked;
-                }
-                node.state.restart(node.mask, node.depth);
-                Ok(())
-            }
             b'[' => {
                 self.enter()?;
                 self.walk_seq(node)?;
@@ -1273,9 +1273,16 @@ impl<'de> Reader<'de> {
             }
             first => {
                 let end = match self.scalar(first)? {
-                    Scalar::Bool(b) => Picked::Bool(b),
-                    Scalar::Str(s) => Picked::Str(s),
-                    Scalar::Number(n) => Picked::Number(n),
+                    None => {
+                        if node.items {
+                            node.state.walked.items = Items::Walked;
+                        }
+                        node.state.restart(node.mask, node.depth);
+                        return Ok(());
+                    }
+                    Some(Scalar::Bool(b)) => Picked::Bool(b),
+                    Some(Scalar::Str(s)) => Picked::Str(s),
+                    Some(Scalar::Number(n)) => Picked::Number(n),
                 };
                 node.found(end);
                 Ok(())
@@ -1411,11 +1418,6 @@ impl<'de> Reader<'de> {
     /// visitor).
     fn tree(&mut self, shape: &'static TreeShape) -> Parsed<Tree<'de>> {
         match self.value_start()? {
-            b'n' => {
-                self.index += 1;
-                self.ident(b"ull")?;
-                Ok(Tree::Null)
-            }
             b'[' => {
                 self.enter()?;
                 let mut first = true;
@@ -1464,9 +1466,10 @@ impl<'de> Reader<'de> {
                 Ok(tree)
             }
             first => Ok(match self.scalar(first)? {
-                Scalar::Bool(b) => Tree::Bool(b),
-                Scalar::Str(s) => Tree::Str(s),
-                Scalar::Number(n) => Tree::Number(n),
+                None => Tree::Null,
+                Some(Scalar::Bool(b)) => Tree::Bool(b),
+                Some(Scalar::Str(s)) => Tree::Str(s),
+                Some(Scalar::Number(n)) => Tree::Number(n),
             }),
         }
     }
