@@ -1290,6 +1290,11 @@ impl<'de> Reader<'de> {
         }
     }
 
+    /// Never inlined into [`Reader::node`]: the item walk's [`State`] would
+    /// sit in every level's frame of the recursion, and a typical UPDATE's
+    /// seven levels then took a second 4 KiB page of stack, which a fresh
+    /// instance pays as a page fault (BENCHMARKS.md, "One page of stack").
+    #[inline(never)]
     fn walk_seq(&mut self, node: Node<'_, '_, 'de>) -> Parsed<()> {
         let mut first = true;
         let hooked = node.items && node.state.hook.is_some();
