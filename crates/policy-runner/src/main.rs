@@ -109,8 +109,10 @@ struct EngineArgs {
     execution_timeout: Timeout,
 
     /// Cap on the guest's linear memory; 0 keeps wasmtime's defaults (4 GiB reservation)
-    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = parse_memory_mib)]
-    max_memory_mib: u64,
+    /// [run default: 1024; bench default: 0, policy-server's engine, whose guest code needs no
+    /// bounds checks]
+    #[arg(long, value_name = "MIB", value_parser = parse_memory_mib)]
+    max_memory_mib: Option<u64>,
 
     /// Don't print the policy's log records (stderr)
     #[arg(long)]
@@ -293,12 +295,37 @@ fn read_settings(args: &EngineArgs) -> Result<Settings, RunnerError> {
     settings_from_value(&value)
 }
 
-/// The engine configuration the flags describe. `default_cache`: the cache used when neither
-/// `--cache-dir` nor `--disable-wasmtime-cache` is given.
-fn options(
-    args: &EngineArgs,
-    default_cache: CompilationCache,
-) -> Result<RunnerOptions, RunnerError> {
+/// What a command uses for the flags it is not given.
+struct Defaults {
+    /// The cache used when neither `--cache-dir` nor `--disable-wasmtime-cache` is given.
+    cache: CompilationCache,
+    /// The memory cap used without `--max-memory-mib`, in bytes (`None`: wasmtime's defaults).
+    max_memory_bytes: Option<u64>,
+}
+
+impl Defaults {
+    /// `run` and the other commands that evaluate: kwctl's cache, a 1 GiB cap on the guest.
+    fn run() -> Self {
+        Defaults {
+            cache: CompilationCache::DefaultDirectory,
+            max_memory_bytes: Some(policy_runner::DEFAULT_MAX_MEMORY_BYTES),
+        }
+    }
+
+    /// `bench`: policy-server's engine as it is configured (wasmtime's default 4 GiB memory
+    /// reservation, so the compiled guest needs no bounds checks; with a 1 GiB cap every load
+    /// and store is checked, ~10% of the policy's warm time, BENCHMARKS.md), and no cache, so
+    /// that compile times are real.
+    fn bench() -> Self {
+        Defaults {
+            cache: CompilationCache::Off,
+            max_memory_bytes: None,
+        }
+    }
+}
+
+/// The engine configuration the flags describe, `defaults` for the flags not given.
+fn options(args: &EngineArgs, defaults: Defaults) -> Result<RunnerOptions, RunnerError> {
     let replay_session = match &args.replay_host_capabilities_interactions {
         Some(path) => Some(Arc::new(
             Session::from_file(path).map_err(RunnerError::Session)?,
@@ -314,13 +341,17 @@ fn options(
     }
     Ok(RunnerOptions {
         execution_timeout: args.execution_timeout.0,
-        max_memory_bytes: (args.max_memory_mib != 0).then_some(args.max_memory_mib << 20),
+        max_memory_bytes: match args.max_memory_mib {
+            Some(0) => None,
+            Some(mib) => Some(mib << 20),
+            None => defaults.max_memory_bytes,
+        },
         print_policy_logs: !args.no_policy_logs,
         capture_policy_logs: false,
         compilation_cache: match (&args.cache_dir, args.disable_wasmtime_cache) {
             (_, true) => CompilationCache::Off,
             (Some(dir), false) => CompilationCache::Directory(dir.clone()),
-            (None, false) => default_cache,
+            (None, false) => defaults.cache,
         },
         context_aware: if args.allow_context_aware {
             ContextAwareAccess::PolicyMetadata
@@ -364,7 +395,7 @@ fn run(args: &RunArgs) -> Result<(), String> {
     let engine = &args.engine;
     let (request, _) = read_request(&engine.request_path).map_err(|e| e.to_string())?;
     let settings = read_settings(engine).map_err(|e| e.to_string())?;
-    let options = options(engine, CompilationCache::DefaultDirectory).map_err(|e| e.to_string())?;
+    let options = options(engine, Defaults::run()).map_err(|e| e.to_string())?;
     let mut policy = load_with_settings(&engine.policy, &settings, &options)?;
     let mode = if args.fresh_instance {
         InstanceMode::Fresh
@@ -387,7 +418,7 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
     let settings = read_settings(engine).map_err(|e| e.to_string())?;
     let options = RunnerOptions {
         perf_map: args.perf_map,
-        ..options(engine, CompilationCache::Off).map_err(|e| e.to_string())?
+        ..options(engine, Defaults::bench()).map_err(|e| e.to_string())?
     };
     let bench_options = BenchOptions {
         iterations: args.iterations,
@@ -601,7 +632,7 @@ mod tests {
         let Command::Run(args) = cli.command else {
             panic!("not run")
         };
-        let options = options(&args.engine, CompilationCache::Off).unwrap();
+        let options = options(&args.engine, Defaults::run()).unwrap();
         assert_eq!(
             options.execution_timeout,
             Some(policy_runner::DEFAULT_EXECUTION_TIMEOUT)
@@ -610,6 +641,32 @@ mod tests {
             options.max_memory_bytes,
             Some(policy_runner::DEFAULT_MAX_MEMORY_BYTES)
         );
+        assert_eq!(options.compilation_cache, CompilationCache::DefaultDirectory);
         assert_eq!(options.context_aware, ContextAwareAccess::NoAccess);
+    }
+
+    fn bench_options(flags: &[&str]) -> RunnerOptions {
+        let argv = ["policy-runner", "bench", "-r", "r.json", "p.wasm"];
+        let cli = Cli::try_parse_from(argv.iter().chain(flags)).unwrap();
+        let Command::Bench(args) = cli.command else {
+            panic!("not bench")
+        };
+        options(&args.engine, Defaults::bench()).unwrap()
+    }
+
+    #[test]
+    fn bench_defaults_to_policy_servers_engine_without_a_memory_cap() {
+        let options = bench_options(&[]);
+        assert_eq!(options.max_memory_bytes, None);
+        assert_eq!(options.compilation_cache, CompilationCache::Off);
+        assert_eq!(
+            options.execution_timeout,
+            Some(policy_runner::DEFAULT_EXECUTION_TIMEOUT)
+        );
+        assert_eq!(
+            bench_options(&["--max-memory-mib", "1024"]).max_memory_bytes,
+            Some(1 << 30)
+        );
+        assert_eq!(bench_options(&["--max-memory-mib", "0"]).max_memory_bytes, None);
     }
 }
