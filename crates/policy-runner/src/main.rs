@@ -641,7 +641,10 @@ mod tests {
             options.max_memory_bytes,
             Some(policy_runner::DEFAULT_MAX_MEMORY_BYTES)
         );
-        assert_eq!(options.compilation_cache, CompilationCache::DefaultDirectory);
+        assert_eq!(
+            options.compilation_cache,
+            CompilationCache::DefaultDirectory
+        );
         assert_eq!(options.context_aware, ContextAwareAccess::NoAccess);
     }
 
@@ -667,6 +670,9 @@ mod tests {
             bench_options(&["--max-memory-mib", "1024"]).max_memory_bytes,
             Some(1 << 30)
         );
-        assert_eq!(bench_options(&["--max-memory-mib", "0"]).max_memory_bytes, None);
+        assert_eq!(
+            bench_options(&["--max-memory-mib", "0"]).max_memory_bytes,
+            None
+        );
     }
 }
