@@ -1155,6 +1155,30 @@ impl<'de> Reader<'de> {
         self.parse_str()
     }
 
+    /// A key the walk only compares: the document's own bytes when it has no
+    /// escapes (checked as UTF-8 only when not ASCII, with
+    /// [`Reader::parse_str`]'s error at its position), else `None` with the
+    /// reader back at the key, for [`Reader::key`] to decode it. Neither a
+    /// `Cow` nor a call to `from_utf8` per key: the walk reads ~75 keys per
+    /// typical request (BENCHMARKS.md, "One page of stack").
+    #[inline(always)]
+    fn raw_key(&mut self) -> Parsed<Option<&'de [u8]>> {
+        let quote = self.index;
+        self.index += 1;
+        self.skip_to_escape();
+        if self.peek() != Some(b'"') {
+            self.index = quote;
+            return Ok(None);
+        }
+        let bytes = self.bytes;
+        let key = &bytes[quote + 1..self.index];
+        self.index += 1;
+        if !key.is_ascii() {
+            std::str::from_utf8(key).map_err(|e| self.invalid_utf8(key.len(), e))?;
+        }
+        Ok(Some(key))
+    }
+
     /// The colon after a key (serde_json's `parse_object_colon`).
     #[inline(always)]
     fn colon(&mut self) -> Parsed<()> {
@@ -1209,10 +1233,13 @@ impl<'de> Reader<'de> {
     }
 
     /// A key repeated where only one may be (serde's `duplicate_field`), at
-    /// the position serde_json gives it: after the key and the whitespace
-    /// its closing of the object skipped.
+    /// the position serde_json gives it: after the key, the whitespace and a
+    /// closing brace its closing of the object skipped (`end_map` runs before
+    /// the visitor's error gets its position; any other byte stays).
     fn duplicate(&mut self, field: &str) -> Error {
-        self.whitespace();
+        if self.whitespace() == Some(b'}') {
+            self.index += 1;
+        }
         self.error_at(self.index, format!("duplicate field `{field}`"))
     }
 
@@ -1367,11 +1394,18 @@ impl<'de> Reader<'de> {
         let (mut seen, mut captured) = (0u64, false);
         let (mut first, mut keys) = (true, false);
         while self.has_next_key(&mut first)? {
-            let key = self.key()?;
+            let decoded: Cow<'de, str>;
+            let key = match self.raw_key()? {
+                Some(key) => key,
+                None => {
+                    decoded = self.key()?;
+                    decoded.as_bytes()
+                }
+            };
             keys = true;
             let mut mask = 0u64;
             for (want, paths) in &state.wanted[start..] {
-                if *want == key {
+                if want.as_bytes() == key {
                     mask |= paths;
                 }
             }
@@ -1384,7 +1418,7 @@ impl<'de> Reader<'de> {
             }
             if depth == 0
                 && let Some((capture, shape)) = state.capture
-                && capture == key
+                && capture.as_bytes() == key
             {
                 // Read whole, as a struct field: once.
                 if captured {
@@ -1395,10 +1429,11 @@ impl<'de> Reader<'de> {
                 state.walked.captured = Some(self.tree(shape)?);
                 continue;
             }
-            let items = depth == 0 && state.hook.as_ref().is_some_and(|hook| hook.key == key);
-            let nested_object =
-                mask & nested != 0 || (in_nested && keys_of.objects.iter().any(|k| *k == key));
-            let nested_value = in_nested && keys_of.values.iter().any(|k| *k == key);
+            let items =
+                depth == 0 && (state.hook.as_ref()).is_some_and(|hook| hook.key.as_bytes() == key);
+            let nested_object = mask & nested != 0
+                || (in_nested && keys_of.objects.iter().any(|k| k.as_bytes() == key));
+            let nested_value = in_nested && keys_of.values.iter().any(|k| k.as_bytes() == key);
             self.colon()?;
             if mask == 0 && !items && !nested_object && !nested_value {
                 self.ignore_value()?;
@@ -1972,20 +2007,38 @@ mod tests {
 
     #[test]
     fn repeated_unique_keys_are_a_json_error() {
-        let walk = Walk {
+        let walk = || Walk {
             unique: &[0, 0b10],
             ..Walk::default()
         };
         let error = walk_json(
             br#"{"status":{"schemaVersion":"1","schemaVersion":"2"}}"#,
             PATHS,
-            walk,
+            walk(),
         )
         .unwrap_err();
         assert_eq!(
             error.to_string(),
             "duplicate field `schemaVersion` at line 1 column 46"
         );
+        // A closing brace right after the repeated key is eaten first, as
+        // serde_json's `end_map` does before the error gets its position.
+        let error = walk_json(
+            br#"{"status":{"schemaVersion":"1","schemaVersion" }}"#,
+            PATHS,
+            walk(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "duplicate field `schemaVersion` at line 1 column 48"
+        );
+        let oracle = serde_oracle::walk_json(
+            br#"{"status":{"schemaVersion":"1","schemaVersion" }}"#,
+            PATHS,
+            walk(),
+        );
+        assert_eq!(oracle.unwrap_err().to_string(), error.to_string());
     }
 
     const SHAPE: TreeShape = TreeShape::Object(&[
