@@ -125,3 +125,53 @@ fn every_fixture_and_session_is_used_by_a_case() {
     }
     assert!(unused.is_empty(), "fixtures no case evaluates: {unused:?}");
 }
+
+/// The active data segments of a module, by address: (address, bytes).
+fn data_segments(module: &[u8]) -> Vec<(u32, Vec<u8>)> {
+    let mut segments = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        let wasmparser::Payload::DataSection(reader) = payload.unwrap() else {
+            continue;
+        };
+        for data in reader {
+            let data = data.unwrap();
+            let wasmparser::DataKind::Active { offset_expr, .. } = data.kind else {
+                continue;
+            };
+            let mut operators = offset_expr.get_operators_reader();
+            let wasmparser::Operator::I32Const { value } = operators.read().unwrap() else {
+                panic!("a data segment at an address that is not a constant");
+            };
+            segments.push((value as u32, data.data.to_vec()));
+        }
+    }
+    segments.sort();
+    segments
+}
+
+/// `DATA_PAGE_ANCHOR` (src/lib.rs) is the first writable static, on a 4 KiB page of its
+/// own, so the statics after it and the first allocations share the next page: a fresh
+/// instance faults one page fewer than when they fell where the read-only data's size
+/// put them (BENCHMARKS.md, "One page of stack"). Fails when the linker places it
+/// elsewhere, or when the writable statics outgrow one page.
+#[test]
+fn the_writable_statics_start_on_a_page_of_their_own() {
+    const PAGE: u32 = 4096;
+    let segments = data_segments(&std::fs::read(policy_wasm()).unwrap());
+    let anchor = segments
+        .iter()
+        .position(|(address, bytes)| address % PAGE == 0 && bytes.as_slice() == [1])
+        .expect("the data page anchor: a one-byte segment [1] on a page boundary");
+    let page = segments[anchor].0 + PAGE;
+    let after = &segments[anchor + 1..];
+    assert!(!after.is_empty(), "no writable statics after the anchor");
+    for (address, bytes) in after {
+        let end = *address as usize + bytes.len();
+        assert!(
+            *address >= page && end <= (page + PAGE) as usize,
+            "a writable static at {address:#x}..{end:#x}, outside the page after the \
+             anchor ({page:#x}..{:#x})",
+            page + PAGE
+        );
+    }
+}
