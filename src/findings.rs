@@ -490,11 +490,17 @@ impl fmt::Display for Advice<'_> {
                 "rollback check skipped: the binary version is unknown ({})",
                 UnknownBinary(*unversioned)
             ),
-            Advice::TwoPhasePending { binary, installed } => write!(
-                f,
-                "two-phase upgrade: the binary moves to {binary} but the schema stays at {installed} until \
-                 spec.schemaVersion is set"
-            ),
+            // Every typical upgrade's advice: put together without
+            // `core::fmt`'s argument machinery (ExtensionVersion::push_to).
+            Advice::TwoPhasePending { binary, installed } => {
+                let mut text = String::with_capacity(128);
+                text.push_str("two-phase upgrade: the binary moves to ");
+                binary.push_to(&mut text);
+                text.push_str(" but the schema stays at ");
+                installed.push_to(&mut text);
+                text.push_str(" until spec.schemaVersion is set");
+                f.write_str(&text)
+            }
             Advice::SchemaDowngradeIsNoop { schema, installed } => write!(
                 f,
                 "spec.schemaVersion {schema} is below the installed schema {installed}: no-op, a schema cannot be \
