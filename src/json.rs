@@ -152,6 +152,216 @@ impl<'a> Field<Cow<'a, str>> {
 /// A path: the keys from the walked value down to the value read.
 pub type Path = &'static [&'static str];
 
+/// The paths of a walk (at most 64) and their trie, worked out when the
+/// module is compiled ([`path_table!`]): each object the walk can enter is a
+/// node with the keys wanted in it, each key once with the paths going on
+/// through it. Working the keys out from the paths at every object the walk
+/// entered cost ~200 steps per typical request, ~1 µs of the policy's
+/// ~17 µs (BENCHMARKS.md, "One page of stack").
+///
+/// Paths that begin alike are neighbours in the list (the build fails
+/// otherwise), so the paths through a key, or ending at an object, are a
+/// range of indices: 4 bytes a node and 12 an edge, not two 64-bit masks.
+#[derive(Debug)]
+pub struct PathTable {
+    pub paths: &'static [Path],
+    pub(crate) nodes: &'static [KeyNode],
+    pub(crate) edges: &'static [KeyEdge],
+}
+
+/// An object of a [`PathTable`]: its keys are `edges[first..first + count]`;
+/// the paths `ending.0..ending.1` end at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyNode {
+    first: u8,
+    count: u8,
+    ending: (u8, u8),
+}
+
+/// A key wanted in an object, the paths `paths.0..paths.1` going on through
+/// it, and the node of the object they find there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyEdge {
+    key: &'static str,
+    paths: (u8, u8),
+    child: u8,
+}
+
+impl KeyNode {
+    const NONE: KeyNode = KeyNode {
+        first: 0,
+        count: 0,
+        ending: (0, 0),
+    };
+}
+
+/// The node of an object no path enters (a [`Walk::nested`] object's).
+const NO_NODE: u8 = u8::MAX;
+
+/// The paths `range.0..range.1`.
+const fn paths_in(range: (u8, u8)) -> u64 {
+    all_paths(range.1 as usize) & !all_paths(range.0 as usize)
+}
+
+/// `set` as a range of paths; the build fails when it is not one.
+const fn range_of(set: u64) -> (u8, u8) {
+    if set == 0 {
+        return (0, 0);
+    }
+    let range = (set.trailing_zeros() as u8, (64 - set.leading_zeros()) as u8);
+    assert!(
+        paths_in(range) == set,
+        "paths that begin alike must be neighbours in a path table"
+    );
+    range
+}
+
+impl PathTable {
+    /// No paths (a walk for its hook only).
+    pub const EMPTY: PathTable = path_table!(&[]);
+
+    fn node(&self, node: u8) -> KeyNode {
+        self.nodes
+            .get(usize::from(node))
+            .copied()
+            .unwrap_or(KeyNode::NONE)
+    }
+
+    fn keys(&self, node: KeyNode) -> &'static [KeyEdge] {
+        let first = usize::from(node.first);
+        self.edges
+            .get(first..first + usize::from(node.count))
+            .unwrap_or_default()
+    }
+}
+
+/// A [`PathTable`] of a constant list of paths, its trie built at compile time.
+macro_rules! path_table {
+    ($paths:expr) => {{
+        const PATHS: &[$crate::json::Path] = $paths;
+        const NODES: usize = $crate::json::trie_nodes(PATHS);
+        const TRIE: (
+            [$crate::json::KeyNode; NODES],
+            [$crate::json::KeyEdge; NODES],
+        ) = $crate::json::trie(PATHS);
+        $crate::json::PathTable {
+            paths: PATHS,
+            nodes: &TRIE.0,
+            edges: &TRIE.1,
+        }
+    }};
+}
+pub(crate) use path_table;
+
+/// Whether `a` and `b` start with the same `len` keys.
+const fn same_prefix(a: Path, b: Path, len: usize) -> bool {
+    if a.len() < len || b.len() < len {
+        return false;
+    }
+    let mut k = 0;
+    while k < len {
+        if !same_str(a[k], b[k]) {
+            return false;
+        }
+        k += 1;
+    }
+    true
+}
+
+const fn same_str(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The objects of the trie of `paths`: the walked value and every distinct
+/// beginning of a path.
+pub const fn trie_nodes(paths: &[Path]) -> usize {
+    assert!(paths.len() <= 64, "at most 64 paths per walk");
+    let mut nodes = 1;
+    let mut i = 0;
+    while i < paths.len() {
+        let mut len = 1;
+        while len <= paths[i].len() {
+            let mut j = 0;
+            while j < i && !same_prefix(paths[i], paths[j], len) {
+                j += 1;
+            }
+            if j == i {
+                nodes += 1;
+            }
+            len += 1;
+        }
+        i += 1;
+    }
+    nodes
+}
+
+/// The trie of `paths` (`N`: [`trie_nodes`]), breadth first from the walked
+/// value (node 0): each node's keys in the order of the first path through
+/// them. The key leading to node `c` is edge `c - 1`.
+pub const fn trie<const N: usize>(paths: &[Path]) -> ([KeyNode; N], [KeyEdge; N]) {
+    assert!(N < NO_NODE as usize, "at most 254 objects in a path table");
+    let mut nodes = [KeyNode::NONE; N];
+    let mut edges = [KeyEdge {
+        key: "",
+        paths: (0, 0),
+        child: 0,
+    }; N];
+    let mut sets = [0u64; N];
+    let mut ending = [0u64; N];
+    let mut depths = [0usize; N];
+    sets[0] = all_paths(paths.len());
+    let (mut node, mut next) = (0, 1);
+    while node < next {
+        let (set, depth, first) = (sets[node], depths[node], next);
+        let mut i = 0;
+        while i < paths.len() {
+            if set & (1 << i) != 0 {
+                if paths[i].len() == depth {
+                    ending[node] |= 1 << i;
+                } else {
+                    let key = paths[i][depth];
+                    let mut child = first;
+                    while child < next && !same_str(edges[child - 1].key, key) {
+                        child += 1;
+                    }
+                    if child == next {
+                        edges[child - 1].key = key;
+                        edges[child - 1].child = child as u8;
+                        depths[child] = depth + 1;
+                        next += 1;
+                    }
+                    sets[child] |= 1 << i;
+                }
+            }
+            i += 1;
+        }
+        nodes[node] = KeyNode {
+            first: (first - 1) as u8,
+            count: (next - first) as u8,
+            ending: range_of(ending[node]),
+        };
+        let mut child = first;
+        while child < next {
+            edges[child - 1].paths = range_of(sets[child]);
+            child += 1;
+        }
+        node += 1;
+    }
+    assert!(next == N, "the trie has trie_nodes(paths) nodes");
+    (nodes, edges)
+}
+
 /// What a walk found at one path.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Picked<'de> {
@@ -300,7 +510,7 @@ pub struct Walked<'de> {
 /// `paths`, then given to `each`.
 pub struct EachItem<'h, 'de> {
     pub key: &'static str,
-    pub paths: &'static [Path],
+    pub paths: &'static PathTable,
     pub each: &'h mut dyn FnMut(&Walked<'de>),
 }
 
@@ -344,6 +554,7 @@ const DEPTHS: usize = 8;
 /// goes through cost a write and a drop of the previous value each time
 /// (~200 per typical request; BENCHMARKS.md, "Speeding up the one reader").
 struct State<'h, 'de> {
+    table: &'static PathTable,
     paths: &'static [Path],
     walked: Walked<'de>,
     /// Paths whose value was found (or blocked): `walked.picked` holds it.
@@ -351,12 +562,6 @@ struct State<'h, 'de> {
     /// Per depth, the paths whose object at that depth is present (in the
     /// last occurrence of each key on the way).
     entered: [u64; DEPTHS],
-    /// The keys wanted in each object being read, from the outermost: each
-    /// key once, with its paths. Kept here rather than in each object's
-    /// stack frame: a frame of 64 slots for the few keys of an object cost
-    /// stack pages, which a fresh instance pays for as page faults
-    /// (BENCHMARKS.md, "Speeding up the one reader").
-    wanted: Vec<(&'static str, u64)>,
     hook: Option<EachItem<'h, 'de>>,
     capture: Option<(&'static str, &'static TreeShape)>,
     unique: &'static [u64],
@@ -365,7 +570,8 @@ struct State<'h, 'de> {
 }
 
 impl<'de> State<'_, 'de> {
-    fn new(paths: &'static [Path]) -> Self {
+    fn new(table: &'static PathTable) -> Self {
+        let paths = table.paths;
         assert!(paths.len() <= 64, "at most 64 paths per walk");
         // `entered` has one mask per depth: a longer path would lose track of
         // its objects. Checked in the tests' builds, which walk every table.
@@ -374,6 +580,7 @@ impl<'de> State<'_, 'de> {
             "at most {DEPTHS} keys per path"
         );
         State {
+            table,
             paths,
             walked: Walked {
                 root: Root::Null,
@@ -385,7 +592,6 @@ impl<'de> State<'_, 'de> {
             },
             ended: 0,
             entered: [0; DEPTHS],
-            wanted: Vec::with_capacity(32),
             hook: None,
             capture: None,
             unique: &[],
@@ -437,7 +643,7 @@ fn each_path(mask: u64) -> impl Iterator<Item = usize> {
 }
 
 /// All of `count` paths.
-fn all_paths(count: usize) -> u64 {
+const fn all_paths(count: usize) -> u64 {
     if count >= 64 {
         u64::MAX
     } else {
@@ -450,6 +656,8 @@ fn all_paths(count: usize) -> u64 {
 struct Node<'s, 'h, 'de> {
     state: &'s mut State<'h, 'de>,
     mask: u64,
+    /// This value's object in the [`PathTable`] (when it is an object).
+    trie: u8,
     depth: usize,
     /// This value is the hooked array.
     items: bool,
@@ -1338,6 +1546,7 @@ impl<'de> Reader<'de> {
             item.restart(u64::MAX, 0);
             self.node(Node {
                 mask: all_paths(item.paths.len()),
+                trie: 0,
                 state: &mut item,
                 depth: 0,
                 items: false,
@@ -1354,28 +1563,19 @@ impl<'de> Reader<'de> {
         let Node {
             state,
             mask,
+            trie,
             depth,
             items,
             nested: in_nested,
         } = node;
-        let paths = state.paths;
+        let (paths, table) = (state.paths, state.table);
         // The paths that end at this object, and the keys wanted in it, each
-        // once with the paths that go on through it (neighbouring paths
-        // through the same object share its key's literal).
-        let (mut ending, mut passing) = (0u64, 0u64);
-        let start = state.wanted.len();
-        for i in each_path(mask) {
-            let Some(&want) = paths[i].get(depth) else {
-                ending |= 1 << i;
-                continue;
-            };
-            passing |= 1 << i;
-            let here = state.wanted.len() > start;
-            match state.wanted.last_mut() {
-                Some(last) if here && std::ptr::eq(last.0, want) => last.1 |= 1 << i,
-                _ => state.wanted.push((want, 1 << i)),
-            }
-        }
+        // once with the paths that go on through it: the trie's node (`mask`
+        // is its paths, or none in an object no path enters).
+        let here = table.node(trie);
+        let ending = paths_in(here.ending);
+        let passing = mask & !ending;
+        let wanted = table.keys(here);
         // What this object does not have is absent (a repeated key: the last
         // occurrence counts).
         state.restart(passing, depth);
@@ -1403,11 +1603,9 @@ impl<'de> Reader<'de> {
                 }
             };
             keys = true;
-            let mut mask = 0u64;
-            for (want, paths) in &state.wanted[start..] {
-                if want.as_bytes() == key {
-                    mask |= paths;
-                }
+            let (mut mask, mut child) = (0u64, NO_NODE);
+            if let Some(edge) = wanted.iter().find(|edge| edge.key.as_bytes() == key) {
+                (mask, child) = (paths_in(edge.paths), edge.child);
             }
             if mask & unique != 0 {
                 if seen & mask != 0 {
@@ -1442,12 +1640,12 @@ impl<'de> Reader<'de> {
             self.node(Node {
                 state: &mut *state,
                 mask,
+                trie: child,
                 depth: depth + 1,
                 items,
                 nested: nested_object,
             })?;
         }
-        state.wanted.truncate(start);
         for i in each_path(ending) {
             state.end(i, Picked::Object { keys });
         }
@@ -1515,16 +1713,16 @@ impl<'de> Reader<'de> {
     }
 }
 
-/// Walks a JSON document for `paths` (at most 64), and what `walk` asks
+/// Walks a JSON document for `table`'s paths (at most 64), and what `walk` asks
 /// besides: each element of an array under a top-level key, handed to a
 /// callback as soon as it is read (a list of thousands is never held), the
 /// value of a top-level key read whole.
 pub fn walk_json<'de>(
     json: &'de [u8],
-    paths: &'static [Path],
+    table: &'static PathTable,
     walk: Walk<'_, 'de>,
 ) -> Result<Walked<'de>, Error> {
-    let mut state = State::new(paths);
+    let mut state = State::new(table);
     state.hook = walk.items;
     state.capture = walk.capture;
     state.unique = walk.unique;
@@ -1532,7 +1730,8 @@ pub fn walk_json<'de>(
     state.nested_keys = walk.nested_keys;
     let mut reader = Reader::new(json);
     reader.node(Node {
-        mask: all_paths(paths.len()),
+        mask: all_paths(table.paths.len()),
+        trie: 0,
         state: &mut state,
         depth: 0,
         items: false,
@@ -1674,6 +1873,7 @@ pub(crate) mod serde_oracle {
                 item.restart(u64::MAX, 0);
                 let node = Node {
                     mask: all_paths(item.paths.len()),
+                    trie: NO_NODE,
                     state: &mut item,
                     depth: 0,
                     items: false,
@@ -1694,18 +1894,18 @@ pub(crate) mod serde_oracle {
             // The paths that end at this object, and the keys wanted in it, each
             // once with the paths that go on through it (neighbouring paths
             // through the same object share its key's literal).
+            // Worked out from the paths, not read from the trie: the oracle
+            // checks the trie too.
             let (mut ending, mut passing) = (0u64, 0u64);
-            let start = self.state.wanted.len();
+            let mut wanted: Vec<(&str, u64)> = Vec::new();
             for i in each_path(self.mask) {
                 let Some(&want) = paths[i].get(self.depth) else {
                     ending |= 1 << i;
                     continue;
                 };
                 passing |= 1 << i;
-                let wanted = &mut self.state.wanted;
-                let here = wanted.len() > start;
                 match wanted.last_mut() {
-                    Some(last) if here && std::ptr::eq(last.0, want) => last.1 |= 1 << i,
+                    Some(last) if std::ptr::eq(last.0, want) => last.1 |= 1 << i,
                     _ => wanted.push((want, 1 << i)),
                 }
             }
@@ -1729,7 +1929,7 @@ pub(crate) mod serde_oracle {
             while let Some(key) = map.next_key_seed(Key)? {
                 keys = true;
                 let mut mask = 0u64;
-                for (want, paths) in &self.state.wanted[start..] {
+                for (want, paths) in &wanted {
                     if *want == key {
                         mask |= paths;
                     }
@@ -1765,12 +1965,12 @@ pub(crate) mod serde_oracle {
                 map.next_value_seed(Node {
                     state: &mut *self.state,
                     mask,
+                    trie: NO_NODE,
                     depth: self.depth + 1,
                     items,
                     nested: nested_object,
                 })?;
             }
-            self.state.wanted.truncate(start);
             for i in each_path(ending) {
                 self.state.end(i, Picked::Object { keys });
             }
@@ -1814,10 +2014,10 @@ pub(crate) mod serde_oracle {
     /// value of a top-level key read whole.
     pub fn walk_json<'de>(
         json: &'de [u8],
-        paths: &'static [Path],
+        table: &'static PathTable,
         walk: Walk<'_, 'de>,
     ) -> Result<Walked<'de>, serde_json::Error> {
-        let mut state = State::new(paths);
+        let mut state = State::new(table);
         state.hook = walk.items;
         state.capture = walk.capture;
         state.unique = walk.unique;
@@ -1825,7 +2025,8 @@ pub(crate) mod serde_oracle {
         state.nested_keys = walk.nested_keys;
         let mut deserializer = serde_json::Deserializer::from_slice(json);
         Node {
-            mask: all_paths(paths.len()),
+            mask: all_paths(table.paths.len()),
+            trie: NO_NODE,
             state: &mut state,
             depth: 0,
             items: false,
@@ -1929,11 +2130,11 @@ mod tests {
     use super::*;
     use rstest::rstest;
 
-    const PATHS: &[Path] = &[
+    const PATHS: &PathTable = &path_table!(&[
         &["kind"],
         &["status", "schemaVersion"],
         &["metadata", "annotations", "documentdb.io/schema-version"],
-    ];
+    ]);
 
     fn picked(json: &str) -> (Root, Vec<Picked<'_>>) {
         let walked = walk_json(json.as_bytes(), PATHS, Walk::default()).unwrap();
@@ -2090,7 +2291,60 @@ mod tests {
         assert!(walk_json(b"{} trailing", PATHS, Walk::default()).is_err());
     }
 
-    const ITEM_PATHS: &[Path] = &[&["metadata", "name"], &["status", "v"]];
+    const ITEM_PATHS: &PathTable = &path_table!(&[&["metadata", "name"], &["status", "v"]]);
+
+    /// Checks the trie below `node`, reached by `prefix`, against the paths
+    /// themselves; returns the nodes it saw.
+    fn check_trie(table: &PathTable, node: u8, prefix: &[&str]) -> usize {
+        let paths = table.paths;
+        let begins = |path: &Path| path.len() >= prefix.len() && path[..prefix.len()] == *prefix;
+        let here = table.node(node);
+        let ending = (0..paths.len())
+            .filter(|&i| begins(&paths[i]) && paths[i].len() == prefix.len())
+            .fold(0u64, |set, i| set | 1 << i);
+        assert_eq!(paths_in(here.ending), ending, "paths ending at {prefix:?}");
+        let mut keys: Vec<&str> = Vec::new();
+        for path in paths
+            .iter()
+            .filter(|path| begins(path) && path.len() > prefix.len())
+        {
+            if !keys.contains(&path[prefix.len()]) {
+                keys.push(path[prefix.len()]);
+            }
+        }
+        let edges = table.keys(here);
+        assert_eq!(
+            edges.iter().map(|edge| edge.key).collect::<Vec<_>>(),
+            keys,
+            "keys wanted at {prefix:?}"
+        );
+        let mut seen = 1;
+        for edge in edges {
+            let below = [prefix, &[edge.key]].concat();
+            let through = (0..paths.len())
+                .filter(|&i| paths[i].len() >= below.len() && paths[i][..below.len()] == *below)
+                .fold(0u64, |set, i| set | 1 << i);
+            assert_eq!(paths_in(edge.paths), through, "paths through {below:?}");
+            seen += check_trie(table, edge.child, &below);
+        }
+        seen
+    }
+
+    #[test]
+    fn a_path_table_is_the_trie_of_its_paths() {
+        for table in [PATHS, TANGLED, ITEM_PATHS, &PathTable::EMPTY] {
+            let nodes = check_trie(table, 0, &[]);
+            assert_eq!(nodes, table.nodes.len());
+            assert_eq!(nodes, trie_nodes(table.paths));
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "paths that begin alike must be neighbours in a path table")]
+    fn paths_that_begin_alike_must_be_neighbours() {
+        // `a.x`, `b`, `a.y`: the paths through `a` are not a range.
+        range_of(0b101);
+    }
 
     fn items(json: &str) -> (Items, Vec<Vec<Picked<'static>>>) {
         let json: &'static str = Box::leak(json.to_owned().into_boxed_str());
@@ -2105,7 +2359,7 @@ mod tests {
             items: Some(items),
             ..Walk::default()
         };
-        let walked = walk_json(json.as_bytes(), &[], walk).unwrap();
+        let walked = walk_json(json.as_bytes(), &PathTable::EMPTY, walk).unwrap();
         (walked.items, seen)
     }
 
@@ -2225,7 +2479,7 @@ mod tests {
 
     /// Paths that share keys and prefixes, end at every depth, and go through
     /// each other's ends.
-    const TANGLED: &[Path] = &[
+    const TANGLED: &PathTable = &path_table!(&[
         &[],
         &["a"],
         &["a", "b"],
@@ -2234,7 +2488,7 @@ mod tests {
         &["b", "a", "a"],
         &["b", "a", "b", "c"],
         &["c"],
-    ];
+    ]);
 
     /// Numbers and strings at the edges of what serde_json accepts, and
     /// nesting.
@@ -2465,7 +2719,7 @@ mod tests {
             let text = doc.text();
             let walked = walk_json(text.as_bytes(), TANGLED, Walk::default()).unwrap();
             let expected: Vec<Picked<'_>> =
-                TANGLED.iter().map(|path| doc.expected(path, 0)).collect();
+                TANGLED.paths.iter().map(|path| doc.expected(path, 0)).collect();
             proptest::prop_assert_eq!(walked.picked, expected, "{}", text);
         }
 

@@ -7,8 +7,8 @@
 use std::borrow::Cow;
 
 use crate::json::{
-    Field, Found, Nested, NonEmpty, Path, Picked, Root, Scalar, Tree, TreeShape, Walk, Walked,
-    walk_json,
+    Field, Found, Nested, NonEmpty, Path, PathTable, Picked, Root, Scalar, Tree, TreeShape, Walk,
+    Walked, path_table, walk_json,
 };
 
 /// `{"request": <AdmissionRequest>, "settings": <settings object>}`. The
@@ -160,6 +160,7 @@ const STATUS: usize = 19;
 
 /// An object read on its own (tests and tools).
 const OBJECT_PATHS: [Path; OBJECT_PATH_COUNT] = object_paths!();
+const OBJECT_TABLE: PathTable = path_table!(&OBJECT_PATHS);
 const OBJECT_UNIQUE: [u64; 8] = unique_keys(&OBJECT_PATHS);
 const OBJECT_NODE_DOCS: [u64; 8] = node_docs(&OBJECT_PATHS);
 
@@ -200,6 +201,7 @@ const PAYLOAD_PATHS: [Path; OLD_OBJECT + OBJECT_PATH_COUNT] = {
     }
     all
 };
+const PAYLOAD_TABLE: PathTable = path_table!(&PAYLOAD_PATHS);
 const PAYLOAD_UNIQUE: [u64; 8] = unique_keys(&PAYLOAD_PATHS);
 const PAYLOAD_NODE_DOCS: [u64; 8] = node_docs(&PAYLOAD_PATHS);
 
@@ -321,7 +323,7 @@ impl<'a> ValidationPayload<'a> {
             picked: mut p,
             captured,
             ..
-        } = walk_json(json, &PAYLOAD_PATHS, walk)?;
+        } = walk_json(json, &PAYLOAD_TABLE, walk)?;
         match root {
             Root::Null => return Ok(Field::Absent),
             Root::Other(found) => return Ok(Field::Mistyped(found)),
@@ -373,7 +375,7 @@ impl<'a> ObjectDoc<'a> {
             nested_keys: NODE_KEYS,
             ..Walk::default()
         };
-        let walked = walk_json(json, &OBJECT_PATHS, walk)?;
+        let walked = walk_json(json, &OBJECT_TABLE, walk)?;
         let shape = match walked.root {
             Root::Null => Field::Absent,
             Root::Object => Field::Present(()),

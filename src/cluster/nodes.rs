@@ -3,7 +3,7 @@
 //! of Nodes is never held. No judgement: `rules::image_volume` decides.
 
 use crate::cluster::{Cluster, ListAllResources, Unreadable};
-use crate::json::{EachItem, Items, Root, Walk, Walked, walk_json};
+use crate::json::{EachItem, Items, PathTable, Root, Walk, Walked, path_table, walk_json};
 use crate::model::nodes::{NODE_API_VERSION, NODE_KIND, NODE_PATHS, NodeSurvey, classify};
 
 /// Sorted, as the SDK's `BTreeSet` serialises them (kwctl compares replayed
@@ -24,6 +24,9 @@ pub const LIST_NODES: ListAllResources<'static> = ListAllResources {
     field_masks: Some(NODE_FIELD_MASKS),
 };
 
+/// [`NODE_PATHS`] and their trie.
+const NODE_TABLE: PathTable = path_table!(NODE_PATHS);
+
 /// Reads the host's answer to [`LIST_NODES`], classifying each Node as it
 /// is parsed.
 pub fn survey_nodes(answer: &[u8]) -> Result<NodeSurvey, Unreadable> {
@@ -31,14 +34,15 @@ pub fn survey_nodes(answer: &[u8]) -> Result<NodeSurvey, Unreadable> {
     let mut each = |node: &Walked| classify(&mut survey, node);
     let items = EachItem {
         key: "items",
-        paths: NODE_PATHS,
+        paths: &NODE_TABLE,
         each: &mut each,
     };
     let walk = Walk {
         items: Some(items),
         ..Walk::default()
     };
-    let walked = walk_json(answer, &[], walk).map_err(|e| Unreadable::NotJson(e.to_string()))?;
+    let walked = walk_json(answer, &PathTable::EMPTY, walk)
+        .map_err(|e| Unreadable::NotJson(e.to_string()))?;
     let not_a_list = |found| Unreadable::NotAnObject {
         found,
         expected: "a Node list",

@@ -4,7 +4,7 @@
 //! decides.
 
 use crate::cluster::{Cluster, GetResource, Unreadable};
-use crate::json::{Found, Path, Root, Walk, walk_json};
+use crate::json::{Found, Path, PathTable, Root, Walk, path_table, walk_json};
 use crate::model::restore::{
     BACKUP_API_VERSION, BACKUP_KIND, PERSISTENT_VOLUME_API_VERSION, PERSISTENT_VOLUME_KIND,
     RestoreSource, SCHEMA_VERSION_ANNOTATION, SourceKind,
@@ -78,6 +78,8 @@ const PERSISTENT_VOLUME_PATHS: &[Path] = &[
     &["kind"],
     &["metadata", "annotations", SCHEMA_VERSION_ANNOTATION],
 ];
+const BACKUP_TABLE: PathTable = path_table!(BACKUP_PATHS);
+const PERSISTENT_VOLUME_TABLE: PathTable = path_table!(PERSISTENT_VOLUME_PATHS);
 
 /// A mistyped value at the first `depth` keys of `path`.
 fn mistyped(path: Path, depth: usize, found: &Found) -> Unreadable {
@@ -96,11 +98,12 @@ fn mistyped(path: Path, depth: usize, found: &Found) -> Unreadable {
 /// The host's answer for a source of `kind`: its recorded schema, or why it
 /// cannot be read. Wrong types anywhere on the way are named, never a failure.
 fn answered_schema(answer: &[u8], kind: SourceKind) -> SourceSchema {
-    let (paths, expected_kind) = match kind {
-        SourceKind::Backup => (BACKUP_PATHS, BACKUP_KIND),
-        SourceKind::PersistentVolume => (PERSISTENT_VOLUME_PATHS, PERSISTENT_VOLUME_KIND),
+    let (table, expected_kind) = match kind {
+        SourceKind::Backup => (&BACKUP_TABLE, BACKUP_KIND),
+        SourceKind::PersistentVolume => (&PERSISTENT_VOLUME_TABLE, PERSISTENT_VOLUME_KIND),
     };
-    let walked = match walk_json(answer, paths, Walk::default()) {
+    let paths = table.paths;
+    let walked = match walk_json(answer, table, Walk::default()) {
         Ok(walked) => walked,
         Err(e) => return SourceSchema::Unreadable(Unreadable::NotJson(e.to_string())),
     };
