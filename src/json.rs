@@ -268,7 +268,8 @@ const fn same_prefix(a: Path, b: Path, len: usize) -> bool {
     true
 }
 
-const fn same_str(a: &str, b: &str) -> bool {
+/// `a == b`, in a constant (the path tables are built at compile time).
+pub const fn same_str(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use crate::json::{
     Field, Found, Nested, NonEmpty, Path, PathTable, Picked, Root, Scalar, Tree, TreeShape, Walk,
-    Walked, path_table, walk_json,
+    Walked, path_table, same_str, walk_json,
 };
 
 /// `{"request": <AdmissionRequest>, "settings": <settings object>}`. The
@@ -242,15 +242,17 @@ const fn node_docs(paths: &[Path]) -> [u64; 8] {
         while depth < path.len() {
             let key = path[depth];
             if depth > 0
-                && is(path[depth - 1], "spec")
-                && (is(key, "resource") || is(key, "monitoring") || is(key, "bootstrap"))
+                && same_str(path[depth - 1], "spec")
+                && (same_str(key, "resource")
+                    || same_str(key, "monitoring")
+                    || same_str(key, "bootstrap"))
             {
                 inside = true;
             } else if inside {
                 let mut object = false;
                 let mut k = 0;
                 while k < NODE_KEYS.objects.len() {
-                    object = object || is(key, NODE_KEYS.objects[k]);
+                    object = object || same_str(key, NODE_KEYS.objects[k]);
                     k += 1;
                 }
                 inside = object;
@@ -273,11 +275,14 @@ const fn unique_keys(paths: &[Path]) -> [u64; 8] {
         let mut depth = 0;
         while depth < path.len() {
             let key = path[depth];
-            if depth > 0 && is(path[depth - 1], "userInfo") {
+            if depth > 0 && same_str(path[depth - 1], "userInfo") {
                 break;
             }
             unique[depth] |= 1 << i;
-            if is(key, "resource") || is(key, "monitoring") || is(key, "bootstrap") {
+            if same_str(key, "resource")
+                || same_str(key, "monitoring")
+                || same_str(key, "bootstrap")
+            {
                 break;
             }
             depth += 1;
@@ -285,21 +290,6 @@ const fn unique_keys(paths: &[Path]) -> [u64; 8] {
         i += 1;
     }
     unique
-}
-
-const fn is(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 impl<'a> ValidationPayload<'a> {
