@@ -223,6 +223,8 @@ test: prerequisites
 # (crates/policy-runner/tests/cases.rs, tests/policy_runner/sdk.rs).
 export POLICY_WASM := $(CURDIR)/policy.wasm
 export NOOP_POLICY_WASM := $(CURDIR)/target/noop-policy.wasm
+# The module as the linker wrote it, before wasm-opt (the layout of its data).
+export POLICY_LINKED_WASM := $(CURDIR)/target/$(WASM_TARGET)/release/documentdb_upgrade_safety.wasm
 
 # Unit tests, the wasm e2e case table, the OCI round trip: one workspace build.
 unit-tests: policy.wasm target/noop-policy.wasm

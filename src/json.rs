@@ -172,7 +172,7 @@ pub struct PathTable {
 /// An object of a [`PathTable`]: its keys are `edges[first..first + count]`;
 /// the paths `ending.0..ending.1` end at it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyNode {
+pub(crate) struct KeyNode {
     first: u8,
     count: u8,
     ending: (u8, u8),
@@ -181,7 +181,7 @@ pub struct KeyNode {
 /// A key wanted in an object, the paths `paths.0..paths.1` going on through
 /// it, and the node of the object they find there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyEdge {
+pub(crate) struct KeyEdge {
     key: &'static str,
     paths: (u8, u8),
     child: u8,
@@ -211,7 +211,7 @@ const fn range_of(set: u64) -> (u8, u8) {
     let range = (set.trailing_zeros() as u8, (64 - set.leading_zeros()) as u8);
     assert!(
         paths_in(range) == set,
-        "paths that begin alike must be neighbours in a path table"
+        "paths that begin alike, and a path listed twice, must be neighbours in a path table"
     );
     range
 }
@@ -269,7 +269,7 @@ const fn same_prefix(a: Path, b: Path, len: usize) -> bool {
 }
 
 /// `a == b`, in a constant (the path tables are built at compile time).
-pub const fn same_str(a: &str, b: &str) -> bool {
+pub(crate) const fn same_str(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;
@@ -286,11 +286,12 @@ pub const fn same_str(a: &str, b: &str) -> bool {
 
 /// The objects of the trie of `paths`: the walked value and every distinct
 /// beginning of a path.
-pub const fn trie_nodes(paths: &[Path]) -> usize {
+pub(crate) const fn trie_nodes(paths: &[Path]) -> usize {
     assert!(paths.len() <= 64, "at most 64 paths per walk");
     let mut nodes = 1;
     let mut i = 0;
     while i < paths.len() {
+        assert!(paths[i].len() <= DEPTHS, "at most DEPTHS keys per path");
         let mut len = 1;
         while len <= paths[i].len() {
             let mut j = 0;
@@ -310,7 +311,7 @@ pub const fn trie_nodes(paths: &[Path]) -> usize {
 /// The trie of `paths` (`N`: [`trie_nodes`]), breadth first from the walked
 /// value (node 0): each node's keys in the order of the first path through
 /// them. The key leading to node `c` is edge `c - 1`.
-pub const fn trie<const N: usize>(paths: &[Path]) -> ([KeyNode; N], [KeyEdge; N]) {
+pub(crate) const fn trie<const N: usize>(paths: &[Path]) -> ([KeyNode; N], [KeyEdge; N]) {
     assert!(N < NO_NODE as usize, "at most 254 objects in a path table");
     let mut nodes = [KeyNode::NONE; N];
     let mut edges = [KeyEdge {
@@ -2126,6 +2127,53 @@ pub(crate) mod serde_oracle {
     }
 }
 
+/// Checks the trie below `node`, reached by `prefix`, against the paths
+/// themselves; returns the nodes it saw. For the tests of every layer that
+/// declares a [`PathTable`].
+#[cfg(test)]
+pub(crate) fn check_trie(table: &PathTable, node: u8, prefix: &[&str]) -> usize {
+    let paths = table.paths;
+    let begins = |path: &Path| path.len() >= prefix.len() && path[..prefix.len()] == *prefix;
+    let here = table.node(node);
+    let ending = (0..paths.len())
+        .filter(|&i| begins(&paths[i]) && paths[i].len() == prefix.len())
+        .fold(0u64, |set, i| set | 1 << i);
+    assert_eq!(paths_in(here.ending), ending, "paths ending at {prefix:?}");
+    let mut keys: Vec<&str> = Vec::new();
+    for path in paths
+        .iter()
+        .filter(|path| begins(path) && path.len() > prefix.len())
+    {
+        if !keys.contains(&path[prefix.len()]) {
+            keys.push(path[prefix.len()]);
+        }
+    }
+    let edges = table.keys(here);
+    assert_eq!(
+        edges.iter().map(|edge| edge.key).collect::<Vec<_>>(),
+        keys,
+        "keys wanted at {prefix:?}"
+    );
+    let mut seen = 1;
+    for edge in edges {
+        let below = [prefix, &[edge.key]].concat();
+        let through = (0..paths.len())
+            .filter(|&i| paths[i].len() >= below.len() && paths[i][..below.len()] == *below)
+            .fold(0u64, |set, i| set | 1 << i);
+        assert_eq!(paths_in(edge.paths), through, "paths through {below:?}");
+        seen += check_trie(table, edge.child, &below);
+    }
+    seen
+}
+
+/// [`check_trie`] over a whole table.
+#[cfg(test)]
+pub(crate) fn assert_is_the_trie_of_its_paths(table: &PathTable) {
+    let nodes = check_trie(table, 0, &[]);
+    assert_eq!(nodes, table.nodes.len());
+    assert_eq!(nodes, trie_nodes(table.paths));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2294,54 +2342,46 @@ mod tests {
 
     const ITEM_PATHS: &PathTable = &path_table!(&[&["metadata", "name"], &["status", "v"]]);
 
-    /// Checks the trie below `node`, reached by `prefix`, against the paths
-    /// themselves; returns the nodes it saw.
-    fn check_trie(table: &PathTable, node: u8, prefix: &[&str]) -> usize {
-        let paths = table.paths;
-        let begins = |path: &Path| path.len() >= prefix.len() && path[..prefix.len()] == *prefix;
-        let here = table.node(node);
-        let ending = (0..paths.len())
-            .filter(|&i| begins(&paths[i]) && paths[i].len() == prefix.len())
-            .fold(0u64, |set, i| set | 1 << i);
-        assert_eq!(paths_in(here.ending), ending, "paths ending at {prefix:?}");
-        let mut keys: Vec<&str> = Vec::new();
-        for path in paths
-            .iter()
-            .filter(|path| begins(path) && path.len() > prefix.len())
-        {
-            if !keys.contains(&path[prefix.len()]) {
-                keys.push(path[prefix.len()]);
-            }
-        }
-        let edges = table.keys(here);
-        assert_eq!(
-            edges.iter().map(|edge| edge.key).collect::<Vec<_>>(),
-            keys,
-            "keys wanted at {prefix:?}"
-        );
-        let mut seen = 1;
-        for edge in edges {
-            let below = [prefix, &[edge.key]].concat();
-            let through = (0..paths.len())
-                .filter(|&i| paths[i].len() >= below.len() && paths[i][..below.len()] == *below)
-                .fold(0u64, |set, i| set | 1 << i);
-            assert_eq!(paths_in(edge.paths), through, "paths through {below:?}");
-            seen += check_trie(table, edge.child, &below);
-        }
-        seen
-    }
-
     #[test]
     fn a_path_table_is_the_trie_of_its_paths() {
-        for table in [PATHS, TANGLED, ITEM_PATHS, &PathTable::EMPTY] {
-            let nodes = check_trie(table, 0, &[]);
-            assert_eq!(nodes, table.nodes.len());
-            assert_eq!(nodes, trie_nodes(table.paths));
+        for table in [
+            PATHS,
+            TANGLED,
+            ITEM_PATHS,
+            &PathTable::EMPTY,
+            WIDEST,
+            DEEPEST,
+        ] {
+            assert_is_the_trie_of_its_paths(table);
         }
+        assert_eq!(WIDEST.paths.len(), 64);
+        assert_eq!(paths_in(WIDEST.keys(WIDEST.node(0))[0].paths), u64::MAX);
     }
 
+    /// 64 paths, the most a walk takes: all through `a`, 21 each to `x`, `y`
+    /// and `z`, the last ending at `a`.
+    const WIDEST: &PathTable = &path_table!(&{
+        let mut paths: [Path; 64] = [&["a"]; 64];
+        let mut i = 0;
+        while i < 63 {
+            paths[i] = match i / 21 {
+                0 => &["a", "x"],
+                1 => &["a", "y"],
+                _ => &["a", "z"],
+            };
+            i += 1;
+        }
+        paths
+    });
+
+    /// A path of the most keys a walk follows.
+    const DEEPEST: &PathTable =
+        &path_table!(&[&["a", "b", "c", "d", "e", "f", "g", "h"], &["a", "b", "x"]]);
+
     #[test]
-    #[should_panic(expected = "paths that begin alike must be neighbours in a path table")]
+    #[should_panic(
+        expected = "paths that begin alike, and a path listed twice, must be neighbours in a path table"
+    )]
     fn paths_that_begin_alike_must_be_neighbours() {
         // `a.x`, `b`, `a.y`: the paths through `a` are not a range.
         range_of(0b101);

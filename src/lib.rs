@@ -85,8 +85,9 @@ mod entry_points {
     }
 
     /// Where the module's writable statics begin: a page of their own,
-    /// 4 KiB-aligned, the first object of the data section (the linker puts
-    /// it there, and `tests/` of policy-runner check the built module).
+    /// 4 KiB-aligned, the first object of the data section. Nothing but the
+    /// order LLVM emits the statics in puts it first; policy-runner's
+    /// `cases` test checks the module as linked and after wasm-opt.
     ///
     /// A fresh instance pays each 4 KiB page of linear memory it writes as a
     /// page fault, ~2 µs. What it writes first are the statics the SDK's
@@ -96,7 +97,10 @@ mod entry_points {
     /// them; unaligned, they fell wherever that size put them, and straddled
     /// a page or left the heap one page more to touch: 5 faults per fresh
     /// instance instead of 6 or 7 (BENCHMARKS.md, "One page of stack").
-    /// The anchor's own page is never touched: it costs address space only.
+    /// The anchor's own page is never touched when wasmtime maps the module's
+    /// data as a copy-on-write image (its default, and policy-server's): it
+    /// costs address space only. An engine that copies the data segments in
+    /// at instantiation writes that page too.
     #[cfg(target_arch = "wasm32")]
     #[repr(C, align(4096))]
     struct PageAnchor(std::sync::atomic::AtomicU8);

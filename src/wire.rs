@@ -384,6 +384,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_path_tables_are_the_tries_of_their_paths() {
+        crate::json::assert_is_the_trie_of_its_paths(&PAYLOAD_TABLE);
+        crate::json::assert_is_the_trie_of_its_paths(&OBJECT_TABLE);
+    }
+
+    #[test]
     fn one_walk_reads_at_most_64_paths() {
         assert!(PAYLOAD_PATHS.len() <= 64);
         assert_eq!(OBJECT_PATHS[STATUS], &["status", "schemaVersion"]);

@@ -85,3 +85,11 @@ pub fn list_nodes(cluster: &dyn Cluster) -> NodeList {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_path_tables_are_the_tries_of_their_paths() {
+        crate::json::assert_is_the_trie_of_its_paths(&super::NODE_TABLE);
+    }
+}

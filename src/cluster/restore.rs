@@ -136,3 +136,12 @@ fn answered_schema(answer: &[u8], kind: SourceKind) -> SourceSchema {
         Err((depth, found)) => SourceSchema::Unreadable(mistyped(paths[1], depth, &found)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_path_tables_are_the_tries_of_their_paths() {
+        crate::json::assert_is_the_trie_of_its_paths(&super::BACKUP_TABLE);
+        crate::json::assert_is_the_trie_of_its_paths(&super::PERSISTENT_VOLUME_TABLE);
+    }
+}

@@ -76,31 +76,38 @@ impl ExtensionVersion {
     /// indirect calls cost a fresh instance more than the digits do
     /// (BENCHMARKS.md, "One page of stack").
     pub fn push_to(&self, out: &mut String) {
-        for (i, part) in [self.major, self.minor, self.patch].into_iter().enumerate() {
+        let mut text = [0u8; VERSION_TEXT];
+        out.push_str(self.text(&mut text));
+    }
+
+    /// `X.Y.Z`, written in `buffer`.
+    fn text<'b>(&self, buffer: &'b mut [u8; VERSION_TEXT]) -> &'b str {
+        let mut at = buffer.len();
+        for (i, mut part) in [self.patch, self.minor, self.major].into_iter().enumerate() {
             if i > 0 {
-                out.push('.');
+                at -= 1;
+                buffer[at] = b'.';
             }
-            let mut digits = [0u8; 20];
-            let mut at = digits.len();
-            let mut rest = part;
             loop {
                 at -= 1;
-                digits[at] = b'0' + (rest % 10) as u8;
-                rest /= 10;
-                if rest == 0 {
+                buffer[at] = b'0' + (part % 10) as u8;
+                part /= 10;
+                if part == 0 {
                     break;
                 }
             }
-            out.extend(digits[at..].iter().map(|&digit| char::from(digit)));
         }
+        // Only ASCII digits and dots were written.
+        std::str::from_utf8(&buffer[at..]).unwrap_or_default()
     }
 }
 
+/// The longest `X.Y.Z`: three `u64`s of 20 digits and two dots.
+const VERSION_TEXT: usize = 62;
+
 impl fmt::Display for ExtensionVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut text = String::with_capacity(20);
-        self.push_to(&mut text);
-        f.write_str(&text)
+        f.write_str(self.text(&mut [0; VERSION_TEXT]))
     }
 }
 

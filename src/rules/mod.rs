@@ -36,8 +36,9 @@ pub struct Review<'a> {
 
 pub type Rule = for<'a> fn(&Review<'a>, &mut Findings<'a>);
 
-/// A rule list: the rules in order, as `pub const $list: &[Rule]`, and
-/// `fn $run`, which calls them in that order. `$run` calls each rule
+/// A rule list: the rules in order, as `pub const $list: &[Rule]` (the
+/// list the docs name), and `fn $run`, which calls them in that order; one
+/// list of names makes both, so they cannot drift apart. `$run` calls each rule
 /// directly, not through the list's function pointers: on a fresh instance
 /// wasmtime fills its function table lazily, so each pointer's first call
 /// looks the function up (~0.7 µs for the nine rules of an UPDATE;

@@ -304,7 +304,7 @@ struct Defaults {
 }
 
 impl Defaults {
-    /// `run` and the other commands that evaluate: kwctl's cache, a 1 GiB cap on the guest.
+    /// `run`: kwctl's cache, a 1 GiB cap on the guest.
     fn run() -> Self {
         Defaults {
             cache: CompilationCache::DefaultDirectory,
