@@ -220,6 +220,11 @@ impl PathTable {
     /// No paths (a walk for its hook only).
     pub const EMPTY: PathTable = path_table!(&[]);
 
+    /// All its paths: what the walked value is entered with.
+    fn all(&self) -> u64 {
+        all_paths(self.paths.len())
+    }
+
     fn node(&self, node: u8) -> KeyNode {
         self.nodes
             .get(usize::from(node))
@@ -291,7 +296,7 @@ pub(crate) const fn trie_nodes(paths: &[Path]) -> usize {
     let mut nodes = 1;
     let mut i = 0;
     while i < paths.len() {
-        assert!(paths[i].len() <= DEPTHS, "at most DEPTHS keys per path");
+        assert!(paths[i].len() <= DEPTHS, "at most DEPTHS (8) keys per path");
         let mut len = 1;
         while len <= paths[i].len() {
             let mut j = 0;
@@ -508,11 +513,11 @@ pub struct Walked<'de> {
     pub captured: Option<Tree<'de>>,
 }
 
-/// Each element of the array under the top-level `key` is walked with
-/// `paths`, then given to `each`.
+/// Each element of the array under the top-level `key` is walked with the
+/// paths of `table`, then given to `each`.
 pub struct EachItem<'h, 'de> {
     pub key: &'static str,
-    pub paths: &'static PathTable,
+    pub table: &'static PathTable,
     pub each: &'h mut dyn FnMut(&Walked<'de>),
 }
 
@@ -557,7 +562,6 @@ const DEPTHS: usize = 8;
 /// (~200 per typical request; BENCHMARKS.md, "Speeding up the one reader").
 struct State<'h, 'de> {
     table: &'static PathTable,
-    paths: &'static [Path],
     walked: Walked<'de>,
     /// Paths whose value was found (or blocked): `walked.picked` holds it.
     ended: u64,
@@ -572,22 +576,15 @@ struct State<'h, 'de> {
 }
 
 impl<'de> State<'_, 'de> {
+    /// `table` holds at most 64 paths of at most [`DEPTHS`] keys: only
+    /// [`path_table!`] makes one, and it checks both when the module is built.
     fn new(table: &'static PathTable) -> Self {
-        let paths = table.paths;
-        assert!(paths.len() <= 64, "at most 64 paths per walk");
-        // `entered` has one mask per depth: a longer path would lose track of
-        // its objects. Checked in the tests' builds, which walk every table.
-        debug_assert!(
-            paths.iter().all(|path| path.len() <= DEPTHS),
-            "at most {DEPTHS} keys per path"
-        );
         State {
             table,
-            paths,
             walked: Walked {
                 root: Root::Null,
                 picked: std::iter::repeat_with(Picked::default)
-                    .take(paths.len())
+                    .take(table.paths.len())
                     .collect(),
                 items: Items::Missing,
                 captured: None,
@@ -672,7 +669,7 @@ impl<'de> Node<'_, '_, 'de> {
     /// depth (`end`) and blocks the others.
     fn found(self, end: Picked<'de>) {
         let state = self.state;
-        let (paths, depth) = (state.paths, self.depth);
+        let (paths, depth) = (state.table.paths, self.depth);
         // What blocks the paths that wanted an object here.
         let mut blocked: Option<Found> = None;
         for i in each_path(self.mask) {
@@ -1542,12 +1539,12 @@ impl<'de> Reader<'de> {
             node.found(Picked::Array);
             return Ok(());
         };
-        let mut item = State::new(hook.paths);
+        let mut item = State::new(hook.table);
         while self.has_next_element(&mut first)? {
             item.walked.root = Root::Null;
             item.restart(u64::MAX, 0);
             self.node(Node {
-                mask: all_paths(item.paths.len()),
+                mask: item.table.all(),
                 trie: 0,
                 state: &mut item,
                 depth: 0,
@@ -1570,7 +1567,7 @@ impl<'de> Reader<'de> {
             items,
             nested: in_nested,
         } = node;
-        let (paths, table) = (state.paths, state.table);
+        let (paths, table) = (state.table.paths, state.table);
         // The paths that end at this object, and the keys wanted in it, each
         // once with the paths that go on through it: the trie's node (`mask`
         // is its paths, or none in an object no path enters).
@@ -1732,7 +1729,7 @@ pub fn walk_json<'de>(
     state.nested_keys = walk.nested_keys;
     let mut reader = Reader::new(json);
     reader.node(Node {
-        mask: all_paths(table.paths.len()),
+        mask: table.all(),
         trie: 0,
         state: &mut state,
         depth: 0,
@@ -1869,12 +1866,12 @@ pub(crate) mod serde_oracle {
             let Some(hook) = self.state.hook.as_mut() else {
                 return Ok(());
             };
-            let mut item = State::new(hook.paths);
+            let mut item = State::new(hook.table);
             loop {
                 item.walked.root = Root::Null;
                 item.restart(u64::MAX, 0);
                 let node = Node {
-                    mask: all_paths(item.paths.len()),
+                    mask: item.table.all(),
                     trie: NO_NODE,
                     state: &mut item,
                     depth: 0,
@@ -1892,7 +1889,7 @@ pub(crate) mod serde_oracle {
         }
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            let paths = self.state.paths;
+            let paths = self.state.table.paths;
             // The paths that end at this object, and the keys wanted in it, each
             // once with the paths that go on through it (neighbouring paths
             // through the same object share its key's literal).
@@ -2027,7 +2024,7 @@ pub(crate) mod serde_oracle {
         state.nested_keys = walk.nested_keys;
         let mut deserializer = serde_json::Deserializer::from_slice(json);
         Node {
-            mask: all_paths(table.paths.len()),
+            mask: table.all(),
             trie: NO_NODE,
             state: &mut state,
             depth: 0,
@@ -2393,7 +2390,7 @@ mod tests {
         let mut each = |item: &Walked<'static>| seen.push(item.picked.clone());
         let items = EachItem {
             key: "items",
-            paths: ITEM_PATHS,
+            table: ITEM_PATHS,
             each: &mut each,
         };
         let walk = Walk {
@@ -2633,7 +2630,7 @@ mod tests {
             let walk = Walk {
                 items: Some(EachItem {
                     key: "b",
-                    paths: TANGLED,
+                    table: TANGLED,
                     each: &mut each,
                 }),
                 capture: Some(("c", &SETTINGS)),

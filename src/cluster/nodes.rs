@@ -34,7 +34,7 @@ pub fn survey_nodes(answer: &[u8]) -> Result<NodeSurvey, Unreadable> {
     let mut each = |node: &Walked| classify(&mut survey, node);
     let items = EachItem {
         key: "items",
-        paths: &NODE_TABLE,
+        table: &NODE_TABLE,
         each: &mut each,
     };
     let walk = Walk {
